@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "marquee",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "marquee", targets: ["marquee"]),
+        .library(name: "MarqueeKernels", targets: ["MarqueeKernels"]),
+        .library(name: "MarqueeCore", targets: ["MarqueeCore"]),
+        .library(name: "MarqueeStorage", targets: ["MarqueeStorage"]),
+        .library(name: "MarqueeSimulation", targets: ["MarqueeSimulation"]),
+        .library(name: "MarqueeServer", targets: ["MarqueeServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "MarqueeKernels", swiftSettings: swiftSettings),
+        .target(name: "MarqueeCore", dependencies: ["MarqueeKernels"], swiftSettings: swiftSettings),
+        .target(
+            name: "MarqueeStorage",
+            dependencies: ["MarqueeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MarqueeSimulation",
+            dependencies: ["MarqueeCore", "MarqueeKernels"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MarqueeServer",
+            dependencies: [
+                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("openapi.json")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "marquee",
+            dependencies: [
+                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
+        .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
+        .testTarget(name: "MarqueeStorageTests", dependencies: ["MarqueeStorage", "MarqueeSimulation"]),
+        .testTarget(
+            name: "MarqueeServerTests",
+            dependencies: [
+                "MarqueeServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "MarqueeCLITests", dependencies: ["MarqueeCore"]),
+    ]
+)

@@ -1,0 +1,122 @@
+/// The store protocols. MarqueeStorage implements them on SQLite; a PostgreSQL store can be added
+/// behind the same protocols. All methods are async so that a networked store fits.
+
+/// The outcome of appending one event of a batch.
+public enum EventAppendStatus: Sendable, Hashable {
+    case inserted
+    /// An event with this id was stored before (or earlier in the same batch): a no-op.
+    case duplicate
+    case rejected(EventProblem)
+}
+
+/// The append-only event log: the source of truth.
+public protocol EventStore: Sendable {
+    /// Appends the events in one transaction. Events whose profile, title or creative does not
+    /// exist are rejected (and not written); events whose id was seen before are duplicates.
+    /// The result has one status per input event, in order. Nothing is written if this throws.
+    func appendEvents(_ events: [Event], receivedAt: Timestamp) async throws -> [EventAppendStatus]
+    func eventCount() async throws -> Int
+    /// The events of one profile, oldest first.
+    func events(profile: ProfileID, limit: Int) async throws -> [Event]
+    func containsEvents(ids: [EventID]) async throws -> Set<EventID>
+}
+
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var total: Int
+    public var limit: Int
+    public var offset: Int
+
+    public init(items: [Item], total: Int, limit: Int, offset: Int) {
+        self.items = items
+        self.total = total
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// A stored artwork image (the demo world draws SVG).
+public struct ArtworkImage: Sendable, Hashable {
+    public var titleID: TitleID
+    public var variantID: ArtworkVariantID
+    public var contentType: String
+    public var body: [UInt8]
+
+    public init(titleID: TitleID, variantID: ArtworkVariantID, contentType: String, body: [UInt8]) {
+        self.titleID = titleID
+        self.variantID = variantID
+        self.contentType = contentType
+        self.body = body
+    }
+}
+
+public protocol CatalogStore: Sendable {
+    /// Inserts or replaces the titles, all in one transaction.
+    func upsertTitles(_ titles: [Title]) async throws
+    func title(id: TitleID) async throws -> Title?
+    func titles(limit: Int, offset: Int) async throws -> Page<Title>
+    func titleCount() async throws -> Int
+    func artworkImage(title: TitleID, variant: ArtworkVariantID) async throws -> ArtworkImage?
+}
+
+public protocol ProfileStore: Sendable {
+    func upsertProfiles(_ profiles: [Profile]) async throws
+    func profile(id: ProfileID) async throws -> Profile?
+    func profiles(limit: Int, offset: Int, plan: Plan?) async throws -> Page<Profile>
+    func profileCount() async throws -> Int
+}
+
+public enum APIScope: String, Codable, Sendable, CaseIterable {
+    case admin, ingest, read
+
+    /// Whether a key with this scope may do what `needed` allows. `admin` may do everything.
+    public func permits(_ needed: APIScope) -> Bool { self == .admin || self == needed }
+}
+
+public struct APIKeyRecord: Sendable, Hashable {
+    public var id: APIKeyID
+    public var name: String
+    public var scope: APIScope
+    public var createdAt: Timestamp
+
+    public init(id: APIKeyID, name: String, scope: APIScope, createdAt: Timestamp) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+        self.createdAt = createdAt
+    }
+}
+
+/// API keys are stored as SHA-256 hashes only; the plain key is shown once at creation.
+public protocol APIKeyStore: Sendable {
+    func insertAPIKey(_ record: APIKeyRecord, keyHash: String) async throws
+    func apiKey(hash: String) async throws -> APIKeyRecord?
+}
+
+public protocol AdStore: Sendable {
+    func upsertAdvertisers(_ advertisers: [Advertiser]) async throws
+    func upsertCampaigns(_ campaigns: [Campaign]) async throws
+    func upsertCreatives(_ creatives: [Creative]) async throws
+    func campaigns() async throws -> [Campaign]
+    func creatives() async throws -> [Creative]
+}
+
+/// Sizes an operator cares about (for /metrics and /healthz).
+public struct StoreStatistics: Sendable, Hashable {
+    public var events: Int
+    public var titles: Int
+    public var profiles: Int
+    public var bytesOnDisk: Int64
+
+    public init(events: Int, titles: Int, profiles: Int, bytesOnDisk: Int64) {
+        self.events = events
+        self.titles = titles
+        self.profiles = profiles
+        self.bytesOnDisk = bytesOnDisk
+    }
+}
+
+/// Everything the server needs from a store.
+public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore {
+    func statistics() async throws -> StoreStatistics
+}

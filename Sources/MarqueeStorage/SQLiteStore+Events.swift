@@ -1,0 +1,124 @@
+import GRDB
+import MarqueeCore
+
+extension SQLiteStore: EventStore {
+    static let insertEventSQL = """
+        INSERT INTO events (id, profile_id, type, occurred_at, received_at, title_id, decision_id, device, region,
+            session_id, local_offset_minutes, position_seconds, duration_seconds, rating, row_name, rank, creative_id,
+            campaign_id, quartile)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO NOTHING
+        """
+
+    static func arguments(_ e: Event, receivedAt: Int64) -> StatementArguments {
+        [
+            e.id.rawValue, e.profileID.rawValue, e.type.rawValue, e.timestamp.millisecondsSinceEpoch, receivedAt,
+            e.titleID?.rawValue, e.decisionID?.rawValue, e.context.device?.rawValue, e.context.region,
+            e.context.sessionID?.rawValue, e.context.localTimeOffsetMinutes, e.positionSeconds, e.durationSeconds, e.rating,
+            e.row, e.rank, e.creativeID?.rawValue, e.campaignID?.rawValue, e.quartile,
+        ]
+    }
+
+    /// Whether `id` exists in `table`, asking the database only for ids not known yet.
+    func exists(_ id: String, _ kind: KnownIDs.Kind, in db: Database, cache: inout [String: Bool]) throws -> Bool {
+        if known.contains(id, kind) { return true }
+        if let hit = cache[id] { return hit }
+        let table: String
+        switch kind {
+        case .profile: table = "profiles"
+        case .title: table = "titles"
+        case .creative: table = "creatives"
+        }
+        let found = try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM \(table) WHERE id = ?"), arguments: [id]) != nil
+        cache[id] = found
+        if found { known.insert([id], kind) }
+        return found
+    }
+
+    /// Appends in the caller's transaction; see `EventStore.appendEvents`. A nil `receivedAt`
+    /// stamps each event as received when it happened (generated and imported history).
+    func append(_ events: [Event], receivedAt: Timestamp?, db: Database) throws -> [EventAppendStatus] {
+        var statuses: [EventAppendStatus] = []
+        statuses.reserveCapacity(events.count)
+        var profileCache: [String: Bool] = [:]
+        var titleCache: [String: Bool] = [:]
+        var creativeCache: [String: Bool] = [:]
+        let insert = try db.cachedStatement(sql: Self.insertEventSQL)
+        for event in events {
+            if !(try exists(event.profileID.rawValue, .profile, in: db, cache: &profileCache)) {
+                statuses.append(.rejected(EventProblem(code: "unknown_profile", message: "no profile with id '\(event.profileID)'")))
+                continue
+            }
+            if let title = event.titleID, !(try exists(title.rawValue, .title, in: db, cache: &titleCache)) {
+                statuses.append(.rejected(EventProblem(code: "unknown_title", message: "no title with id '\(title)'")))
+                continue
+            }
+            if let creative = event.creativeID, !(try exists(creative.rawValue, .creative, in: db, cache: &creativeCache)) {
+                statuses.append(.rejected(EventProblem(code: "unknown_creative", message: "no creative with id '\(creative)'")))
+                continue
+            }
+            insert.setUncheckedArguments(
+                Self.arguments(event, receivedAt: receivedAt?.millisecondsSinceEpoch ?? event.timestamp.millisecondsSinceEpoch))
+            try insert.execute()
+            statuses.append(db.changesCount == 1 ? .inserted : .duplicate)
+        }
+        return statuses
+    }
+
+    public func appendEvents(_ events: [Event], receivedAt: Timestamp) async throws -> [EventAppendStatus] {
+        if events.isEmpty { return [] }
+        return try await write("appending \(events.count) events") { db in
+            try self.append(events, receivedAt: receivedAt, db: db)
+        }
+    }
+
+    public func eventCount() async throws -> Int {
+        try await read("counting events") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
+    public func events(profile: ProfileID, limit: Int) async throws -> [Event] {
+        try await read("reading events") { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM events WHERE profile_id = ? ORDER BY occurred_at, seq LIMIT ?",
+                arguments: [profile.rawValue, limit]
+            ).map(Self.event(from:))
+        }
+    }
+
+    public func containsEvents(ids: [EventID]) async throws -> Set<EventID> {
+        try await read("looking up events") { db in
+            var found = Set<EventID>()
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM events WHERE id = ?")
+            for id in ids where try Int.fetchOne(statement, arguments: [id.rawValue]) != nil {
+                found.insert(id)
+            }
+            return found
+        }
+    }
+
+    static func event(from row: Row) -> Event {
+        var context = EventContext()
+        context.device = (row["device"] as String?).flatMap(Device.init(rawValue:))
+        context.region = row["region"]
+        context.sessionID = (row["session_id"] as String?).map(SessionID.init(trusted:))
+        context.localTimeOffsetMinutes = row["local_offset_minutes"]
+        return Event(
+            id: EventID(trusted: row["id"]),
+            profileID: ProfileID(trusted: row["profile_id"]),
+            type: EventType(rawValue: row["type"]) ?? .play,
+            timestamp: Timestamp(millisecondsSinceEpoch: row["occurred_at"]),
+            titleID: (row["title_id"] as String?).map(TitleID.init(trusted:)),
+            decisionID: (row["decision_id"] as String?).map(DecisionID.init(trusted:)),
+            context: context,
+            positionSeconds: row["position_seconds"],
+            durationSeconds: row["duration_seconds"],
+            rating: row["rating"],
+            row: row["row_name"],
+            rank: row["rank"],
+            creativeID: (row["creative_id"] as String?).map(CreativeID.init(trusted:)),
+            campaignID: (row["campaign_id"] as String?).map(CampaignID.init(trusted:)),
+            quartile: row["quartile"]
+        )
+    }
+}

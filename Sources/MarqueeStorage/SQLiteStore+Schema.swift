@@ -1,0 +1,126 @@
+import GRDB
+
+extension SQLiteStore {
+    /// The schema. Migrations are frozen once they land: change the schema only by adding a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-foundation") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE profiles (
+                        id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 128),
+                        plan TEXT NOT NULL CHECK (plan IN ('adFree', 'standardWithAds', 'basicWithAds')),
+                        region TEXT NOT NULL CHECK (length(region) BETWEEN 1 AND 32),
+                        language TEXT NOT NULL CHECK (length(language) BETWEEN 1 AND 16),
+                        maturity_limit TEXT NOT NULL CHECK (maturity_limit IN ('ALL', '7+', '13+', '16+', '18+')),
+                        created_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX profiles_by_plan ON profiles (plan, id);
+
+                    CREATE TABLE titles (
+                        id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 128),
+                        kind TEXT NOT NULL CHECK (kind IN ('movie', 'series', 'episode')),
+                        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+                        maturity_rating TEXT NOT NULL CHECK (maturity_rating IN ('ALL', '7+', '13+', '16+', '18+')),
+                        release_year INTEGER CHECK (release_year BETWEEN 1870 AND 2100),
+                        runtime_seconds INTEGER CHECK (runtime_seconds > 0),
+                        date_added INTEGER NOT NULL,
+                        series_id TEXT,
+                        doc TEXT NOT NULL CHECK (json_valid(doc))
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE artwork_images (
+                        title_id TEXT NOT NULL REFERENCES titles (id) ON DELETE CASCADE,
+                        variant_id TEXT NOT NULL,
+                        content_type TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        PRIMARY KEY (title_id, variant_id)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE advertisers (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        category TEXT NOT NULL
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE campaigns (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        advertiser_id TEXT NOT NULL REFERENCES advertisers (id),
+                        name TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'archived')),
+                        starts_at INTEGER NOT NULL,
+                        ends_at INTEGER NOT NULL CHECK (ends_at > starts_at),
+                        total_budget_cents INTEGER NOT NULL CHECK (total_budget_cents > 0),
+                        daily_budget_cents INTEGER CHECK (daily_budget_cents > 0),
+                        cpm_bid_cents INTEGER NOT NULL CHECK (cpm_bid_cents >= 0),
+                        priority TEXT NOT NULL CHECK (priority IN ('sponsorship', 'standard', 'house')),
+                        pacing TEXT NOT NULL CHECK (pacing IN ('even', 'asFastAsPossible')),
+                        targeting TEXT NOT NULL CHECK (json_valid(targeting)),
+                        cap_per_day INTEGER CHECK (cap_per_day > 0),
+                        cap_per_week INTEGER CHECK (cap_per_week > 0),
+                        cap_per_session INTEGER CHECK (cap_per_session > 0)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE creatives (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        campaign_id TEXT NOT NULL REFERENCES campaigns (id),
+                        name TEXT NOT NULL,
+                        duration_seconds INTEGER NOT NULL CHECK (duration_seconds IN (6, 15, 30, 60)),
+                        media_url TEXT NOT NULL,
+                        click_url TEXT NOT NULL,
+                        category TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'archived'))
+                    ) WITHOUT ROWID;
+
+                    -- The event log: append-only, the source of truth. seq is the order of arrival.
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 128),
+                        profile_id TEXT NOT NULL REFERENCES profiles (id),
+                        type TEXT NOT NULL CHECK (type IN ('play', 'progress', 'complete', 'abandon', 'rate', 'like',
+                            'dislike', 'addToList', 'impression', 'click', 'adImpression', 'adQuartile', 'adComplete',
+                            'adClick', 'adSkip')),
+                        occurred_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        title_id TEXT REFERENCES titles (id),
+                        decision_id TEXT,
+                        device TEXT CHECK (device IN ('tv', 'mobile', 'web', 'tablet')),
+                        region TEXT,
+                        session_id TEXT,
+                        local_offset_minutes INTEGER CHECK (local_offset_minutes BETWEEN -840 AND 840),
+                        position_seconds REAL CHECK (position_seconds >= 0),
+                        duration_seconds REAL CHECK (duration_seconds > 0),
+                        rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+                        row_name TEXT,
+                        rank INTEGER CHECK (rank >= 0),
+                        creative_id TEXT REFERENCES creatives (id),
+                        campaign_id TEXT,
+                        quartile INTEGER CHECK (quartile BETWEEN 1 AND 3),
+                        CHECK (type IN ('adImpression', 'adQuartile', 'adComplete', 'adClick', 'adSkip') OR title_id IS NOT NULL),
+                        CHECK (type NOT IN ('adImpression', 'adQuartile', 'adComplete', 'adClick', 'adSkip') OR creative_id IS NOT NULL),
+                        CHECK (type <> 'rate' OR rating IS NOT NULL),
+                        CHECK (type <> 'progress' OR (position_seconds IS NOT NULL AND duration_seconds IS NOT NULL))
+                    );
+                    CREATE INDEX events_by_profile_time ON events (profile_id, occurred_at);
+                    CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+                        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                    CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+                        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+                    CREATE TABLE api_keys (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        scope TEXT NOT NULL CHECK (scope IN ('admin', 'ingest', 'read')),
+                        key_hash TEXT NOT NULL UNIQUE CHECK (length(key_hash) = 64),
+                        created_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return migrator
+    }
+}
