@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(name: "MarqueeKernels", swiftSettings: swiftSettings),
@@ -40,8 +42,9 @@ let package = Package(
         .target(
             name: "MarqueeServer",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation",
+                "MarqueeCore", "MarqueeStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -60,7 +63,11 @@ let package = Package(
         ),
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
-        .testTarget(name: "MarqueeStorageTests", dependencies: ["MarqueeStorage", "MarqueeSimulation"]),
+        .testTarget(
+            name: "MarqueeStorageTests",
+            dependencies: ["MarqueeStorage", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "MarqueeSimulationTests", dependencies: ["MarqueeSimulation", "MarqueeCore", "MarqueeKernels"]),
         .testTarget(
             name: "MarqueeServerTests",
             dependencies: [
@@ -68,6 +75,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "MarqueeCLITests", dependencies: ["MarqueeCore"]),
+        .testTarget(
+            name: "MarqueeCLITests",
+            dependencies: [
+                "MarqueeCore", "MarqueeStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )

@@ -284,3 +284,8 @@ public struct EventInput: Decodable, Sendable {
         return s.unicodeScalars.count > 40 ? cleaned + "…" : cleaned
     }
 }
+
+extension EventInput {
+    /// A client-supplied string shortened and cleaned for an error message.
+    public static func clipForMessage(_ s: String) -> String { clip(s) }
+}

@@ -122,3 +122,34 @@ extension SQLiteStore: EventStore {
         )
     }
 }
+
+extension SQLiteStore {
+    /// Appends a large set of events in one transaction, calling `progress` with (done, total).
+    /// With `allOrNothing`, any event refused for a missing profile, title or creative rolls the
+    /// whole transaction back and throws; otherwise those events are skipped and reported.
+    public func appendEventsInOneTransaction(
+        _ events: [Event], receivedAt: Timestamp?, allOrNothing: Bool, progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) async throws -> [EventAppendStatus] {
+        try await write("appending \(events.count) events") { db in
+            var statuses: [EventAppendStatus] = []
+            statuses.reserveCapacity(events.count)
+            var start = 0
+            progress?(0, events.count)
+            while start < events.count {
+                let end = min(start + 10_000, events.count)
+                statuses += try self.append(Array(events[start..<end]), receivedAt: receivedAt, db: db)
+                progress?(end, events.count)
+                start = end
+            }
+            if allOrNothing {
+                for (i, status) in statuses.enumerated() {
+                    if case .rejected(let problem) = status {
+                        throw MarqueeError(
+                            .invalidValue, code: problem.code, message: "event \(i + 1) (\(events[i].id)): \(problem.message); nothing was written")
+                    }
+                }
+            }
+            return statuses
+        }
+    }
+}

@@ -30,7 +30,12 @@ public final class SQLiteStore: MarqueeStore, @unchecked Sendable {
 
     /// Closes the database: checkpoints the WAL into the main file.
     public func close() throws {
-        try pool.close()
+        do {
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            try pool.close()
+        } catch {
+            throw Self.translate(error, doing: "closing the store")
+        }
     }
 
     static func translate(_ error: any Error, doing what: String) -> MarqueeError {

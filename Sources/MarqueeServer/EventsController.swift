@@ -1,0 +1,67 @@
+import Hummingbird
+import MarqueeCore
+
+/// `POST /v1/events`: batched, idempotent ingestion into the event log.
+struct EventsController {
+    let store: any EventStore
+    let auth: Authenticator
+    let metrics: ServerMetrics
+
+    struct Rejection: Codable, Sendable, Hashable {
+        var index: Int
+        var id: String?
+        var code: String
+        var message: String
+    }
+
+    struct IngestResponse: ResponseEncodable, Sendable {
+        /// Events newly committed.
+        var accepted: Int
+        /// Events whose id was stored before: no-ops, so a retried batch is safe.
+        var duplicates: Int
+        var rejected: [Rejection]
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("/v1/events", use: ingest)
+    }
+
+    @Sendable func ingest(_ request: Request, context: AppRequestContext) async throws -> IngestResponse {
+        _ = try await auth.require(.ingest, request)
+        let body = try await JSONBody.collect(request, context: context)
+        let slots = try JSONBody.batch(EventInput.self, from: body, key: "events", limit: ServerLimits.maxEventsPerBatch)
+        let now = Timestamp.now()
+        var valid: [Event] = []
+        var validIndex: [Int] = []
+        valid.reserveCapacity(slots.count)
+        validIndex.reserveCapacity(slots.count)
+        var rejected: [Rejection] = []
+        for (index, slot) in slots.enumerated() {
+            guard let input = slot.value else {
+                rejected.append(Rejection(index: index, id: nil, code: "malformed", message: slot.problem ?? "not an event object"))
+                continue
+            }
+            switch input.validated(now: now) {
+            case .success(let event):
+                valid.append(event)
+                validIndex.append(index)
+            case .failure(let problem):
+                rejected.append(Rejection(index: index, id: input.id.flatMap { EventID.problem(with: $0) == nil ? $0 : nil }, code: problem.code, message: problem.message))
+            }
+        }
+        let statuses = try await store.appendEvents(valid, receivedAt: now)
+        var accepted = 0
+        var duplicates = 0
+        for (k, status) in statuses.enumerated() {
+            switch status {
+            case .inserted: accepted += 1
+            case .duplicate: duplicates += 1
+            case .rejected(let problem):
+                rejected.append(Rejection(index: validIndex[k], id: valid[k].id.rawValue, code: problem.code, message: problem.message))
+            }
+        }
+        rejected.sort { $0.index < $1.index }
+        metrics.recordIngest(accepted: accepted, duplicates: duplicates, rejected: rejected.count)
+        return IngestResponse(accepted: accepted, duplicates: duplicates, rejected: rejected)
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import MarqueeCore
+import MarqueeSimulation
+import MarqueeStorage
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Create (or reuse) a seeded Micro-Netflix world in a local store and serve it.",
+        discussion: """
+            With no arguments: ./marquee-demo.sqlite, seed 42, 300 titles, 3000 profiles, 28 days of history, \
+            served on http://127.0.0.1:8080. The same options always give the same world, byte for byte. \
+            Prints `Admin API key: <key>` (MARQUEE_ADMIN_KEY, when set, is that key).
+            """)
+
+    @Option(help: "The SQLite store file (default: $MARQUEE_DB, else ./marquee-demo.sqlite).")
+    var db: String?
+    @OptionGroup var server: ServerOptions
+    @Option(help: "The world's random seed.") var seed: UInt64 = 42
+    @Option(help: "How many viewer profiles.") var profiles: Int = 3000
+    @Option(help: "How many titles.") var titles: Int = 300
+    @Option(help: "Days of viewing history.") var days: Int = 28
+    @Flag(help: "Delete an existing store file first and generate anew.") var fresh = false
+    @Flag(help: "Generate the world and exit without serving.") var generateOnly = false
+
+    var path: String {
+        if let db { return db }
+        if let env = ProcessInfo.processInfo.environment["MARQUEE_DB"], !env.isEmpty { return env }
+        return "marquee-demo.sqlite"
+    }
+
+    var world: DemoWorldConfiguration {
+        DemoWorldConfiguration(seed: seed, profiles: profiles, titles: titles, days: days)
+    }
+
+    func validate() throws {
+        do {
+            try world.validate()
+        } catch let error as MarqueeError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() async throws {
+        let fm = FileManager.default
+        if fresh {
+            for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: path + suffix) {
+                try fm.removeItem(atPath: path + suffix)
+            }
+        }
+        let store = try openStore(path)
+        let signature = "seed=\(seed) profiles=\(profiles) titles=\(titles) days=\(days)"
+        let existing = try await store.meta("demo.world")
+        if let existing {
+            if existing != signature {
+                try? store.close()
+                fail("\(path) holds a demo world made with \(existing); use --fresh to replace it or --db for another file")
+            }
+            print("Reusing the demo world in \(path) (\(signature))")
+        } else {
+            let stats = try await store.statistics()
+            if stats.titles > 0 || stats.profiles > 0 || stats.events > 0 {
+                try? store.close()
+                fail("\(path) already holds data that is not a demo world; serve it with `marquee serve --db \(path)`")
+            }
+            let started = Date()
+            print("Generating the demo world (\(signature))…")
+            let dataset = DemoWorld.generate(world) { stage in
+                FileHandle.standardError.write(Data("  \(stage)\n".utf8))
+            }
+            let bar = ProgressBar("writing events")
+            let summary = try await store.importDataset(dataset, receivedAt: nil, progress: { bar.update($0, $1) })
+            try await store.setMeta("demo.world", signature)
+            print(
+                "Demo world: \(summary.titles) titles, \(summary.profiles) profiles, \(summary.eventsInserted) events, "
+                    + "\(dataset.campaigns.count) campaigns (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+        }
+        if generateOnly {
+            try store.close()
+            return
+        }
+        let key: String
+        if let fromEnvironment = try await ensureEnvironmentAdminKey(store) {
+            key = fromEnvironment
+        } else {
+            let made = APIKeys.make(scope: .admin, name: "demo")
+            try await store.insertAPIKey(made.record, keyHash: made.hash)
+            key = made.key
+        }
+        try await runServer(store, options: server, banner: "Admin API key: \(key)")
+    }
+}

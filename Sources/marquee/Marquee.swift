@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import MarqueeCore
+
+@main
+struct Marquee: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "marquee",
+        abstract: "Personalization and ad decisioning for ad-supported streaming.",
+        subcommands: [DemoCommand.self, ServeCommand.self, ImportCommand.self, KeysCommand.self]
+    )
+}
+
+/// `--db`, shared by every command that touches a store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "The SQLite store file (default: $MARQUEE_DB, else ./marquee.sqlite).")
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let env = ProcessInfo.processInfo.environment["MARQUEE_DB"], !env.isEmpty { return env }
+        return "marquee.sqlite"
+    }
+}
+
+/// Shared server options.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "The port to listen on.")
+    var port: Int = 8080
+
+    @Option(help: "The address to bind.")
+    var host: String = "127.0.0.1"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    }
+}
+
+/// Prints a CLI failure and exits non-zero, without a stack trace.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(1)
+}
+
+extension MarqueeError {
+    var cliMessage: String { message }
+}

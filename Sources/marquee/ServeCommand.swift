@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MarqueeCore
+import MarqueeServer
+import MarqueeStorage
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the HTTP API from an existing store, generating nothing.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: store.path) else {
+            fail("no store at \(store.path); create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`")
+        }
+        let sqlite = try openStore(store.path)
+        let adminKey = try await ensureEnvironmentAdminKey(sqlite)
+        if adminKey != nil { print("Admin API key: from MARQUEE_ADMIN_KEY") }
+        try await runServer(sqlite, options: server, banner: nil)
+    }
+}
+
+func openStore(_ path: String) throws -> SQLiteStore {
+    do {
+        return try SQLiteStore(path: path)
+    } catch let error as MarqueeError {
+        fail(error.message)
+    }
+}
+
+/// Registers `MARQUEE_ADMIN_KEY` as an admin key when it is set; returns it.
+func ensureEnvironmentAdminKey(_ store: SQLiteStore) async throws -> String? {
+    guard let key = ProcessInfo.processInfo.environment["MARQUEE_ADMIN_KEY"], !key.isEmpty else { return nil }
+    let made: (record: APIKeyRecord, hash: String)
+    do {
+        made = try APIKeys.record(forKey: key, scope: .admin, name: "MARQUEE_ADMIN_KEY")
+    } catch let error as MarqueeError {
+        fail("MARQUEE_ADMIN_KEY: \(error.message)")
+    }
+    if try await store.apiKey(hash: made.hash) == nil {
+        try await store.insertAPIKey(made.record, keyHash: made.hash)
+    }
+    return key
+}
+
+func makeLogger() -> Logger {
+    let env = ProcessInfo.processInfo.environment
+    let level = (env["MARQUEE_LOG_LEVEL"] ?? env["LOG_LEVEL"]).flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+    var logger = Logger(label: "marquee")
+    logger.logLevel = level
+    return logger
+}
+
+/// Serves until SIGINT or SIGTERM; in-flight requests finish, then the store is closed.
+func runServer(_ store: SQLiteStore, options: ServerOptions, banner: String?) async throws {
+    let logger = makeLogger()
+    let protectReads = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MARQUEE_PROTECT_READS"]?.lowercased() ?? "")
+    let app = buildApplication(
+        store: store, configuration: ServerConfiguration(host: options.host, port: options.port, protectReads: protectReads),
+        logger: logger,
+        onRunning: { port in
+            print("Marquee is serving on http://\(options.host):\(port)")
+            if let banner { print(banner) }
+            fflush(nil)
+        })
+    do {
+        try await app.runService()
+    } catch {
+        try? store.close()
+        fail("the server stopped: \(error)")
+    }
+    try store.close()
+}
