@@ -119,7 +119,7 @@ public struct EventProblem: Error, Sendable, Hashable, Codable {
 
 /// An event as a client sent it: every field optional and loosely typed, so that one bad event
 /// in a batch is reported by index instead of failing the whole batch.
-public struct EventInput: Decodable, Sendable {
+public struct EventInput: Decodable, Sendable, Hashable {
     public var id: String?
     public var profileId: String?
     public var type: String?
@@ -138,7 +138,7 @@ public struct EventInput: Decodable, Sendable {
 
     public init() {}
 
-    public struct ContextInput: Decodable, Sendable {
+    public struct ContextInput: Decodable, Sendable, Hashable {
         public var device: String?
         public var region: String?
         public var sessionId: String?
@@ -147,7 +147,7 @@ public struct EventInput: Decodable, Sendable {
     }
 
     /// A timestamp as sent: ISO-8601 text or Unix seconds.
-    public enum TimestampInput: Decodable, Sendable {
+    public enum TimestampInput: Decodable, Sendable, Hashable {
         case seconds(Double)
         case text(String)
 

@@ -29,24 +29,36 @@ struct EventsController {
     @Sendable func ingest(_ request: Request, context: AppRequestContext) async throws -> IngestResponse {
         _ = try await auth.require(.ingest, request)
         let body = try await JSONBody.collect(request, context: context)
-        let slots = try JSONBody.batch(EventInput.self, from: body, key: "events", limit: ServerLimits.maxEventsPerBatch)
+        let elements: [EventBatchParser.Element]
+        do {
+            elements = try body.withUnsafeReadableBytes { try EventBatchParser.parseBatch($0, key: "events") }
+        } catch let error as MarqueeError {
+            throw APIError.badRequest(error.message, code: "malformed_json")
+        }
+        if elements.count > ServerLimits.maxEventsPerBatch {
+            throw APIError(
+                status: .contentTooLarge, code: "batch_too_large",
+                message: "the batch has \(elements.count) events; the limit is \(ServerLimits.maxEventsPerBatch) per request")
+        }
         let now = Timestamp.now()
         var valid: [Event] = []
         var validIndex: [Int] = []
-        valid.reserveCapacity(slots.count)
-        validIndex.reserveCapacity(slots.count)
+        valid.reserveCapacity(elements.count)
+        validIndex.reserveCapacity(elements.count)
         var rejected: [Rejection] = []
-        for (index, slot) in slots.enumerated() {
-            guard let input = slot.value else {
-                rejected.append(Rejection(index: index, id: nil, code: "malformed", message: slot.problem ?? "not an event object"))
-                continue
-            }
-            switch input.validated(now: now) {
-            case .success(let event):
-                valid.append(event)
-                validIndex.append(index)
-            case .failure(let problem):
-                rejected.append(Rejection(index: index, id: input.id.flatMap { EventID.problem(with: $0) == nil ? $0 : nil }, code: problem.code, message: problem.message))
+        for (index, element) in elements.enumerated() {
+            switch element {
+            case .problem(let problem):
+                rejected.append(Rejection(index: index, id: nil, code: "malformed", message: problem))
+            case .event(let input):
+                switch input.validated(now: now) {
+                case .success(let event):
+                    valid.append(event)
+                    validIndex.append(index)
+                case .failure(let problem):
+                    let id = input.id.flatMap { EventID.problem(with: $0) == nil ? $0 : nil }
+                    rejected.append(Rejection(index: index, id: id, code: problem.code, message: problem.message))
+                }
             }
         }
         let statuses = try await store.appendEvents(valid, receivedAt: now)

@@ -34,22 +34,24 @@ struct ImportCommand: AsyncParsableCommand {
                 number += 1
             }
             let bar = ProgressBar("checking \(file)")
-            let decoder = JSONDecoder()
             let now = Timestamp.now()
             var events: [Event] = []
             var lineOf: [Int] = []
             var problems: [(Int, String)] = []
             for (k, (lineNumber, line)) in lines.enumerated() {
                 do {
-                    let input = try decoder.decode(EventInput.self, from: Data(line))
-                    switch input.validated(now: now) {
-                    case .success(let e):
-                        events.append(e)
-                        lineOf.append(lineNumber)
-                    case .failure(let p): problems.append((lineNumber, "\(p.code): \(p.message)"))
+                    switch try line.withUnsafeBytes({ try EventBatchParser.parseEvent($0) }) {
+                    case .problem(let p): problems.append((lineNumber, "malformed: \(p)"))
+                    case .event(let input):
+                        switch input.validated(now: now) {
+                        case .success(let e):
+                            events.append(e)
+                            lineOf.append(lineNumber)
+                        case .failure(let p): problems.append((lineNumber, "\(p.code): \(p.message)"))
+                        }
                     }
-                } catch {
-                    problems.append((lineNumber, "malformed: not a JSON event object"))
+                } catch let error as MarqueeError {
+                    problems.append((lineNumber, error.message))
                 }
                 if k % 5000 == 0 || k == lines.count - 1 { bar.update(k + 1, lines.count) }
             }
