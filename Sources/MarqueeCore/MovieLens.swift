@@ -163,11 +163,10 @@ public struct MovieLensDataset: Sendable {
             guard f.count == 4 else { throw corrupt(file, number, "expected 4 fields (item, title, year, genres), found \(f.count)") }
             guard let id = integer(f[0]), id > 0 else { throw corrupt(file, number, "item id is not a positive integer") }
             let title = try text(f[1], latin1: false, file: file, line: number)
-            let year: Int?
-            if f[2].isEmpty {
-                year = nil
-            } else {
-                guard let y = integer(f[2]), (1800...2100).contains(y) else { throw corrupt(file, number, "release year is not a year") }
+            // The dataset marks one item's year as "unkonwn": a year that is not a number is unknown.
+            var year: Int?
+            if let y = integer(f[2]) {
+                guard (1800...2100).contains(y) else { throw corrupt(file, number, "release year \(y) is out of range") }
                 year = Int(y)
             }
             let genres = try text(f[3], latin1: false, file: file, line: number).split(separator: " ").map(String.init).filter { $0 != "unknown" }

@@ -143,13 +143,13 @@ func catalogIDs(_ db: String) async throws -> (profiles: [String], titles: [Stri
         try await client.shutdown()
         #expect(status == 0, "exit status \(String(describing: status)); stderr: \(server.errors.string.suffix(1000))")
         let acknowledged = await sender.acknowledged
+        // The WAL was checkpointed into the main file on a clean shutdown (checked before reopening it).
+        let wal = (try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0)
         let store = try SQLiteStore(path: db)
         defer { try? store.close() }
         let found = try await store.containsEvents(ids: acknowledged.map { EventID(trusted: $0) })
         #expect(found.count == acknowledged.count)
-        // The WAL was checkpointed into the main file on a clean shutdown.
-        let wal = (try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0
-        #expect(wal == 0)
     }
 
     @Test func demoServesHealthAndPrintsTheAdminKey() async throws {
