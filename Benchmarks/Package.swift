@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "MarqueeStorage", package: root),
                 .product(name: "MarqueeSimulation", package: root),
                 .product(name: "MarqueeCore", package: root),
+                .product(name: "MarqueeKernels", package: root),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -15,11 +15,15 @@ public enum APIKeys {
     }
 
     /// The record for a key chosen by the operator (for example `MARQUEE_ADMIN_KEY`).
-    public static func record(forKey key: String, scope: APIScope, name: String, now: Timestamp = .now()) throws -> (record: APIKeyRecord, hash: String) {
+    public static func record(
+        forKey key: String, scope: APIScope, name: String, now: Timestamp = .now()
+    ) throws -> (record: APIKeyRecord, hash: String) {
         guard key.utf8.count >= 16, key.utf8.count <= 256, key.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
             throw MarqueeError.invalidValue(field: "API key", reason: "must be 16–256 printable ASCII characters without spaces")
         }
-        return (APIKeyRecord(id: APIKeyID(trusted: "key-" + String(hash(key).prefix(12))), name: name, scope: scope, createdAt: now), hash(key))
+        return (
+            APIKeyRecord(id: APIKeyID(trusted: "key-" + String(hash(key).prefix(12))), name: name, scope: scope, createdAt: now), hash(key)
+        )
     }
 
     public static func hash(_ key: String) -> String { SHA256.hexDigest(key) }

@@ -174,7 +174,8 @@ public struct EventInput: Decodable, Sendable, Hashable {
             return .failure(
                 EventProblem(
                     code: "unknown_type",
-                    message: "unknown event type '\(Self.clip(rawType))'; expected one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))"
+                    message:
+                        "unknown event type '\(Self.clip(rawType))'; expected one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))"
                 ))
         }
         guard let rawID = id else { return missing("id") }
@@ -193,7 +194,8 @@ public struct EventInput: Decodable, Sendable, Hashable {
             }
             time = parsed
         }
-        if time < Timestamp.earliestAccepted || time.millisecondsSinceEpoch > now.millisecondsSinceEpoch + Timestamp.futureSkewMilliseconds {
+        if time < Timestamp.earliestAccepted || time.millisecondsSinceEpoch > now.millisecondsSinceEpoch + Timestamp.futureSkewMilliseconds
+        {
             return .failure(
                 EventProblem(
                     code: "timestamp_out_of_range",

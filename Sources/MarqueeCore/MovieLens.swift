@@ -60,7 +60,8 @@ public struct MovieLensDataset: Sendable {
         } else {
             throw MarqueeError(
                 .notFound, code: "dataset_not_found",
-                message: "\(directory) holds neither u.data/u.item/u.user nor ml-100k.inter/.item/.user (fetch it with scripts/fetch-movielens.sh)"
+                message:
+                    "\(directory) holds neither u.data/u.item/u.user nor ml-100k.inter/.item/.user (fetch it with scripts/fetch-movielens.sh)"
             )
         }
         for name in names where !fm.fileExists(atPath: path(name)) {
@@ -144,7 +145,9 @@ public struct MovieLensDataset: Sendable {
             guard f.count == 4 else { throw corrupt(file, number, "expected 4 fields (user, item, rating, timestamp), found \(f.count)") }
             guard let user = integer(f[0]), user > 0 else { throw corrupt(file, number, "user id is not a positive integer") }
             guard let item = integer(f[1]), item > 0 else { throw corrupt(file, number, "item id is not a positive integer") }
-            guard let rating = integer(f[2]), (1...5).contains(rating) else { throw corrupt(file, number, "rating is not a whole number 1–5") }
+            guard let rating = integer(f[2]), (1...5).contains(rating) else {
+                throw corrupt(file, number, "rating is not a whole number 1–5")
+            }
             guard let ts = integer(f[3]) else { throw corrupt(file, number, "timestamp is not an integer") }
             ratings.append(Rating(user: Int(user), item: Int(item), rating: Int(rating), timestamp: ts))
         }
@@ -156,7 +159,9 @@ public struct MovieLensDataset: Sendable {
         var items: [Item] = []
         for (number, line) in lines(bytes) {
             if number == 1 {
-                guard String(decoding: line, as: UTF8.self).hasPrefix("item_id") else { throw corrupt(file, number, "expected the header item_id:token …") }
+                guard String(decoding: line, as: UTF8.self).hasPrefix("item_id") else {
+                    throw corrupt(file, number, "expected the header item_id:token …")
+                }
                 continue
             }
             let f = split(line, 9)
@@ -169,7 +174,9 @@ public struct MovieLensDataset: Sendable {
                 guard (1800...2100).contains(y) else { throw corrupt(file, number, "release year \(y) is out of range") }
                 year = Int(y)
             }
-            let genres = try text(f[3], latin1: false, file: file, line: number).split(separator: " ").map(String.init).filter { $0 != "unknown" }
+            let genres = try text(f[3], latin1: false, file: file, line: number).split(separator: " ").map(String.init).filter {
+                $0 != "unknown"
+            }
             items.append(Item(id: Int(id), title: title, year: year, genres: genres))
         }
         return items
@@ -191,12 +198,16 @@ public struct MovieLensDataset: Sendable {
             var year: Int?
             let date = String(decoding: f[2], as: UTF8.self)
             if !date.isEmpty {
-                guard let y = Int(date.suffix(4)), (1800...2100).contains(y) else { throw corrupt(file, number, "release date '\(date)' has no year") }
+                guard let y = Int(date.suffix(4)), (1800...2100).contains(y) else {
+                    throw corrupt(file, number, "release date '\(date)' has no year")
+                }
                 year = y
             }
             var genres: [String] = []
             for (k, flag) in f[5...].enumerated() {
-                guard flag.count == 1, flag.first == 48 || flag.first == 49 else { throw corrupt(file, number, "genre flags must be 0 or 1") }
+                guard flag.count == 1, flag.first == 48 || flag.first == 49 else {
+                    throw corrupt(file, number, "genre flags must be 0 or 1")
+                }
                 if flag.first == 49 && k > 0 { genres.append(groupLensGenres[k]) }
             }
             items.append(Item(id: Int(id), title: title, year: year, genres: genres))
@@ -208,11 +219,15 @@ public struct MovieLensDataset: Sendable {
         var users: [User] = []
         for (number, line) in lines(bytes) {
             if header && number == 1 {
-                guard String(decoding: line, as: UTF8.self).hasPrefix("user_id") else { throw corrupt(file, number, "expected the header user_id:token …") }
+                guard String(decoding: line, as: UTF8.self).hasPrefix("user_id") else {
+                    throw corrupt(file, number, "expected the header user_id:token …")
+                }
                 continue
             }
             let f = split(line, separator)
-            guard f.count == 5 else { throw corrupt(file, number, "expected 5 fields (user, age, gender, occupation, zip), found \(f.count)") }
+            guard f.count == 5 else {
+                throw corrupt(file, number, "expected 5 fields (user, age, gender, occupation, zip), found \(f.count)")
+            }
             guard let id = integer(f[0]), id > 0 else { throw corrupt(file, number, "user id is not a positive integer") }
             guard let age = integer(f[1]), age < 150 else { throw corrupt(file, number, "age is not a whole number") }
             let gender = try text(f[2], latin1: separator == 124, file: file, line: number)
@@ -226,8 +241,12 @@ public struct MovieLensDataset: Sendable {
     func checkConsistency(ratingsFile: String) throws {
         let itemIDs = Set(items.map(\.id))
         let userIDs = Set(users.map(\.id))
-        if itemIDs.count != items.count { throw MarqueeError(.malformed, code: "dataset_corrupt", message: "duplicate item ids in the item file") }
-        if userIDs.count != users.count { throw MarqueeError(.malformed, code: "dataset_corrupt", message: "duplicate user ids in the user file") }
+        if itemIDs.count != items.count {
+            throw MarqueeError(.malformed, code: "dataset_corrupt", message: "duplicate item ids in the item file")
+        }
+        if userIDs.count != users.count {
+            throw MarqueeError(.malformed, code: "dataset_corrupt", message: "duplicate user ids in the user file")
+        }
         var pairs = Set<Int64>()
         pairs.reserveCapacity(ratings.count)
         for (k, r) in ratings.enumerated() {
@@ -279,9 +298,13 @@ extension MovieLensDataset {
             let title = Self.titleID(item: r.item)
             let profile = Self.profileID(user: r.user)
             let time = Timestamp(secondsSinceEpoch: r.timestamp)
-            events.append(Event(id: EventID(trusted: "ml-play-\(r.user)-\(r.item)"), profileID: profile, type: .play, timestamp: time, titleID: title))
             events.append(
-                Event(id: EventID(trusted: "ml-rate-\(r.user)-\(r.item)"), profileID: profile, type: .rate, timestamp: time, titleID: title, rating: r.rating))
+                Event(id: EventID(trusted: "ml-play-\(r.user)-\(r.item)"), profileID: profile, type: .play, timestamp: time, titleID: title)
+            )
+            events.append(
+                Event(
+                    id: EventID(trusted: "ml-rate-\(r.user)-\(r.item)"), profileID: profile, type: .rate, timestamp: time, titleID: title,
+                    rating: r.rating))
         }
         return Converted(titles: titles, profiles: profiles, events: events)
     }

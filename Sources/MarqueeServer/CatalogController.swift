@@ -57,7 +57,8 @@ func validatedBatch<T: Decodable>(_ slots: [Slot<T>], kind: String, idOf: (T) ->
         do {
             try validate(item)
             if let earlier = seen[idOf(item)] {
-                problems.append(ItemProblem(index: index, id: idOf(item), code: "duplicate_id", message: "the same id is at index \(earlier)"))
+                problems.append(
+                    ItemProblem(index: index, id: idOf(item), code: "duplicate_id", message: "the same id is at index \(earlier)"))
                 continue
             }
             seen[idOf(item)] = index
@@ -117,7 +118,8 @@ struct CatalogController {
         guard TitleID.problem(with: rawTitle) == nil, ArtworkVariantID.problem(with: rawVariant) == nil,
             let image = try await store.artworkImage(title: TitleID(trusted: rawTitle), variant: ArtworkVariantID(trusted: rawVariant))
         else {
-            throw APIError.notFound("no artwork '\(EventInput.clipForMessage(rawVariant))' for title '\(EventInput.clipForMessage(rawTitle))'")
+            throw APIError.notFound(
+                "no artwork '\(EventInput.clipForMessage(rawVariant))' for title '\(EventInput.clipForMessage(rawTitle))'")
         }
         var headers = HTTPFields()
         headers[.contentType] = image.contentType

@@ -32,7 +32,8 @@ enum JSONBody {
         do {
             return try await request.body.collect(upTo: context.maxUploadSize)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(status: .contentTooLarge, code: "body_too_large", message: "the request body is larger than \(context.maxUploadSize) bytes")
+            throw APIError(
+                status: .contentTooLarge, code: "body_too_large", message: "the request body is larger than \(context.maxUploadSize) bytes")
         }
     }
 

@@ -17,12 +17,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.responseBody()
         } catch let error as MarqueeError {
             if error.kind == .internalFailure {
-                context.logger.error("store failure", metadata: ["marquee.error": "\(error)", "marquee.cause": "\(error.cause.map { "\($0)" } ?? "-")"])
+                context.logger.error(
+                    "store failure", metadata: ["marquee.error": "\(error)", "marquee.cause": "\(error.cause.map { "\($0)" } ?? "-")"])
             }
             return APIError(error).responseBody()
         } catch let error as HTTPError {
-            return APIError(status: error.status, code: Self.code(for: error.status), message: error.body ?? Self.message(for: error.status))
-                .responseBody()
+            return APIError(
+                status: error.status, code: Self.code(for: error.status), message: error.body ?? Self.message(for: error.status)
+            )
+            .responseBody()
         } catch let error as any HTTPResponseError {
             return APIError(status: error.status, code: Self.code(for: error.status), message: Self.message(for: error.status))
                 .responseBody()

@@ -27,9 +27,11 @@ public final class ServerMetrics: Sendable {
 
     public init() {
         eventsAccepted = registry.makeCounter(descriptor: Self.name("events_ingested", "total", "Events committed to the event log."))
-        eventsDuplicate = registry.makeCounter(descriptor: Self.name("events_duplicate", "total", "Events whose id was already stored (retries, no-ops)."))
+        eventsDuplicate = registry.makeCounter(
+            descriptor: Self.name("events_duplicate", "total", "Events whose id was already stored (retries, no-ops)."))
         eventsRejected = registry.makeCounter(descriptor: Self.name("events_rejected", "total", "Events refused as invalid."))
-        storeBytes = registry.makeGauge(descriptor: Self.name("store_size", "bytes", "Bytes of the store on disk (database, WAL, shared memory)."))
+        storeBytes = registry.makeGauge(
+            descriptor: Self.name("store_size", "bytes", "Bytes of the store on disk (database, WAL, shared memory)."))
         storeEvents = registry.makeGauge(descriptor: Self.name("store_events", "", "Events in the event log."))
         storeTitles = registry.makeGauge(descriptor: Self.name("store_titles", "", "Titles in the catalog."))
         storeProfiles = registry.makeGauge(descriptor: Self.name("store_profiles", "", "Profiles."))

@@ -145,7 +145,8 @@ extension SQLiteStore {
                 for (i, status) in statuses.enumerated() {
                     if case .rejected(let problem) = status {
                         throw MarqueeError(
-                            .invalidValue, code: problem.code, message: "event \(i + 1) (\(events[i].id)): \(problem.message); nothing was written")
+                            .invalidValue, code: problem.code,
+                            message: "event \(i + 1) (\(events[i].id)): \(problem.message); nothing was written")
                     }
                 }
             }

@@ -5,8 +5,7 @@ import MarqueeCore
 /// Marquee's embedded store: one SQLite file in WAL mode behind one GRDB `DatabasePool`.
 ///
 /// Writes are serialized by the pool's single writer; reads run concurrently. Every batch is one
-/// transaction, so an acknowledged write is committed (and, with SQLite's default
-/// `synchronous=FULL`, fsynced to the WAL) before the caller hears about it.
+/// transaction, committed with `synchronous=FULL` (the WAL is fsynced) before the caller hears about it.
 public final class SQLiteStore: MarqueeStore, @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
@@ -22,6 +21,10 @@ public final class SQLiteStore: MarqueeStore, @unchecked Sendable {
         config.label = "marquee"
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // GRDB picks synchronous=NORMAL for WAL, which survives a process crash but not a power
+            // loss. An acknowledged event must survive both, so the one writer connection fsyncs
+            // the WAL at every commit.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
         } catch {
             throw Self.translate(error, doing: "opening the store at \(path)")
@@ -41,7 +44,8 @@ public final class SQLiteStore: MarqueeStore, @unchecked Sendable {
     static func translate(_ error: any Error, doing what: String) -> MarqueeError {
         if let e = error as? MarqueeError { return e }
         if let db = error as? DatabaseError {
-            return MarqueeError(.internalFailure, code: "store_failure", message: "\(what) failed: \(db.message ?? db.description)", cause: db)
+            return MarqueeError(
+                .internalFailure, code: "store_failure", message: "\(what) failed: \(db.message ?? db.description)", cause: db)
         }
         return MarqueeError(.internalFailure, code: "store_failure", message: "\(what) failed: \(error)")
     }
@@ -70,7 +74,9 @@ public final class SQLiteStore: MarqueeStore, @unchecked Sendable {
 
     public func setMeta(_ key: String, _ value: String) async throws {
         try await write("writing meta") { db in
-            try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+            try db.execute(
+                sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value])
         }
     }
 

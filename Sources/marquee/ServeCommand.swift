@@ -14,7 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: store.path) else {
-            fail("no store at \(store.path); create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`")
+            fail(
+                "no store at \(store.path); create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`"
+            )
         }
         let sqlite = try openStore(store.path)
         let adminKey = try await ensureEnvironmentAdminKey(sqlite)

@@ -4,7 +4,8 @@ import Testing
 /// Running the built `marquee` executable, as a user would.
 enum CLI {
     /// The package root, found from this file's location.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// The `marquee` binary next to the test bundle (SwiftPM builds every product before testing).
     static var binary: URL {

@@ -90,7 +90,9 @@ func catalogIDs(_ db: String) async throws -> (profiles: [String], titles: [Stri
         defer { try? FileManager.default.removeItem(at: dir) }
         let (db, key) = try makeWorld(dir)
         let ids = try await catalogIDs(db)
-        let before = try await { let s = try SQLiteStore(path: db); defer { try? s.close() }; return try await s.eventCount() }()
+        let before = try await {
+            let s = try SQLiteStore(path: db); defer { try? s.close() }; return try await s.eventCount()
+        }()
         let server = try ServerProcess(["serve", "--db", db, "--port", "0"])
         try server.waitUntilServing()
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -184,9 +186,13 @@ func catalogIDs(_ db: String) async throws -> (profiles: [String], titles: [Stri
         defer { try? FileManager.default.removeItem(at: dir) }
         func generate(_ name: String, seed: Int) throws -> Data {
             let db = dir.appendingPathComponent(name).path
-            let r = try CLI.run(["demo", "--generate-only", "--db", db, "--seed", String(seed), "--profiles", "120", "--titles", "40", "--days", "5"])
+            let r = try CLI.run([
+                "demo", "--generate-only", "--db", db, "--seed", String(seed), "--profiles", "120", "--titles", "40", "--days", "5",
+            ])
             #expect(r.status == 0, "\(r.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: db + "-wal") || ((try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0) == 0)
+            #expect(
+                !FileManager.default.fileExists(atPath: db + "-wal")
+                    || ((try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0) == 0)
             return try Data(contentsOf: URL(fileURLWithPath: db))
         }
         let a = try generate("a.sqlite", seed: 11)
@@ -195,13 +201,19 @@ func catalogIDs(_ db: String) async throws -> (profiles: [String], titles: [Stri
         #expect(a == b)
         #expect(a != c)
         // Reusing an existing world with other options is refused with a hint.
-        let clash = try CLI.run(["demo", "--generate-only", "--db", dir.appendingPathComponent("a.sqlite").path, "--seed", "99", "--profiles", "120", "--titles", "40", "--days", "5"])
+        let clash = try CLI.run([
+            "demo", "--generate-only", "--db", dir.appendingPathComponent("a.sqlite").path, "--seed", "99", "--profiles", "120", "--titles",
+            "40", "--days", "5",
+        ])
         #expect(clash.status != 0)
         #expect(clash.stderr.contains("--fresh"))
     }
 
     @Test func badOptionsExitNonZeroWithAMessage() throws {
-        for args in [["demo", "--profiles", "0"], ["demo", "--port", "70000"], ["keys", "create", "--scope", "root", "--db", "/tmp/x.sqlite"], ["serve", "--db", "/nonexistent/x.sqlite"]] {
+        for args in [
+            ["demo", "--profiles", "0"], ["demo", "--port", "70000"], ["keys", "create", "--scope", "root", "--db", "/tmp/x.sqlite"],
+            ["serve", "--db", "/nonexistent/x.sqlite"],
+        ] {
             let r = try CLI.run(args)
             #expect(r.status != 0, "\(args)")
             #expect(!r.stderr.isEmpty, "\(args)")
@@ -213,18 +225,26 @@ func catalogIDs(_ db: String) async throws -> (profiles: [String], titles: [Stri
         defer { try? FileManager.default.removeItem(at: dir) }
         let (db, _) = try makeWorld(dir)
         let ids = try await catalogIDs(db)
-        let before = try await { let s = try SQLiteStore(path: db); defer { try? s.close() }; return try await s.eventCount() }()
+        let before = try await {
+            let s = try SQLiteStore(path: db); defer { try? s.close() }; return try await s.eventCount()
+        }()
         var lines: [String] = []
         for i in 0..<50 {
-            lines.append(#"{"id":"jl-\#(i)","profileId":"\#(ids.profiles[i % ids.profiles.count])","type":"rate","rating":4,"timestamp":1763600000,"titleId":"\#(ids.titles[i % ids.titles.count])"}"#)
+            lines.append(
+                #"{"id":"jl-\#(i)","profileId":"\#(ids.profiles[i % ids.profiles.count])","type":"rate","rating":4,"timestamp":1763600000,"titleId":"\#(ids.titles[i % ids.titles.count])"}"#
+            )
         }
-        lines.insert(#"{"id":"jl-bad","profileId":"\#(ids.profiles[0])","type":"rate","rating":9,"timestamp":1763600000,"titleId":"\#(ids.titles[0])"}"#, at: 10)
+        lines.insert(
+            #"{"id":"jl-bad","profileId":"\#(ids.profiles[0])","type":"rate","rating":9,"timestamp":1763600000,"titleId":"\#(ids.titles[0])"}"#,
+            at: 10)
         let file = dir.appendingPathComponent("events.jsonl")
         try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
         let strict = try CLI.run(["import", "events", file.path, "--db", db])
         #expect(strict.status != 0)
         #expect(strict.stderr.contains("events.jsonl:11"), "\(strict.stderr)")
-        let count1 = try await { let s = try SQLiteStore(path: db); defer { try? s.close() }; return try await s.eventCount() }()
+        let count1 = try await {
+            let s = try SQLiteStore(path: db); defer { try? s.close() }; return try await s.eventCount()
+        }()
         #expect(count1 == before)
         let lenient = try CLI.run(["import", "events", file.path, "--db", db, "--skip-invalid"])
         #expect(lenient.stdout.contains("50 imported, 0 already stored, 1 rejected"), "\(lenient.stdout)")

@@ -27,7 +27,9 @@ import Testing
     }
 
     @Test func rejectsNonsense() {
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-02-30", "2026-11-20T25:00:00Z", "2026-11-20T10:00:00Q", "2026-11-20T10:00"] {
+        for bad in [
+            "", "yesterday", "2026-13-01T00:00:00Z", "2026-02-30", "2026-11-20T25:00:00Z", "2026-11-20T10:00:00Q", "2026-11-20T10:00",
+        ] {
             if bad == "2026-11-20T10:00" {
                 #expect(Timestamp(iso8601: bad) != nil)  // minutes precision is fine
             } else {
@@ -92,14 +94,38 @@ import Testing
         #expect(code(input("rate") { $0.rating = 6 }) == "invalid_value")
         #expect(code(input("rate") { $0.rating = 3.5 }) == "invalid_value")
         #expect(code(input("rate") { $0.rating = 4 }) == nil)
-        #expect(code(input("progress") { $0.positionSeconds = -1; $0.durationSeconds = 10 }) == "invalid_value")
-        #expect(code(input("progress") { $0.positionSeconds = 11; $0.durationSeconds = 10 }) == "invalid_value")
-        #expect(code(input("progress") { $0.positionSeconds = .nan; $0.durationSeconds = 10 }) == "invalid_value")
+        #expect(
+            code(
+                input("progress") {
+                    $0.positionSeconds = -1; $0.durationSeconds = 10
+                }) == "invalid_value")
+        #expect(
+            code(
+                input("progress") {
+                    $0.positionSeconds = 11; $0.durationSeconds = 10
+                }) == "invalid_value")
+        #expect(
+            code(
+                input("progress") {
+                    $0.positionSeconds = .nan; $0.durationSeconds = 10
+                }) == "invalid_value")
         #expect(code(input("play") { $0.id = "bad\u{1}id" }) == "invalid_value")
         #expect(code(input("play") { $0.profileId = String(repeating: "p", count: 10_000) }) == "invalid_value")
-        #expect(code(input("play") { var c = EventInput.ContextInput(); c.device = "toaster"; $0.context = c }) == "invalid_value")
-        #expect(code(input("play") { var c = EventInput.ContextInput(); c.localTimeOffsetMinutes = 2000; $0.context = c }) == "invalid_value")
-        #expect(code(input("adQuartile") { $0.creativeId = "c1"; $0.quartile = 4 }) == "invalid_value")
+        #expect(
+            code(
+                input("play") {
+                    var c = EventInput.ContextInput(); c.device = "toaster"; $0.context = c
+                }) == "invalid_value")
+        #expect(
+            code(
+                input("play") {
+                    var c = EventInput.ContextInput(); c.localTimeOffsetMinutes = 2000; $0.context = c
+                }) == "invalid_value")
+        #expect(
+            code(
+                input("adQuartile") {
+                    $0.creativeId = "c1"; $0.quartile = 4
+                }) == "invalid_value")
     }
 
     @Test func timestampRange() {
@@ -118,7 +144,9 @@ import Testing
 
 @Suite struct DomainValidationTests {
     @Test func titleRules() throws {
-        let base = Title(id: TitleID(trusted: "t1"), name: "Film", runtimeSeconds: 5400, cuePoints: [600, 1200], dateAdded: Timestamp(secondsSinceEpoch: 0))
+        let base = Title(
+            id: TitleID(trusted: "t1"), name: "Film", runtimeSeconds: 5400, cuePoints: [600, 1200],
+            dateAdded: Timestamp(secondsSinceEpoch: 0))
         try base.validate()
         var t = base
         t.cuePoints = [1200, 600]

@@ -90,9 +90,13 @@ import Testing
                 for f in stringFields where rng.next() % 2 == 0 { e[f] = randomString() }
                 for f in numberFields where rng.next() % 2 == 0 { e[f] = (rng.nextUnit() - 0.3) * pow(10, Double(rng.next() % 8)) }
                 for f in intFields where rng.next() % 2 == 0 { e[f] = Int(rng.next() % 2000) - 1000 }
-                if rng.next() % 2 == 0 { e["timestamp"] = rng.next() % 2 == 0 ? "2026-11-20T20:15:00Z" as Any : Int(rng.next() % 2_000_000_000) as Any }
                 if rng.next() % 2 == 0 {
-                    e["context"] = ["device": randomString(), "localTimeOffsetMinutes": Int(rng.next() % 1000), "junk": [randomString()]] as [String: Any]
+                    e["timestamp"] = rng.next() % 2 == 0 ? "2026-11-20T20:15:00Z" as Any : Int(rng.next() % 2_000_000_000) as Any
+                }
+                if rng.next() % 2 == 0 {
+                    e["context"] =
+                        ["device": randomString(), "localTimeOffsetMinutes": Int(rng.next() % 1000), "junk": [randomString()]]
+                        as [String: Any]
                 }
                 if rng.next() % 4 == 0 { e["unknown\(rng.next() % 5)"] = ["nested": [1, 2.5, "x", NSNull()]] }
                 batch.append(e)

@@ -40,7 +40,8 @@ import Testing
                 #expect(j["offset"] as? Int == 19)
             }
             for bad in ["limit=0", "limit=501", "limit=abc", "offset=-1"] {
-                try await client.execute(uri: "/v1/titles?\(bad)", method: .get) { r in #expect(r.status == .unprocessableContent, "\(bad)") }
+                try await client.execute(uri: "/v1/titles?\(bad)", method: .get) { r in #expect(r.status == .unprocessableContent, "\(bad)")
+                }
             }
             try await client.execute(uri: "/v1/titles/nope", method: .get) { r in
                 #expect(r.status == .notFound)
@@ -118,7 +119,8 @@ import Testing
                 try #expect(json(r)["status"] as? String == "ok")
                 #expect(r.headers[HTTPField.Name("X-Request-Id")!] != nil)
             }
-            try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: fixture.ingestKey), body: buffer(try eventBatch(3, prefix: "m")))
+            try await client.execute(
+                uri: "/v1/events", method: .post, headers: headers(key: fixture.ingestKey), body: buffer(try eventBatch(3, prefix: "m")))
             try await client.execute(uri: "/no/such/route", method: .get) { r in
                 #expect(r.status == .notFound)
                 let code = try errorCode(r)
@@ -151,11 +153,18 @@ import Testing
             }
         }
         let router = buildRouter(store: fixture.store, metrics: ServerMetrics(), configuration: ServerConfiguration())
-        let routed = Set(router.routes.map { "\($0.method.rawValue) \(String(describing: $0.path).replacingOccurrences(of: "{", with: "{").replacingOccurrences(of: ":", with: ""))" })
-        let normalized = Set(routed.map { route in
-            // Hummingbird prints parameters as {name}; make sure a leading slash is there.
-            route.replacingOccurrences(of: " /", with: " /").replacingOccurrences(of: "  ", with: " ")
-        })
-        #expect(normalized == documented, "routes not documented: \(normalized.subtracting(documented)); documented but not routed: \(documented.subtracting(normalized))")
+        let routed = Set(
+            router.routes.map {
+                "\($0.method.rawValue) \(String(describing: $0.path).replacingOccurrences(of: "{", with: "{").replacingOccurrences(of: ":", with: ""))"
+            })
+        let normalized = Set(
+            routed.map { route in
+                // Hummingbird prints parameters as {name}; make sure a leading slash is there.
+                route.replacingOccurrences(of: " /", with: " /").replacingOccurrences(of: "  ", with: " ")
+            })
+        #expect(
+            normalized == documented,
+            "routes not documented: \(normalized.subtracting(documented)); documented but not routed: \(documented.subtracting(normalized))"
+        )
     }
 }

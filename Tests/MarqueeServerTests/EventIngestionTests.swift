@@ -58,14 +58,29 @@ import Testing
         let cases: [(String, String)] = [
             (#"{"id":"b1","profileId":"p1","type":"rate","timestamp":"2026-11-20T20:00:00Z","titleId":"t1","rating":"five"}"#, "malformed"),
             (#"{"id":"b2","profileId":"p1","type":"rate","timestamp":"2026-11-20T20:00:00Z","titleId":"t1","rating":-3}"#, "invalid_value"),
-            (#"{"id":"b3","profileId":"p1","type":"progress","timestamp":"2026-11-20T20:00:00Z","titleId":"t1","positionSeconds":-1,"durationSeconds":10}"#, "invalid_value"),
-            (#"{"id":"b4","profileId":"p1","type":"play","timestamp":"2026-11-20T20:00:00Z","titleId":"t1","context":{"device":"toaster"}}"#, "invalid_value"),
+            (
+                #"{"id":"b3","profileId":"p1","type":"progress","timestamp":"2026-11-20T20:00:00Z","titleId":"t1","positionSeconds":-1,"durationSeconds":10}"#,
+                "invalid_value"
+            ),
+            (
+                #"{"id":"b4","profileId":"p1","type":"play","timestamp":"2026-11-20T20:00:00Z","titleId":"t1","context":{"device":"toaster"}}"#,
+                "invalid_value"
+            ),
             (#"{"id":"b\u0007x","profileId":"p1","type":"play","timestamp":"2026-11-20T20:00:00Z","titleId":"t1"}"#, "invalid_value"),
-            (#"{"id":"\#(String(repeating: "x", count: 10_000))","profileId":"p1","type":"play","timestamp":"2026-11-20T20:00:00Z","titleId":"t1"}"#, "invalid_value"),
+            (
+                #"{"id":"\#(String(repeating: "x", count: 10_000))","profileId":"p1","type":"play","timestamp":"2026-11-20T20:00:00Z","titleId":"t1"}"#,
+                "invalid_value"
+            ),
             (#"{"id":"b7","profileId":"p1","type":"play","timestamp":"2031-01-01T00:00:00Z","titleId":"t1"}"#, "timestamp_out_of_range"),
             (#"{"id":"b8","profileId":"p1","type":"play","timestamp":"2026-11-20T20:00:00Z","titleId":"missing-title"}"#, "unknown_title"),
-            (#"{"id":"b9","profileId":"p1","type":"adImpression","timestamp":"2026-11-20T20:00:00Z","creativeId":"nope"}"#, "unknown_creative"),
-            (#"{"id":"b10","profileId":"p1","type":"adQuartile","timestamp":"2026-11-20T20:00:00Z","creativeId":"c1","quartile":7}"#, "invalid_value"),
+            (
+                #"{"id":"b9","profileId":"p1","type":"adImpression","timestamp":"2026-11-20T20:00:00Z","creativeId":"nope"}"#,
+                "unknown_creative"
+            ),
+            (
+                #"{"id":"b10","profileId":"p1","type":"adQuartile","timestamp":"2026-11-20T20:00:00Z","creativeId":"c1","quartile":7}"#,
+                "invalid_value"
+            ),
             (#"{"id":"b11","profileId":"p1","type":"play","timestamp":"2026-11-20T20:00:00Z","titleId":null}"#, "missing_field"),
             (#""just a string""#, "malformed"),
         ]
@@ -96,7 +111,8 @@ import Testing
         ]
         try await fixture.application().test(.router) { client in
             for body in bodies {
-                try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: fixture.ingestKey), body: buffer(body)) { r in
+                try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: fixture.ingestKey), body: buffer(body)) {
+                    r in
                     #expect(r.status == .badRequest, "\(body.prefix(40))")
                     let error = try #require(try json(r)["error"] as? [String: Any])
                     #expect(error["code"] as? String == "malformed_json")
@@ -112,7 +128,8 @@ import Testing
         defer { fixture.cleanUp() }
         let tooMany = try eventBatch(10_001, prefix: "many")
         try await fixture.application().test(.router) { client in
-            try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: fixture.ingestKey), body: buffer(tooMany)) { r in
+            try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: fixture.ingestKey), body: buffer(tooMany)) {
+                r in
                 #expect(r.status == .contentTooLarge)
                 let code = try errorCode(r)
                 #expect(code == "batch_too_large")
@@ -138,7 +155,8 @@ import Testing
                 let code = try errorCode(r)
                 #expect(code == "unauthorized")
             }
-            try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: "mq_admin_not-a-real-key"), body: buffer(body)) { r in
+            try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: "mq_admin_not-a-real-key"), body: buffer(body))
+            { r in
                 #expect(r.status == .unauthorized)
             }
             try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: fixture.readKey), body: buffer(body)) { r in
@@ -161,7 +179,9 @@ import Testing
         defer { fixture.cleanUp() }
         try await fixture.application(protectReads: true).test(.router) { client in
             try await client.execute(uri: "/v1/titles", method: .get) { r in #expect(r.status == .unauthorized) }
-            try await client.execute(uri: "/v1/titles", method: .get, headers: headers(key: fixture.readKey)) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/v1/titles", method: .get, headers: headers(key: fixture.readKey)) { r in
+                #expect(r.status == .ok)
+            }
             try await client.execute(uri: "/v1/titles", method: .get, headers: headers(key: fixture.ingestKey)) { r in
                 #expect(r.status == .forbidden)
             }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import MarqueeCore
-@testable import MarqueeStorage
 import Testing
+
+@testable import MarqueeStorage
 
 func temporaryStorePath() throws -> String {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-store-\(UUID().uuidString)")
@@ -16,7 +17,9 @@ func smallDataset() -> Dataset {
     data.titles = (1...3).map { Title(id: TitleID(trusted: "t\($0)"), name: "T\($0)", dateAdded: t0) }
     data.profiles = (1...2).map { Profile(id: ProfileID(trusted: "p\($0)"), plan: .standardWithAds, region: "us-west", createdAt: t0) }
     data.events = (0..<10).map {
-        Event(id: EventID(trusted: "e\($0)"), profileID: ProfileID(trusted: "p\($0 % 2 + 1)"), type: .play, timestamp: t0.adding(seconds: Double($0)), titleID: TitleID(trusted: "t\($0 % 3 + 1)"))
+        Event(
+            id: EventID(trusted: "e\($0)"), profileID: ProfileID(trusted: "p\($0 % 2 + 1)"), type: .play,
+            timestamp: t0.adding(seconds: Double($0)), titleID: TitleID(trusted: "t\($0 % 3 + 1)"))
     }
     return data
 }
@@ -29,6 +32,8 @@ func smallDataset() -> Dataset {
             _ = try await store.importDataset(smallDataset())
             let mode = try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
+            let synchronous = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            #expect(synchronous == 2)  // FULL
             try store.close()
         }
         let reopened = try SQLiteStore(path: path)
@@ -70,11 +75,16 @@ func smallDataset() -> Dataset {
         _ = try await store.importDataset(smallDataset())
         let t = Timestamp(iso8601: "2026-02-01T00:00:00Z")!
         let batch = [
-            Event(id: EventID(trusted: "e1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
-            Event(id: EventID(trusted: "n1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
-            Event(id: EventID(trusted: "n1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
-            Event(id: EventID(trusted: "n2"), profileID: ProfileID(trusted: "p7"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
-            Event(id: EventID(trusted: "n3"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t7")),
+            Event(
+                id: EventID(trusted: "e1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
+            Event(
+                id: EventID(trusted: "n1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
+            Event(
+                id: EventID(trusted: "n1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
+            Event(
+                id: EventID(trusted: "n2"), profileID: ProfileID(trusted: "p7"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
+            Event(
+                id: EventID(trusted: "n3"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t7")),
         ]
         let statuses = try await store.appendEvents(batch, receivedAt: t)
         #expect(statuses[0] == .duplicate)
@@ -89,7 +99,9 @@ func smallDataset() -> Dataset {
         let store = try SQLiteStore(path: try temporaryStorePath())
         var data = smallDataset()
         data.events.append(
-            Event(id: EventID(trusted: "orphan"), profileID: ProfileID(trusted: "nobody"), type: .play, timestamp: Timestamp(secondsSinceEpoch: 1_000_000_000), titleID: TitleID(trusted: "t1")))
+            Event(
+                id: EventID(trusted: "orphan"), profileID: ProfileID(trusted: "nobody"), type: .play,
+                timestamp: Timestamp(secondsSinceEpoch: 1_000_000_000), titleID: TitleID(trusted: "t1")))
         await #expect(throws: MarqueeError.self) { _ = try await store.importDataset(data) }
         #expect(try await store.eventCount() == 0)
         #expect(try await store.titleCount() == 0)
@@ -103,5 +115,22 @@ func smallDataset() -> Dataset {
         #expect(try await store.apiKey(hash: APIKeys.hash(made.key))?.scope == .ingest)
         let stored = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT key_hash || name || id FROM api_keys") }
         #expect(!stored.joined().contains(made.key))
+    }
+}
+
+@Suite struct SchemaTests {
+    /// The GLOB in the schema's CHECKs must match exactly the ad types.
+    @Test func adTypeGlobMatchesTheAdTypes() async throws {
+        let store = try SQLiteStore(path: try temporaryStorePath())
+        let rows = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, is_ad, name GLOB 'ad[A-Z]*' AS glob FROM event_types")
+        }
+        #expect(rows.count == EventType.allCases.count)
+        for row in rows {
+            let name: String = row["name"]
+            let type = try #require(EventType(rawValue: name))
+            #expect((row["is_ad"] as Int == 1) == type.isAd)
+            #expect((row["glob"] as Int == 1) == type.isAd, "\(name)")
+        }
     }
 }
