@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MarqueeCore", targets: ["MarqueeCore"]),
         .library(name: "MarqueeStorage", targets: ["MarqueeStorage"]),
         .library(name: "MarqueeSimulation", targets: ["MarqueeSimulation"]),
+        .library(name: "MarqueeRecommend", targets: ["MarqueeRecommend"]),
         .library(name: "MarqueeServer", targets: ["MarqueeServer"]),
     ],
     dependencies: [
@@ -32,6 +33,11 @@ let package = Package(
         .target(
             name: "MarqueeStorage",
             dependencies: ["MarqueeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MarqueeRecommend",
+            dependencies: ["MarqueeCore", "MarqueeKernels"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -55,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "marquee",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeServer",
+                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeServer", "MarqueeRecommend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -63,6 +69,11 @@ let package = Package(
         ),
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
+        .target(name: "MarqueeTestSupport", path: "Tests/MarqueeTestSupport"),
+        .testTarget(
+            name: "MarqueeRecommendTests",
+            dependencies: ["MarqueeRecommend", "MarqueeCore", "MarqueeKernels", "MarqueeTestSupport"]
+        ),
         .testTarget(
             name: "MarqueeStorageTests",
             dependencies: ["MarqueeStorage", .product(name: "GRDB", package: "GRDB.swift")]
@@ -78,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "MarqueeCLITests",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage",
+                "MarqueeCore", "MarqueeStorage", "MarqueeTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -1,11 +1,10 @@
 import Foundation
+import MarqueeTestSupport
 import Testing
 
 /// Running the built `marquee` executable, as a user would.
 enum CLI {
-    /// The package root, found from this file's location.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static var packageRoot: URL { TestData.packageRoot }
 
     /// The `marquee` binary next to the test bundle (SwiftPM builds every product before testing).
     static var binary: URL {
@@ -146,28 +145,4 @@ final class LockedData: @unchecked Sendable {
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
-}
-
-/// MovieLens-100K for tests: `MARQUEE_MOVIELENS_DIR`, else data/ml-100k in the package, fetched by
-/// scripts/fetch-movielens.sh when it is not there yet.
-enum MovieLensData {
-    static let lock = NSLock()
-
-    static func directory() throws -> URL {
-        lock.lock()
-        defer { lock.unlock() }
-        if let env = ProcessInfo.processInfo.environment["MARQUEE_MOVIELENS_DIR"] { return URL(fileURLWithPath: env) }
-        let dir = CLI.packageRoot.appendingPathComponent("data/ml-100k")
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("ml-100k.inter").path)
-            && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("u.data").path)
-        {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [CLI.packageRoot.appendingPathComponent("scripts/fetch-movielens.sh").path, dir.path]
-            try p.run()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw CLIError("scripts/fetch-movielens.sh failed") }
-        }
-        return dir
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MarqueeCore
 import MarqueeStorage
+import MarqueeTestSupport
 import Testing
 
 /// Writes `data` in the other MovieLens layout, so that both readers run on the real 100,000 ratings.
@@ -47,7 +48,7 @@ func writeBothFormats(from source: URL, into dir: URL) throws -> (recbole: URL, 
 
 @Suite(.serialized) struct MovieLensImportTests {
     @Test func importsBothFormatsWithExactCounts() async throws {
-        let source = try MovieLensData.directory()
+        let source = try TestData.movieLensDirectory()
         let work = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: work) }
         let dirs = try writeBothFormats(from: source, into: work)
@@ -74,7 +75,7 @@ func writeBothFormats(from source: URL, into dir: URL) throws -> (recbole: URL, 
     }
 
     @Test func aCorruptOrIncompleteFolderIsRefusedWithTheLine() async throws {
-        let source = try MovieLensData.directory()
+        let source = try TestData.movieLensDirectory()
         let work = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: work) }
         let dirs = try writeBothFormats(from: source, into: work)

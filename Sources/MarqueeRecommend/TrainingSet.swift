@@ -1,0 +1,61 @@
+/// Interactions in the dense form models train on: users and items numbered 0..<n, each user's
+/// history in time order (CSR layout).
+///
+/// Dense item indices follow ascending item id, which makes "ties go to the smaller item id"
+/// (the ranking rule of the protocol) the same as "ties go to the smaller index". Models must not
+/// read any meaning into the order of indices beyond that tie rule.
+public struct TrainingSet: Sendable {
+    public let userIDs: [Int]
+    public let itemIDs: [Int]
+    /// `offsets[u]..<offsets[u+1]` is user `u`'s history, ordered by (timestamp, item id).
+    public let offsets: [Int]
+    public let items: [Int32]
+    public let timestamps: [Int64]
+    public let ratings: [Float]
+
+    public var userCount: Int { userIDs.count }
+    public var itemCount: Int { itemIDs.count }
+    public var interactionCount: Int { items.count }
+
+    /// Builds the set from rows; the catalog is `catalog` (item ids) when given, else the items in `rows`.
+    /// Users are those in `rows` plus `extraUsers` (users who appear only elsewhere get an empty history).
+    public init(rows: [RatingRow], catalog: [Int]? = nil, extraUsers: [Int] = []) {
+        let itemIDs = (catalog ?? rows.map(\.item)).reduce(into: Set<Int>()) { $0.insert($1) }.union(rows.map(\.item)).sorted()
+        let userIDs = Set(rows.map(\.user)).union(extraUsers).sorted()
+        var itemIndex: [Int: Int32] = [:]
+        for (k, id) in itemIDs.enumerated() { itemIndex[id] = Int32(k) }
+        var userIndex: [Int: Int] = [:]
+        for (k, id) in userIDs.enumerated() { userIndex[id] = k }
+        var perUser = [[RatingRow]](repeating: [], count: userIDs.count)
+        for r in rows { perUser[userIndex[r.user]!].append(r) }
+        var offsets = [0]
+        var items: [Int32] = []
+        var timestamps: [Int64] = []
+        var ratings: [Float] = []
+        items.reserveCapacity(rows.count)
+        for var history in perUser {
+            history.sort { ($0.timestamp, $0.item) < ($1.timestamp, $1.item) }
+            for r in history {
+                items.append(itemIndex[r.item]!)
+                timestamps.append(r.timestamp)
+                ratings.append(Float(r.rating))
+            }
+            offsets.append(items.count)
+        }
+        self.userIDs = userIDs
+        self.itemIDs = itemIDs
+        self.offsets = offsets
+        self.items = items
+        self.timestamps = timestamps
+        self.ratings = ratings
+    }
+
+    public func history(_ user: Int) -> Range<Int> { offsets[user]..<offsets[user + 1] }
+
+    /// How many users interacted with each item.
+    public func itemCounts() -> [Int] {
+        var counts = [Int](repeating: 0, count: itemCount)
+        for i in items { counts[Int(i)] += 1 }
+        return counts
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import MarqueeCore
+import MarqueeRecommend
+
+struct EvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate recommendation models offline under the shared protocol (temporal per-user holdout, K = 10).",
+        discussion: """
+            --dataset DIR reads MovieLens (GroupLens or RecBole files) and applies the protocol's split itself; \
+            --train FILE --test FILE evaluates a ready-made split (header user<TAB>item<TAB>rating<TAB>timestamp). \
+            Prints P, R, NDCG, HR, MAP and coverage at 10 for the 'all' and 'ge4' (rating ≥ 4) variants.
+            """)
+
+    @Option(help: "A MovieLens folder; the protocol's split is applied to it.") var dataset: String?
+    @Option(help: "A train split file (with --test).") var train: String?
+    @Option(help: "A test split file (with --train).") var test: String?
+    @Option(help: "A model name, or 'all'. Known: \(ModelCatalog.all().map(\.name).joined(separator: ", ")).")
+    var model: String = "all"
+    @Option(help: "Also write the results as JSON to this file ('-' for standard output).") var json: String?
+    @Option(help: "Write split_train.tsv and split_test.tsv into this folder (with --dataset).") var writeSplit: String?
+    @Option(help: "Seconds spent timing single top-10 calls per model.") var timing: Double = 1
+
+    func validate() throws {
+        if dataset == nil && (train == nil || test == nil) {
+            throw ValidationError("give --dataset DIR, or both --train FILE and --test FILE")
+        }
+        if dataset != nil && (train != nil || test != nil) { throw ValidationError("--dataset and --train/--test exclude each other") }
+        if writeSplit != nil && dataset == nil { throw ValidationError("--write-split needs --dataset") }
+        if model != "all" && ModelCatalog.named(model) == nil {
+            throw ValidationError("unknown model '\(model)'; known: \(ModelCatalog.all().map(\.name).joined(separator: ", ")), all")
+        }
+        guard timing > 0 && timing <= 60 else { throw ValidationError("--timing must be in (0, 60] seconds") }
+    }
+
+    func run() async throws {
+        let trainRows: [RatingRow]
+        let testRows: [RatingRow]
+        let protocolName: String
+        if let dataset {
+            let data: MovieLensDataset
+            do {
+                data = try MovieLensDataset.load(directory: dataset)
+            } catch let error as MarqueeError {
+                fail(error.message)
+            }
+            let rows = data.ratings.map { RatingRow(user: $0.user, item: $0.item, rating: $0.rating, timestamp: $0.timestamp) }
+            let split = TemporalSplit.split(rows)
+            (trainRows, testRows) = (split.train, split.test)
+            protocolName = "shared/eval/PROTOCOL.md temporal per-user holdout (last max(1, n div 5) by timestamp, item) on \(dataset)"
+            if let writeSplit {
+                try FileManager.default.createDirectory(atPath: writeSplit, withIntermediateDirectories: true)
+                try TemporalSplit.tsv(split.train).write(toFile: writeSplit + "/split_train.tsv", atomically: true, encoding: .utf8)
+                try TemporalSplit.tsv(split.test).write(toFile: writeSplit + "/split_test.tsv", atomically: true, encoding: .utf8)
+                print("Wrote \(writeSplit)/split_train.tsv (\(split.train.count) rows) and split_test.tsv (\(split.test.count) rows)")
+            }
+        } else {
+            do {
+                trainRows = try TemporalSplit.parseTSV(try readFile(train!), file: train!)
+                testRows = try TemporalSplit.parseTSV(try readFile(test!), file: test!)
+            } catch let error as EvaluationError {
+                fail(error.description)
+            }
+            protocolName = "explicit split \(train!) / \(test!) (PROTOCOL.md §8)"
+        }
+        let evaluator = Evaluator(trainRows: trainRows, testRows: testRows)
+        let models = model == "all" ? ModelCatalog.all() : [ModelCatalog.named(model)!]
+        var results: [ModelEvaluation] = []
+        for (k, m) in models.enumerated() {
+            FileHandle.standardError.write(Data("[\(k + 1)/\(models.count)] \(m.name)…\n".utf8))
+            results.append(try evaluator.evaluate(m, served: m.name == ModelCatalog.servedName, timingSeconds: timing))
+        }
+        print(EvaluationReport.table(results, trainRows: trainRows.count, testRows: testRows.count, items: evaluator.train.itemCount))
+        if let json {
+            let text = try EvaluationReport.json(results, protocolName: protocolName)
+            if json == "-" { print(text) } else { try text.write(toFile: json, atomically: true, encoding: .utf8) }
+        }
+    }
+
+    func readFile(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw EvaluationError("cannot read \(path)") }
+        return [UInt8](data)
+    }
+}
