@@ -108,3 +108,13 @@ func movieLensRows() throws -> [RatingRow] {
         for (got, want) in zip(values(result.ge4), expectedGe4) { #expect(abs(got - want) < 1e-6, "ge4: \(got) vs \(want)") }
     }
 }
+
+@Suite struct RatingProtocolTests {
+    /// PROTOCOL.md §3: predicting the train mean gives RMSE 1.211333 and MAE 1.006652.
+    @Test func globalMeanReference() throws {
+        let split = TemporalSplit.split(try movieLensRows())
+        let result = try Evaluator(trainRows: split.train, testRows: split.test).evaluateRatings(GlobalMean())
+        #expect(abs(result.metrics.rmse - 1.211333) < 1e-6)
+        #expect(abs(result.metrics.mae - 1.006652) < 1e-6)
+    }
+}
