@@ -2,11 +2,11 @@
 public enum ModelCatalog {
     /// Every model by name, in the order evaluation tables list them.
     public static func all() -> [any Recommender] {
-        [MostPopular()]
+        [MostPopular(), SequenceHybrid.ease(), SequenceHybrid.recentEASE(), SequenceHybrid.slit(), SequenceHybrid()]
     }
 
     /// The model the product serves.
-    public static var servedName: String { "most-popular" }
+    public static var servedName: String { "sequence-hybrid" }
 
     public static func named(_ name: String) -> (any Recommender)? {
         all().first { $0.name == name }
