@@ -120,3 +120,28 @@ public struct StoreStatistics: Sendable, Hashable {
 public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore {
     func statistics() async throws -> StoreStatistics
 }
+
+/// One profile's relation to one title, summarised from the event log for training.
+public struct InteractionSummary: Sendable, Hashable {
+    public var profileID: ProfileID
+    public var titleID: TitleID
+    /// When the profile first engaged with the title (play, progress, complete, rate, like, add to list).
+    public var firstAt: Timestamp
+    /// The latest explicit rating, if any.
+    public var rating: Int?
+
+    public init(profileID: ProfileID, titleID: TitleID, firstAt: Timestamp, rating: Int?) {
+        self.profileID = profileID
+        self.titleID = titleID
+        self.firstAt = firstAt
+        self.rating = rating
+    }
+}
+
+/// What the trainer reads from a store.
+public protocol TrainingSource: Sendable {
+    /// Every (profile, title) pair with positive engagement and no `dislike`, ordered by profile then time.
+    func interactionSummaries() async throws -> [InteractionSummary]
+    func allTitleIDs() async throws -> [TitleID]
+    func allProfileIDs() async throws -> [ProfileID]
+}

@@ -74,8 +74,10 @@ public struct Evaluator: Sendable {
         }
         let callsPerSecond = Double(calls) / Date().timeIntervalSince(timingStart)
         blackHole(sink)
+        var rating: RatingMetrics?
+        if let rater = recommender as? any RatingRecommender { rating = try evaluateRatings(rater).metrics }
         return ModelEvaluation(
-            name: recommender.name, parameters: recommender.parameters, all: all, ge4: ge4, rating: nil, fitSeconds: fitSeconds,
+            name: recommender.name, parameters: recommender.parameters, all: all, ge4: ge4, rating: rating, fitSeconds: fitSeconds,
             top10CallsPerSecond: callsPerSecond, served: served, lists: lists)
     }
 }

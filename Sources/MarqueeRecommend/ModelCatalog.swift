@@ -2,7 +2,10 @@
 public enum ModelCatalog {
     /// Every model by name, in the order evaluation tables list them.
     public static func all() -> [any Recommender] {
-        [MostPopular(), SequenceHybrid.ease(), SequenceHybrid.recentEASE(), SequenceHybrid.slit(), SequenceHybrid()]
+        [
+            MostPopular(), SequenceHybrid.ease(), SequenceHybrid.recentEASE(), SequenceHybrid.slit(), SequenceHybrid(),
+            SelfTunedRatingBlend(),
+        ]
     }
 
     /// The model the product serves.

@@ -9,16 +9,21 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Require a `read` key for GET endpoints (off by default: reads are open).
     public var protectReads: Bool
+    /// The recommendation snapshot file to serve from (and to watch for a newer one); nil serves none.
+    public var snapshotPath: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, snapshotPath: String? = nil) {
         self.host = host
         self.port = port
         self.protectReads = protectReads
+        self.snapshotPath = snapshotPath
     }
 }
 
 /// Builds the router: middleware and every controller. Tests drive it in-process.
-public func buildRouter(store: any MarqueeStore, metrics: ServerMetrics, configuration: ServerConfiguration) -> Router<AppRequestContext> {
+public func buildRouter(
+    store: any MarqueeStore, metrics: ServerMetrics, configuration: ServerConfiguration, snapshots: SnapshotService? = nil
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
@@ -27,6 +32,11 @@ public func buildRouter(store: any MarqueeStore, metrics: ServerMetrics, configu
     EventsController(store: store, auth: auth, metrics: metrics).addRoutes(to: router)
     CatalogController(store: store, auth: auth).addRoutes(to: router)
     ProfilesController(store: store, auth: auth).addRoutes(to: router)
+    RecommendationsController(
+        store: store,
+        snapshots: snapshots ?? SnapshotService(path: configuration.snapshotPath, store: store, logger: Logger(label: "marquee")),
+        auth: auth
+    ).addRoutes(to: router)
     return router
 }
 
@@ -37,13 +47,18 @@ public func buildApplication(
     onRunning: (@Sendable (Int) async -> Void)? = nil
 ) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
-    let router = buildRouter(store: store, metrics: metrics, configuration: configuration)
-    return Application(
+    let snapshots = SnapshotService(path: configuration.snapshotPath, store: store, logger: logger)
+    let router = buildRouter(store: store, metrics: metrics, configuration: configuration, snapshots: snapshots)
+    var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "marquee"),
+        services: [snapshots],
         onServerRunning: { channel in
             await onRunning?(channel.localAddress?.port ?? configuration.port)
         },
         logger: logger
     )
+    // Load the snapshot before accepting requests, so the first request already has a model.
+    app.beforeServerStarts { await snapshots.reloadIfChanged() }
+    return app
 }

@@ -45,7 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let fm = FileManager.default
         if fresh {
-            for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: path + suffix) {
+            for suffix in ["", "-wal", "-shm", ".model"] where fm.fileExists(atPath: path + suffix) {
                 try fm.removeItem(atPath: path + suffix)
             }
         }
@@ -80,6 +80,10 @@ struct DemoCommand: AsyncParsableCommand {
             try store.close()
             return
         }
+        let snapshotPath = path + ".model"
+        if !FileManager.default.fileExists(atPath: snapshotPath) {
+            try await trainSnapshot(store, to: snapshotPath)
+        }
         let key: String
         if let fromEnvironment = try await ensureEnvironmentAdminKey(store) {
             key = fromEnvironment
@@ -88,6 +92,6 @@ struct DemoCommand: AsyncParsableCommand {
             try await store.insertAPIKey(made.record, keyHash: made.hash)
             key = made.key
         }
-        try await runServer(store, options: server, banner: "Admin API key: \(key)")
+        try await runServer(store, options: server, snapshotPath: snapshotPath, banner: "Admin API key: \(key)")
     }
 }

@@ -7,7 +7,7 @@ struct Marquee: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "marquee",
         abstract: "Personalization and ad decisioning for ad-supported streaming.",
-        subcommands: [DemoCommand.self, ServeCommand.self, ImportCommand.self, KeysCommand.self, EvaluateCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, ImportCommand.self, KeysCommand.self, EvaluateCommand.self, TrainCommand.self]
     )
 }
 

@@ -11,6 +11,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
+    @Option(help: "The recommendation snapshot to serve and watch (default: <db>.model, written by `marquee train`).")
+    var snapshot: String?
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: store.path) else {
@@ -21,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
         let sqlite = try openStore(store.path)
         let adminKey = try await ensureEnvironmentAdminKey(sqlite)
         if adminKey != nil { print("Admin API key: from MARQUEE_ADMIN_KEY") }
-        try await runServer(sqlite, options: server, banner: nil)
+        try await runServer(sqlite, options: server, snapshotPath: snapshot ?? store.path + ".model", banner: nil)
     }
 }
 
@@ -58,11 +60,12 @@ func makeLogger() -> Logger {
 }
 
 /// Serves until SIGINT or SIGTERM; in-flight requests finish, then the store is closed.
-func runServer(_ store: SQLiteStore, options: ServerOptions, banner: String?) async throws {
+func runServer(_ store: SQLiteStore, options: ServerOptions, snapshotPath: String, banner: String?) async throws {
     let logger = makeLogger()
     let protectReads = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MARQUEE_PROTECT_READS"]?.lowercased() ?? "")
     let app = buildApplication(
-        store: store, configuration: ServerConfiguration(host: options.host, port: options.port, protectReads: protectReads),
+        store: store,
+        configuration: ServerConfiguration(host: options.host, port: options.port, protectReads: protectReads, snapshotPath: snapshotPath),
         logger: logger,
         onRunning: { port in
             print("Marquee is serving on http://\(options.host):\(port)")

@@ -13,7 +13,7 @@ import Testing
             "--timing", "0.05",
         ])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("most-popular *"))
+        #expect(first.stdout.contains("most-popular "))
         let fromFiles = dir.appendingPathComponent("b.json").path
         let second = try CLI.run([
             "evaluate", "--train", dir.appendingPathComponent("split_train.tsv").path, "--test",

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import MarqueeCore
+import MarqueeRecommend
+import MarqueeStorage
+
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the served recommendation model from the store's event log and save a snapshot.",
+        discussion: """
+            The snapshot (default: the store's path with .model appended) is written beside the target and \
+            renamed into place; a running `marquee serve` picks it up within seconds without a restart.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Where to write the snapshot (default: <db>.model).") var snapshot: String?
+    @Option(help: "Leave out titles with fewer interactions than this.") var minInteractions: Int = 5
+
+    func validate() throws {
+        guard (1...1_000_000).contains(minInteractions) else { throw ValidationError("--min-interactions must be at least 1") }
+    }
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: store.path) else { fail("no store at \(store.path)") }
+        let sqlite = try openStore(store.path)
+        let path = snapshot ?? store.path + ".model"
+        try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions)
+        try sqlite.close()
+    }
+}
+
+/// Trains and writes a snapshot, printing progress and a summary.
+func trainSnapshot(_ store: SQLiteStore, to path: String, minInteractions: Int = 5) async throws {
+    var configuration = SequenceHybridConfiguration()
+    configuration.minItemInteractions = minInteractions
+    let (snapshot, summary): (RecommendationSnapshot, SnapshotTrainer.Summary)
+    do {
+        (snapshot, summary) = try await SnapshotTrainer.train(from: store, configuration: configuration) { line in
+            FileHandle.standardError.write(Data("  train: \(line)\n".utf8))
+        }
+    } catch let error as EvaluationError {
+        fail(error.description)
+    }
+    try snapshot.write(to: path)
+    print(
+        "Trained sequence-hybrid on \(summary.interactions) interactions (\(summary.profiles) profiles, \(summary.activeTitles) of "
+            + "\(summary.titles) titles) in \(String(format: "%.2f", summary.seconds)) s → \(path)")
+}

@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MarqueeCore
+import MarqueeRecommend
+import MarqueeServer
+import Testing
+
+@Suite struct RecommendationTests {
+    /// Two taste groups: p1–p25 watch t1–t10, p26–p50 watch t11–t20 (each 5 of their group, in order).
+    func addHistory(_ fixture: Fixture) async throws {
+        var events: [Event] = []
+        let t0 = Timestamp(iso8601: "2026-10-01T00:00:00Z")!
+        for p in 1...50 {
+            let base = p <= 25 ? 0 : 10
+            for k in 0..<5 {
+                let item = base + (p + k * 3) % 10 + 1
+                events.append(
+                    Event(
+                        id: EventID(trusted: "h-\(p)-\(k)"), profileID: ProfileID(trusted: "p\(p)"), type: .play,
+                        timestamp: t0.adding(seconds: Double(p * 1000 + k * 60)), titleID: TitleID(trusted: "t\(item)")))
+            }
+        }
+        _ = try await fixture.store.appendEvents(events, receivedAt: t0)
+    }
+
+    @Test func servesAndSwapsTheSnapshot() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.cleanUp() }
+        try await addHistory(fixture)
+        let path = fixture.directory.appendingPathComponent("model").path
+        var configuration = SequenceHybridConfiguration()
+        configuration.minItemInteractions = 1
+        configuration.easeLambda = 5
+        configuration.slitLambda = 5
+        let (first, _) = try await SnapshotTrainer.train(
+            from: fixture.store, configuration: configuration, now: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
+        try first.write(to: path)
+
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let serverConfiguration = ServerConfiguration(port: 0, snapshotPath: path)
+        let snapshots = SnapshotService(path: path, store: fixture.store, logger: logger)
+        await snapshots.reloadIfChanged()
+        let router = buildRouter(store: fixture.store, metrics: ServerMetrics(), configuration: serverConfiguration, snapshots: snapshots)
+        let app = Application(router: router, logger: logger)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/profiles/p1/recommendations?n=3", method: .get) { r in
+                #expect(r.status == .ok)
+                let j = try json(r)
+                #expect(j["personalized"] as? Bool == true)
+                let items = try #require(j["items"] as? [[String: Any]]).compactMap { $0["titleId"] as? String }
+                #expect(items.count == 3)
+                // The other group's titles never outrank p1's own group, and seen titles are excluded.
+                for id in items { #expect(Int(id.dropFirst())! <= 10, "\(items)") }
+                #expect((j["model"] as? [String: Any])?["createdAt"] as? String == "2026-11-01T00:00:00.000Z")
+            }
+            try await client.execute(uri: "/v1/titles/t12/similar?n=4", method: .get) { r in
+                #expect(r.status == .ok)
+                let items = try #require(try json(r)["items"] as? [String])
+                #expect(items.count == 4)
+                for id in items { #expect(Int(id.dropFirst())! > 10, "\(items)") }
+            }
+            try await client.execute(uri: "/v1/titles/nope/similar", method: .get) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: "/v1/profiles/p1/recommendations?n=0", method: .get) { r in
+                #expect(r.status == .unprocessableContent)
+            }
+            // A profile created after training gets popular titles, marked as not personalized.
+            try await client.execute(
+                uri: "/v1/profiles", method: .post, headers: headers(key: fixture.adminKey),
+                body: buffer(#"[{"id": "newcomer", "plan": "adFree", "region": "us-west"}]"#))
+            try await client.execute(uri: "/v1/profiles/newcomer/recommendations", method: .get) { r in
+                #expect(r.status == .ok)
+                try #expect(json(r)["personalized"] as? Bool == false)
+            }
+        }
+        // A newer snapshot replaces the file; the service swaps it in.
+        let (second, _) = try await SnapshotTrainer.train(
+            from: fixture.store, configuration: configuration, now: Timestamp(iso8601: "2026-11-02T00:00:00Z")!)
+        try second.write(to: path)
+        await snapshots.reloadIfChanged()
+        #expect(snapshots.snapshot?.snapshot.header.createdAt == "2026-11-02T00:00:00.000Z")
+    }
+
+    @Test func withoutAModelTheEndpointsSay503() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.cleanUp() }
+        try await fixture.application().test(.router) { client in
+            try await client.execute(uri: "/v1/profiles/p1/recommendations", method: .get) { r in
+                #expect(r.status == .serviceUnavailable)
+                let code = try errorCode(r)
+                #expect(code == "model_unavailable")
+            }
+        }
+    }
+
+    @Test func aSnapshotSurvivesTheRoundTripAndRejectsCorruption() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.cleanUp() }
+        try await addHistory(fixture)
+        var configuration = SequenceHybridConfiguration()
+        configuration.minItemInteractions = 1
+        let (snapshot, _) = try await SnapshotTrainer.train(from: fixture.store, configuration: configuration)
+        let path = fixture.directory.appendingPathComponent("round-trip").path
+        try snapshot.write(to: path)
+        let back = try RecommendationSnapshot.read(from: path)
+        #expect(back.header == snapshot.header)
+        for p in ["p1", "p30", "p50"] {
+            #expect(back.recommendations(profile: p, count: 5).items == snapshot.recommendations(profile: p, count: 5).items)
+        }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path))
+        #expect(throws: EvaluationError.self) { try RecommendationSnapshot.read(from: path) }
+        try Data("not a snapshot".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: EvaluationError.self) { try RecommendationSnapshot.read(from: path) }
+    }
+}
