@@ -7,19 +7,12 @@ struct EventsController {
     let auth: Authenticator
     let metrics: ServerMetrics
 
-    struct Rejection: Codable, Sendable, Hashable {
-        var index: Int
-        var id: String?
-        var code: String
-        var message: String
-    }
-
     struct IngestResponse: ResponseEncodable, Sendable {
         /// Events newly committed.
         var accepted: Int
         /// Events whose id was stored before: no-ops, so a retried batch is safe.
         var duplicates: Int
-        var rejected: [Rejection]
+        var rejected: [ItemProblem]
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -45,11 +38,11 @@ struct EventsController {
         var validIndex: [Int] = []
         valid.reserveCapacity(elements.count)
         validIndex.reserveCapacity(elements.count)
-        var rejected: [Rejection] = []
+        var rejected: [ItemProblem] = []
         for (index, element) in elements.enumerated() {
             switch element {
             case .problem(let problem):
-                rejected.append(Rejection(index: index, id: nil, code: "malformed", message: problem))
+                rejected.append(ItemProblem(index: index, id: nil, code: "malformed", message: problem))
             case .event(let input):
                 switch input.validated(now: now) {
                 case .success(let event):
@@ -57,7 +50,7 @@ struct EventsController {
                     validIndex.append(index)
                 case .failure(let problem):
                     let id = input.id.flatMap { EventID.problem(with: $0) == nil ? $0 : nil }
-                    rejected.append(Rejection(index: index, id: id, code: problem.code, message: problem.message))
+                    rejected.append(ItemProblem(index: index, id: id, code: problem.code, message: problem.message))
                 }
             }
         }
@@ -69,7 +62,7 @@ struct EventsController {
             case .inserted: accepted += 1
             case .duplicate: duplicates += 1
             case .rejected(let problem):
-                rejected.append(Rejection(index: validIndex[k], id: valid[k].id.rawValue, code: problem.code, message: problem.message))
+                rejected.append(ItemProblem(index: validIndex[k], id: valid[k].id.rawValue, code: problem.code, message: problem.message))
             }
         }
         rejected.sort { $0.index < $1.index }
