@@ -20,10 +20,13 @@ public struct Evaluator: Sendable {
     public let train: TrainingSet
     public let testRows: [RatingRow]
 
-    /// `catalog`: all item ids (the union of train and test).
-    public init(trainRows: [RatingRow], testRows: [RatingRow]) {
+    /// The catalog is the union of the items of train and test. Item content and user regions, by
+    /// original id, are optional side information for content-based and per-region models.
+    public init(trainRows: [RatingRow], testRows: [RatingRow], itemTokens: [Int: [String]] = [:], userRegions: [Int: String] = [:]) {
         let catalog = Set(trainRows.map(\.item)).union(testRows.map(\.item)).sorted()
-        self.train = TrainingSet(rows: trainRows, catalog: catalog, extraUsers: testRows.map(\.user))
+        var train = TrainingSet(rows: trainRows, catalog: catalog, extraUsers: testRows.map(\.user))
+        train.attach(itemTokens: itemTokens, userRegions: userRegions)
+        self.train = train
         self.testRows = testRows
     }
 

@@ -12,6 +12,11 @@ public struct TrainingSet: Sendable {
     public let items: [Int32]
     public let timestamps: [Int64]
     public let ratings: [Float]
+    /// Content of each item (dense index) as tokens such as `genre:comedy`, `cast:ada-lovelace`,
+    /// `word:harbor`; empty when the data has none. Content-based models read these.
+    public var itemTokens: [[String]]
+    /// Each user's region (dense index), when known; per-region models read these.
+    public var userRegions: [String?]
 
     public var userCount: Int { userIDs.count }
     public var itemCount: Int { itemIDs.count }
@@ -48,9 +53,17 @@ public struct TrainingSet: Sendable {
         self.items = items
         self.timestamps = timestamps
         self.ratings = ratings
+        self.itemTokens = [[String]](repeating: [], count: itemIDs.count)
+        self.userRegions = [String?](repeating: nil, count: userIDs.count)
     }
 
     public func history(_ user: Int) -> Range<Int> { offsets[user]..<offsets[user + 1] }
+
+    /// Attaches item content and user regions given by original id (unknown ids are ignored).
+    public mutating func attach(itemTokens tokens: [Int: [String]] = [:], userRegions regions: [Int: String] = [:]) {
+        for (k, id) in itemIDs.enumerated() { if let t = tokens[id] { itemTokens[k] = t } }
+        for (k, id) in userIDs.enumerated() { if let r = regions[id] { userRegions[k] = r } }
+    }
 
     /// How many users interacted with each item.
     public func itemCounts() -> [Int] {

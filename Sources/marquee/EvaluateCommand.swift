@@ -38,6 +38,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         let trainRows: [RatingRow]
         let testRows: [RatingRow]
         let protocolName: String
+        var itemTokens: [Int: [String]] = [:]
+        var userRegions: [Int: String] = [:]
         if let dataset {
             let data: MovieLensDataset
             do {
@@ -46,6 +48,9 @@ struct EvaluateCommand: AsyncParsableCommand {
                 fail(error.message)
             }
             let rows = data.ratings.map { RatingRow(user: $0.user, item: $0.item, rating: $0.rating, timestamp: $0.timestamp) }
+            // Side information for content-based and per-region models: genres, decade and title words; regions from ZIP codes.
+            for item in data.items { itemTokens[item.id] = ContentTokens.tokens(genres: item.genres, year: item.year, text: item.title) }
+            for user in data.users { userRegions[user.id] = Regions.usRegion(zip: user.zip) }
             let split = TemporalSplit.split(rows)
             (trainRows, testRows) = (split.train, split.test)
             protocolName = "shared/eval/PROTOCOL.md temporal per-user holdout (last max(1, n div 5) by timestamp, item) on \(dataset)"
@@ -64,7 +69,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
             protocolName = "explicit split \(train!) / \(test!) (PROTOCOL.md §8)"
         }
-        let evaluator = Evaluator(trainRows: trainRows, testRows: testRows)
+        let evaluator = Evaluator(trainRows: trainRows, testRows: testRows, itemTokens: itemTokens, userRegions: userRegions)
         let models = model == "all" ? ModelCatalog.all() : [ModelCatalog.named(model)!]
         var results: [ModelEvaluation] = []
         for (k, m) in models.enumerated() {
