@@ -21,6 +21,8 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "Also write the results as JSON to this file ('-' for standard output).") var json: String?
     @Option(help: "Write split_train.tsv and split_test.tsv into this folder (with --dataset).") var writeSplit: String?
     @Option(help: "Seconds spent timing single top-10 calls per model.") var timing: Double = 1
+    @Flag(help: "Choose the served hybrid's blend weights on the validation split of the train rows first (for other datasets).")
+    var tuneBlend = false
 
     func validate() throws {
         if dataset == nil && (train == nil || test == nil) {
@@ -70,7 +72,10 @@ struct EvaluateCommand: AsyncParsableCommand {
             protocolName = "explicit split \(train!) / \(test!) (PROTOCOL.md §8)"
         }
         let evaluator = Evaluator(trainRows: trainRows, testRows: testRows, itemTokens: itemTokens, userRegions: userRegions)
-        let models = model == "all" ? ModelCatalog.all() : [ModelCatalog.named(model)!]
+        var models = model == "all" ? ModelCatalog.all() : [ModelCatalog.named(model)!]
+        if tuneBlend {
+            models = models.map { $0.name == ModelCatalog.servedName ? SelfTunedSequenceHybrid() : $0 }
+        }
         var results: [ModelEvaluation] = []
         for (k, m) in models.enumerated() {
             FileHandle.standardError.write(Data("[\(k + 1)/\(models.count)] \(m.name)…\n".utf8))

@@ -118,3 +118,16 @@ func movieLensRows() throws -> [RatingRow] {
         #expect(abs(result.metrics.mae - 1.006652) < 1e-6)
     }
 }
+
+/// The served blend weights are what a search on the validation split finds, not numbers taken from a test run.
+@Suite struct BlendTuningTests {
+    @Test func validationSearchFindsTheDefaultWeights() throws {
+        let split = TemporalSplit.split(try movieLensRows())
+        let evaluator = Evaluator(trainRows: split.train, testRows: split.test)
+        let tuning = try SequenceHybrid().tuneBlendWeights(evaluator.train)
+        let defaults = SequenceHybridConfiguration()
+        #expect(tuning.weightRecentEASE == defaults.weightRecentEASE)
+        #expect(tuning.weightEASE == defaults.weightEASE)
+        #expect(tuning.validationNDCG.all > 0.26)
+    }
+}
