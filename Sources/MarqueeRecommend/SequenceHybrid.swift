@@ -17,6 +17,10 @@ public struct SequenceHybridConfiguration: Sendable, Hashable, Codable {
     public var weightSLIT: Float = 1
     public var weightRecentEASE: Float = 0.75
     public var weightEASE: Float = 0.2
+    /// EASE and SLIT hold dense n×n matrices (4n² bytes each) and invert them (O(n³)): above this many
+    /// active titles (1.6 GB per matrix, several minutes per inverse on 2 cores) fitting refuses,
+    /// and `minItemInteractions` should be raised instead.
+    public var maxDenseItems = 20_000
     /// The model is deterministic; the seed is kept for the common model interface.
     public var seed: UInt64 = 0
 
@@ -84,6 +88,11 @@ public struct SequenceHybrid: Recommender {
         let c = configuration
         let seqs = ReducedSequences(data, minCount: c.minItemInteractions)
         let n = seqs.activeCount
+        guard n <= c.maxDenseItems else {
+            throw EvaluationError(
+                "\(n) titles have at least \(c.minItemInteractions) interactions; the dense item-item models fit at most "
+                    + "\(c.maxDenseItems) (raise the minimum number of interactions)")
+        }
         let needsEASE = part != .slit
         let needsSLIT = part == .slit || part == .hybrid
         let ease = needsEASE ? try LinearItemModels.ease(seqs, lambda: c.easeLambda) : Matrix(rows: 0, cols: 0)
