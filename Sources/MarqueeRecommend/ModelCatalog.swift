@@ -3,8 +3,8 @@ public enum ModelCatalog {
     /// Every model by name, in the order evaluation tables list them.
     public static func all() -> [any Recommender] {
         [
-            MostPopular(), SequenceHybrid.ease(), SequenceHybrid.recentEASE(), SequenceHybrid.slit(), SequenceHybrid(),
-            SelfTunedRatingBlend(),
+            MostPopular(), Trending(), ContentModel(), ItemKNN(), ImplicitALS(), SequenceHybrid.ease(), SequenceHybrid.recentEASE(),
+            SequenceHybrid.slit(), SequenceHybrid(), SelfTunedRatingBlend(),
         ]
     }
 
