@@ -26,7 +26,8 @@ public func buildRouter(
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
-    router.add(middleware: ErrorMiddleware())
+    let knownRoutes = KnownRoutes()
+    router.add(middleware: ErrorMiddleware(knownRoutes: knownRoutes))
     let auth = Authenticator(keys: store, protectReads: configuration.protectReads)
     SystemController(store: store, metrics: metrics).addRoutes(to: router)
     EventsController(store: store, auth: auth, metrics: metrics).addRoutes(to: router)
@@ -37,6 +38,7 @@ public func buildRouter(
         snapshots: snapshots ?? SnapshotService(path: configuration.snapshotPath, store: store, logger: Logger(label: "marquee")),
         auth: auth
     ).addRoutes(to: router)
+    knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }
 

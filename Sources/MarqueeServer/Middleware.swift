@@ -10,6 +10,8 @@ import MarqueeCore
 /// status; anything unexpected is logged at error level with the request id and answered with a
 /// generic 500 that leaks nothing.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let knownRoutes: KnownRoutes
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -21,6 +23,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     "store failure", metadata: ["marquee.error": "\(error)", "marquee.cause": "\(error.cause.map { "\($0)" } ?? "-")"])
             }
             return APIError(error).responseBody()
+        } catch let error as HTTPError where error.status == .notFound {
+            // The router found no route: a known path with another method is 405, anything else 404.
+            if let methods = knownRoutes.methods(for: request.uri.path) {
+                var refusal = APIError(
+                    status: .methodNotAllowed, code: "method_not_allowed",
+                    message: "\(request.method.rawValue) is not allowed here; allowed: \(methods.sorted().joined(separator: ", "))")
+                refusal.headers[.allow] = methods.sorted().joined(separator: ", ")
+                return refusal.responseBody()
+            }
+            return APIError(status: .notFound, code: "not_found", message: "no such route").responseBody()
         } catch let error as HTTPError {
             return APIError(
                 status: error.status, code: Self.code(for: error.status), message: error.body ?? Self.message(for: error.status)

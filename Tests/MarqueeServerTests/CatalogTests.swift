@@ -126,6 +126,16 @@ import Testing
                 let code = try errorCode(r)
                 #expect(code == "not_found")
             }
+            try await client.execute(uri: "/v1/titles/t1", method: .delete) { r in
+                #expect(r.status == .methodNotAllowed)
+                #expect(r.headers[.allow] == "GET")
+                let code = try errorCode(r)
+                #expect(code == "method_not_allowed")
+            }
+            try await client.execute(uri: "/v1/events", method: .get) { r in
+                #expect(r.status == .methodNotAllowed)
+                #expect(r.headers[.allow] == "POST")
+            }
             try await client.execute(uri: "/metrics", method: .get) { r in
                 #expect(r.status == .ok)
                 let text = String(buffer: r.body)
