@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/fetch-movielens.sh data/ml-100k
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources
 swift build --build-tests
+# Generated requests against a live server from the OpenAPI document: no 5xx, conforming responses.
+bash scripts/api-fuzz.sh
 swift test --skip-build
