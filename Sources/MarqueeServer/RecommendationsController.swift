@@ -62,9 +62,19 @@ struct RecommendationsController {
             throw APIError.notFound("no profile with id '\(EventInput.clipForMessage(raw))'")
         }
         let loaded = try current()
+        var genre: String?
+        if let raw = request.uri.queryParameters["genre"] {
+            let wanted = String(raw).lowercased()
+            guard loaded.allGenres.contains(wanted) else {
+                throw APIError.unprocessable(
+                    "genre must be one of the catalog's genres: \(loaded.allGenres.sorted().prefix(50).joined(separator: ", "))")
+            }
+            genre = wanted
+        }
         let result = loaded.snapshot.recommendations(profile: profile.id.rawValue, count: n) { title in
             if let rating = loaded.maturity[title], rating > profile.maturityLimit { return false }
             if let allowed = loaded.regions[title], !allowed.contains(profile.region) { return false }
+            if let genre, loaded.genres[title]?.contains(genre) != true { return false }
             return true
         }
         return RecommendationsResponse(

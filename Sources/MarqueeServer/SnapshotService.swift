@@ -10,6 +10,9 @@ public struct LoadedSnapshot: Sendable {
     public let snapshot: RecommendationSnapshot
     let maturity: [String: MaturityRating]
     let regions: [String: Set<String>]
+    /// Lower-cased genres of each title, and every genre of the catalog.
+    let genres: [String: Set<String>]
+    let allGenres: Set<String>
     let fileIdentity: FileIdentity
 }
 
@@ -68,11 +71,15 @@ public final class SnapshotService: Service, Sendable {
             let titles = try await store.titles(limit: 10_000_000, offset: 0).items
             var maturity: [String: MaturityRating] = [:]
             var regions: [String: Set<String>] = [:]
+            var genres: [String: Set<String>] = [:]
             for t in titles {
                 maturity[t.id.rawValue] = t.maturityRating
                 if !t.regions.isEmpty { regions[t.id.rawValue] = Set(t.regions) }
+                genres[t.id.rawValue] = Set(t.genres.map { $0.lowercased() })
             }
-            let loaded = LoadedSnapshot(snapshot: snapshot, maturity: maturity, regions: regions, fileIdentity: identity)
+            let loaded = LoadedSnapshot(
+                snapshot: snapshot, maturity: maturity, regions: regions, genres: genres,
+                allGenres: genres.values.reduce(into: Set<String>()) { $0.formUnion($1) }, fileIdentity: identity)
             current.withLock { $0 = loaded }
             logger.info(
                 "loaded a recommendation snapshot",

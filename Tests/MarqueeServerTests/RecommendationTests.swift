@@ -57,6 +57,14 @@ import Testing
                 for id in items { #expect(Int(id.dropFirst())! <= 10, "\(items)") }
                 #expect((j["model"] as? [String: Any])?["createdAt"] as? String == "2026-11-01T00:00:00.000Z")
             }
+            // The fixture's titles are all drama: the filter keeps them; an unknown genre is refused.
+            try await client.execute(uri: "/v1/profiles/p1/recommendations?n=3&genre=Drama", method: .get) { r in
+                #expect(r.status == .ok)
+                try #expect((json(r)["items"] as? [Any])?.count == 3)
+            }
+            try await client.execute(uri: "/v1/profiles/p1/recommendations?genre=polka", method: .get) { r in
+                #expect(r.status == .unprocessableContent)
+            }
             try await client.execute(uri: "/v1/titles/t12/similar?n=4", method: .get) { r in
                 #expect(r.status == .ok)
                 let items = try #require(try json(r)["items"] as? [String])
