@@ -122,18 +122,7 @@ import Testing
         var c = ContentModelConfiguration()
         c.weighting = weighting
         let model = try ContentModel(c).fit(data)
-        var scores = [Float](repeating: 0, count: data.itemCount)
-        for u in 0..<data.userCount {
-            var excluded = [Bool](repeating: false, count: data.itemCount)
-            for p in data.history(u) { excluded[Int(data.items[p])] = true }
-            scores.withUnsafeMutableBufferPointer { model.scores(user: u, into: $0) }
-            let top = scores.withUnsafeBufferPointer { Ranking.topK($0, k: 5, excluded: excluded) }
-            let userGroup = data.userIDs[u] <= 20
-            let unseenInGroup = (0..<data.itemCount).filter { !excluded[$0] && (data.itemIDs[$0] <= 20) == userGroup }.count
-            for item in top.prefix(min(5, unseenInGroup)) {
-                #expect((data.itemIDs[item] <= 20) == userGroup, "user \(data.userIDs[u]) got item \(data.itemIDs[item])")
-            }
-        }
+        expectOwnGroupFirst(model, data, label: "\(weighting)")
         let fitted = ContentModel(c).fitModel(data)
         for item in 0..<data.itemCount {
             let similar = fitted.similar(to: item, count: 5)

@@ -19,6 +19,27 @@ func checkerboardRows(seed: UInt64) -> [RatingRow] {
     return rows
 }
 
+/// On a checkerboard (users and items 1–20 in one group, 21–40 in the other), a user's top 5 unseen
+/// items must all come from the user's own group (as far as the group has unseen items left).
+func expectOwnGroupFirst(
+    _ model: any ScoringModel, _ data: TrainingSet, label: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    var scores = [Float](repeating: 0, count: data.itemCount)
+    for u in 0..<data.userCount {
+        var excluded = [Bool](repeating: false, count: data.itemCount)
+        for p in data.history(u) { excluded[Int(data.items[p])] = true }
+        scores.withUnsafeMutableBufferPointer { model.scores(user: u, into: $0) }
+        let top = scores.withUnsafeBufferPointer { Ranking.topK($0, k: 5, excluded: excluded) }
+        let userGroup = data.userIDs[u] <= 20
+        let unseenInGroup = (0..<data.itemCount).filter { !excluded[$0] && (data.itemIDs[$0] <= 20) == userGroup }.count
+        for item in top.prefix(min(5, unseenInGroup)) {
+            #expect(
+                (data.itemIDs[item] <= 20) == userGroup, "\(label): user \(data.userIDs[u]) got item \(data.itemIDs[item])",
+                sourceLocation: sourceLocation)
+        }
+    }
+}
+
 @Suite struct ModelContractTests {
     static let personalized: [any Recommender] = [
         SequenceHybrid.ease(small), SequenceHybrid.recentEASE(small), SequenceHybrid.slit(small), SequenceHybrid(small),
@@ -38,18 +59,7 @@ func checkerboardRows(seed: UInt64) -> [RatingRow] {
         let recommender = try #require(Self.personalized.first { $0.name == name })
         let data = TrainingSet(rows: checkerboardRows(seed: 1))
         let model = try recommender.fit(data)
-        var scores = [Float](repeating: 0, count: data.itemCount)
-        for u in 0..<data.userCount {
-            var excluded = [Bool](repeating: false, count: data.itemCount)
-            for p in data.history(u) { excluded[Int(data.items[p])] = true }
-            scores.withUnsafeMutableBufferPointer { model.scores(user: u, into: $0) }
-            let top = scores.withUnsafeBufferPointer { Ranking.topK($0, k: 5, excluded: excluded) }
-            let userGroup = data.userIDs[u] <= 20
-            let unseenInGroup = (0..<data.itemCount).filter { !excluded[$0] && (data.itemIDs[$0] <= 20) == userGroup }.count
-            for item in top.prefix(min(5, unseenInGroup)) {
-                #expect((data.itemIDs[item] <= 20) == userGroup, "\(name): user \(data.userIDs[u]) got item \(data.itemIDs[item])")
-            }
-        }
+        expectOwnGroupFirst(model, data, label: name)
     }
 
     @Test(arguments: (personalized + [MostPopular()]).map(\.name))
