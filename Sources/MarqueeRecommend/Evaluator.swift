@@ -78,7 +78,8 @@ public struct Evaluator: Sendable {
         let callsPerSecond = Double(calls) / Date().timeIntervalSince(timingStart)
         blackHole(sink)
         var rating: RatingMetrics?
-        if let rater = recommender as? any RatingRecommender { rating = try evaluateRatings(rater).metrics }
+        // A rating model ranks by its predictions: the same fitted model gives the rating figures.
+        if let ranking = model as? PredictedRatingRanking { rating = ratingMetrics(of: ranking.model) }
         return ModelEvaluation(
             name: recommender.name, parameters: recommender.parameters, all: all, ge4: ge4, rating: rating, fitSeconds: fitSeconds,
             top10CallsPerSecond: callsPerSecond, served: served, lists: lists)

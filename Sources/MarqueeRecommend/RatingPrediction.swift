@@ -36,12 +36,17 @@ extension Evaluator {
         let start = clock.now
         let model = try recommender.fitRatings(train)
         let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (ratingMetrics(of: model), seconds)
+    }
+
+    /// RMSE and MAE of a fitted rating model over every test row.
+    func ratingMetrics(of model: any RatingModel) -> RatingMetrics {
         var userIndex: [Int: Int] = [:]
         for (k, id) in train.userIDs.enumerated() { userIndex[id] = k }
         var itemIndex: [Int: Int] = [:]
         for (k, id) in train.itemIDs.enumerated() { itemIndex[id] = k }
         let predictions = testRows.map { model.predict(user: userIndex[$0.user]!, item: itemIndex[$0.item]!) }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return (RatingMetrics(predictions: predictions, truth: testRows.map { Double($0.rating) }), seconds)
+        return RatingMetrics(predictions: predictions, truth: testRows.map { Double($0.rating) })
     }
 }

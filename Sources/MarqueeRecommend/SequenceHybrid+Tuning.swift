@@ -36,13 +36,12 @@ extension SequenceHybrid {
             if r.rating >= 4 { relevantGood[u, default: []].insert(i) }
         }
         let users = relevantAll.keys.sorted()
+        let compact = components[0].compact
         func objective(_ w1: Float, _ w2: Float) -> (Double, Double) {
             var lists: [[Int]] = []
             lists.reserveCapacity(users.count)
             var blended = [Float](repeating: 0, count: n)
             var excluded = [Bool](repeating: false, count: n)
-            var compact = [Int32](repeating: -1, count: sub.itemCount)
-            for (k, i) in active.enumerated() { compact[Int(i)] = Int32(k) }
             for u in users {
                 let base = u * n
                 for i in 0..<n {
