@@ -117,7 +117,7 @@ public struct StoreStatistics: Sendable, Hashable {
 }
 
 /// Everything the server needs from a store.
-public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore {
+public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore, EditorialStore, DecisionLogStore {
     func statistics() async throws -> StoreStatistics
 }
 

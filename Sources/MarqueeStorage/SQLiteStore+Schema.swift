@@ -133,6 +133,32 @@ extension SQLiteStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v2-home") { db in
+            try db.execute(
+                sql: """
+                    -- Editorial rules of the home page (pins, boosts, blocks, collections), as JSON documents.
+                    CREATE TABLE editorial_rules (
+                        id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 128),
+                        kind TEXT NOT NULL CHECK (kind IN ('pin', 'boost', 'block', 'collection')),
+                        created_at INTEGER NOT NULL,
+                        doc TEXT NOT NULL CHECK (json_valid(doc))
+                    ) WITHOUT ROWID;
+
+                    -- The decision log of served home pages. items is a JSON array with one entry per
+                    -- served item: [rowId, position, titleId, artworkVariant, artworkSegment,
+                    -- artworkPropensity, propensity, explored]; json_each() joins it to events.decision_id.
+                    CREATE TABLE home_decisions (
+                        decision_id TEXT PRIMARY KEY NOT NULL,
+                        profile_id TEXT NOT NULL,
+                        served_at INTEGER NOT NULL,
+                        device TEXT,
+                        daypart TEXT NOT NULL,
+                        items TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX home_decisions_by_time ON home_decisions (served_at);
+                    CREATE INDEX events_by_decision ON events (decision_id) WHERE decision_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,246 @@
+/// The vocabulary of the home page: row kinds, dayparts, editorial rules and the decision log.
+
+/// What kind of row a home-page row is. The raw value is the row id's prefix (`genre:comedy`,
+/// `because-you-watched:t0012`), so an impression or click event's `row` names its kind.
+public enum RowKind: String, Codable, Sendable, CaseIterable {
+    case continueWatching = "continue-watching"
+    case topPicks = "top-picks"
+    case becauseYouWatched = "because-you-watched"
+    case trending
+    case new
+    case genre
+    /// Popular in the request's context (device and daypart): "Popular on TV tonight".
+    case popularNow = "popular-now"
+    case editorial
+
+    /// The kind of a row id such as `genre:comedy`; nil for ids of no known kind.
+    public init?(rowID: String) {
+        if let colon = rowID.firstIndex(of: ":") {
+            self.init(rawValue: String(rowID[..<colon]))
+        } else {
+            self.init(rawValue: rowID)
+        }
+    }
+}
+
+/// A part of the viewer's day, from the local hour.
+public enum Daypart: String, Codable, Sendable, CaseIterable {
+    case morning  // 05:00–11:59
+    case afternoon  // 12:00–16:59
+    case evening  // 17:00–21:59
+    case lateNight = "late-night"  // 22:00–04:59
+
+    public init(localHour: Int) {
+        switch localHour {
+        case 5..<12: self = .morning
+        case 12..<17: self = .afternoon
+        case 17..<22: self = .evening
+        default: self = .lateNight
+        }
+    }
+
+    /// The daypart of `time` at a UTC offset of `offsetMinutes`.
+    public init(time: Timestamp, offsetMinutes: Int) {
+        let localMs = time.millisecondsSinceEpoch + Int64(offsetMinutes) * 60_000
+        let msPerDay: Int64 = 86_400_000
+        let inDay = ((localMs % msPerDay) + msPerDay) % msPerDay
+        self.init(localHour: Int(inDay / 3_600_000))
+    }
+
+    /// How a row title says it: "tonight", "this morning".
+    public var phrase: String {
+        switch self {
+        case .morning: return "this morning"
+        case .afternoon: return "this afternoon"
+        case .evening: return "tonight"
+        case .lateNight: return "late tonight"
+        }
+    }
+}
+
+/// A local time as a client sends it (`2026-11-24T21:30:00-05:00`): the instant and its UTC offset.
+public struct LocalTime: Sendable, Hashable {
+    public var instant: Timestamp
+    public var offsetMinutes: Int
+
+    public init(instant: Timestamp, offsetMinutes: Int) {
+        self.instant = instant
+        self.offsetMinutes = offsetMinutes
+    }
+
+    public var daypart: Daypart { Daypart(time: instant, offsetMinutes: offsetMinutes) }
+
+    /// Parses an ISO 8601 date-time; the offset is what follows the time (`Z`, `±HH:MM`, `±HHMM`, none = UTC).
+    public init?(iso8601 raw: String) {
+        guard raw.utf8.count <= 64, let instant = Timestamp(iso8601: raw), raw.utf8.count > 10 else { return nil }
+        let bytes = Array(raw.utf8)
+        var offset = 0
+        // The zone designator, if any, is the last `+`/`-` after the `T` (dates also contain `-`).
+        if let t = bytes.firstIndex(where: { $0 == 84 || $0 == 116 || $0 == 32 }),
+            let sign = bytes[t...].lastIndex(where: { $0 == 43 || $0 == 45 })
+        {
+            let digits = bytes[(sign + 1)...].filter { $0 >= 48 && $0 <= 57 }.map { Int($0 - 48) }
+            guard digits.count == 4 else { return nil }
+            let minutes = (digits[0] * 10 + digits[1]) * 60 + digits[2] * 10 + digits[3]
+            offset = bytes[sign] == 45 ? -minutes : minutes
+        }
+        self.init(instant: instant, offsetMinutes: offset)
+    }
+}
+
+public enum EditorialRuleTag {}
+public typealias EditorialRuleID = Identifier<EditorialRuleTag>
+
+/// What an editorial rule does.
+public enum EditorialRuleKind: String, Codable, Sendable, CaseIterable {
+    /// Puts one title at a position of a row (by row id such as `top-picks` or `genre:comedy`, or by row kind).
+    case pin
+    /// Multiplies one title's score wherever it is a candidate.
+    case boost
+    /// Never shows one title.
+    case block
+    /// An editorial row: a named, ordered list of titles.
+    case collection
+}
+
+/// A rule an editor sets on the home page, scoped by region, plan and time window. Rules apply
+/// after ranking and are reported in the explanation of every item they touch.
+public struct EditorialRule: Codable, Sendable, Hashable, Identifiable {
+    public var id: EditorialRuleID
+    public var kind: EditorialRuleKind
+    /// `pin`, `boost`, `block`: exactly one title. `collection`: the row's titles in order (1–50).
+    public var titleIDs: [TitleID]
+    /// `pin`: the row id or row kind to pin into.
+    public var row: String?
+    /// `pin`: the 0-based position in the row.
+    public var position: Int?
+    /// `boost`: the score multiplier (> 0; above 1 raises, below 1 lowers).
+    public var weight: Double?
+    /// `collection`: the row's display title; other kinds: an optional label shown in explanations.
+    public var name: String?
+    /// Region codes the rule applies in; empty means everywhere.
+    public var regions: [String]
+    /// Plans the rule applies to; empty means every plan.
+    public var plans: [Plan]
+    /// The time window the rule applies in; either end may be open.
+    public var startsAt: Timestamp?
+    public var endsAt: Timestamp?
+    public var createdAt: Timestamp
+
+    public init(
+        id: EditorialRuleID, kind: EditorialRuleKind, titleIDs: [TitleID], row: String? = nil, position: Int? = nil,
+        weight: Double? = nil, name: String? = nil, regions: [String] = [], plans: [Plan] = [], startsAt: Timestamp? = nil,
+        endsAt: Timestamp? = nil, createdAt: Timestamp
+    ) {
+        self.id = id
+        self.kind = kind
+        self.titleIDs = titleIDs
+        self.row = row
+        self.position = position
+        self.weight = weight
+        self.name = name
+        self.regions = regions
+        self.plans = plans
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, row, position, weight, name, regions, plans, startsAt, endsAt, createdAt
+        case titleIDs = "titleIds"
+    }
+
+    /// Whether the rule is in force for a viewer in `region` on `plan` at `time`.
+    public func applies(region: String, plan: Plan, at time: Timestamp) -> Bool {
+        if !regions.isEmpty && !regions.contains(region) { return false }
+        if !plans.isEmpty && !plans.contains(plan) { return false }
+        if let s = startsAt, time < s { return false }
+        if let e = endsAt, !(time < e) { return false }
+        return true
+    }
+}
+
+/// One item of a served home page, as the decision log keeps it.
+public struct ServedItem: Sendable, Hashable, Codable {
+    public var rowID: String
+    public var position: Int
+    public var titleID: TitleID
+    /// The artwork variant shown, the bandit segment it was chosen for, and the probability of that choice.
+    public var artworkVariant: ArtworkVariantID?
+    public var artworkSegment: String?
+    public var artworkPropensity: Double?
+    /// The probability that the policy put this title in this slot (1 for deterministic choices).
+    public var propensity: Double
+    /// True when the title was an exploration pick.
+    public var explored: Bool
+
+    public init(
+        rowID: String, position: Int, titleID: TitleID, artworkVariant: ArtworkVariantID? = nil, artworkSegment: String? = nil,
+        artworkPropensity: Double? = nil, propensity: Double = 1, explored: Bool = false
+    ) {
+        self.rowID = rowID
+        self.position = position
+        self.titleID = titleID
+        self.artworkVariant = artworkVariant
+        self.artworkSegment = artworkSegment
+        self.artworkPropensity = artworkPropensity
+        self.propensity = propensity
+        self.explored = explored
+    }
+}
+
+/// A served home page: what was shown to whom, when and in what context.
+public struct HomeDecisionRecord: Sendable, Hashable {
+    public var decisionID: DecisionID
+    public var profileID: ProfileID
+    public var servedAt: Timestamp
+    public var device: Device?
+    public var daypart: Daypart
+    public var items: [ServedItem]
+
+    public init(decisionID: DecisionID, profileID: ProfileID, servedAt: Timestamp, device: Device?, daypart: Daypart, items: [ServedItem]) {
+        self.decisionID = decisionID
+        self.profileID = profileID
+        self.servedAt = servedAt
+        self.device = device
+        self.daypart = daypart
+        self.items = items
+    }
+}
+
+/// One logged artwork choice with its outcome, for the bandit's warm start and off-policy evaluation.
+public struct ArtworkLogEntry: Sendable, Hashable {
+    public var titleID: TitleID
+    public var segment: String
+    public var variant: ArtworkVariantID
+    public var propensity: Double
+    /// True when a click or play carrying the decision id followed for this title.
+    public var rewarded: Bool
+
+    public init(titleID: TitleID, segment: String, variant: ArtworkVariantID, propensity: Double, rewarded: Bool) {
+        self.titleID = titleID
+        self.segment = segment
+        self.variant = variant
+        self.propensity = propensity
+        self.rewarded = rewarded
+    }
+}
+
+/// Editorial rules, stored.
+public protocol EditorialStore: Sendable {
+    func insertEditorialRule(_ rule: EditorialRule) async throws
+    func editorialRules() async throws -> [EditorialRule]
+    /// Returns false when no rule has this id.
+    func deleteEditorialRule(id: EditorialRuleID) async throws -> Bool
+}
+
+/// The log of served decisions (home pages), which clicks and plays join to by decision id.
+public protocol DecisionLogStore: Sendable {
+    /// Appends the records in one transaction; a record whose decision id is stored already is skipped.
+    func appendHomeDecisions(_ records: [HomeDecisionRecord]) async throws
+    func homeDecisionCount() async throws -> Int
+    func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord?
+    /// Every logged artwork choice joined with its outcome, oldest first (at most `limit`).
+    func artworkLog(limit: Int) async throws -> [ArtworkLogEntry]
+}
