@@ -244,3 +244,9 @@ public protocol DecisionLogStore: Sendable {
     /// Every logged artwork choice joined with its outcome, oldest first (at most `limit`).
     func artworkLog(limit: Int) async throws -> [ArtworkLogEntry]
 }
+
+/// Reads the event log in arrival order, for rebuilding in-memory state at start-up.
+public protocol EventLogReader: Sendable {
+    /// Up to `limit` events whose arrival sequence is greater than `afterSequence`, in arrival order.
+    func events(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)]
+}

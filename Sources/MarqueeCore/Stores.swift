@@ -117,7 +117,9 @@ public struct StoreStatistics: Sendable, Hashable {
 }
 
 /// Everything the server needs from a store.
-public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore, EditorialStore, DecisionLogStore {
+public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore, EditorialStore, DecisionLogStore,
+    EventLogReader
+{
     func statistics() async throws -> StoreStatistics
 }
 

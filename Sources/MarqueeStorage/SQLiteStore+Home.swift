@@ -2,7 +2,23 @@ import Foundation
 import GRDB
 import MarqueeCore
 
-extension SQLiteStore: EditorialStore, DecisionLogStore {
+extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
+    public func events(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {
+        let pairs = try await read("reading the event log") { db -> [EventWithSequence] in
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit])
+            var out: [EventWithSequence] = []
+            while let row = try cursor.next() { out.append(EventWithSequence(sequence: row["seq"], event: Self.event(from: row))) }
+            return out
+        }
+        return pairs.map { ($0.sequence, $0.event) }
+    }
+
+    struct EventWithSequence: Sendable {
+        var sequence: Int64
+        var event: Event
+    }
+
     // MARK: Editorial rules
 
     public func insertEditorialRule(_ rule: EditorialRule) async throws {
