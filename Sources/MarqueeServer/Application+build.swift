@@ -43,9 +43,10 @@ public func buildRouter(
 }
 
 /// The composition root: wires the store, metrics and routes into a Hummingbird application.
-/// `onRunning` receives the bound port (useful with port 0).
+/// `onRunning` receives the bound port (useful with port 0). `decisionLog`, when given, runs as one of the
+/// application's services; its owner still calls `flush()` after the application stops.
 public func buildApplication(
-    store: any MarqueeStore, configuration: ServerConfiguration, logger: Logger,
+    store: any MarqueeStore, configuration: ServerConfiguration, logger: Logger, decisionLog: DecisionLogWriter? = nil,
     onRunning: (@Sendable (Int) async -> Void)? = nil
 ) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
@@ -60,6 +61,8 @@ public func buildApplication(
         },
         logger: logger
     )
+    // Services stop in reverse order, so the HTTP server (and its in-flight requests) finishes before the decision log.
+    if let decisionLog { app.addServices(decisionLog) }
     // Load the snapshot before accepting requests, so the first request already has a model.
     app.beforeServerStarts { await snapshots.reloadIfChanged() }
     return app

@@ -59,14 +59,16 @@ func makeLogger() -> Logger {
     return logger
 }
 
-/// Serves until SIGINT or SIGTERM; in-flight requests finish, then the store is closed.
+/// Serves until SIGINT or SIGTERM; in-flight requests finish, the decision log is flushed, then the store is closed.
 func runServer(_ store: SQLiteStore, options: ServerOptions, snapshotPath: String, banner: String?) async throws {
     let logger = makeLogger()
     let protectReads = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MARQUEE_PROTECT_READS"]?.lowercased() ?? "")
+    let decisionLog = DecisionLogWriter(store: store, logger: logger)
     let app = buildApplication(
         store: store,
         configuration: ServerConfiguration(host: options.host, port: options.port, protectReads: protectReads, snapshotPath: snapshotPath),
         logger: logger,
+        decisionLog: decisionLog,
         onRunning: { port in
             print("Marquee is serving on http://\(options.host):\(port)")
             if let banner { print(banner) }
@@ -75,8 +77,11 @@ func runServer(_ store: SQLiteStore, options: ServerOptions, snapshotPath: Strin
     do {
         try await app.runService()
     } catch {
+        await decisionLog.flush()
         try? store.close()
         fail("the server stopped: \(error)")
     }
+    // The writer's own drain at shutdown can miss records enqueued after it; this writes them.
+    await decisionLog.flush()
     try store.close()
 }
