@@ -7,7 +7,10 @@ struct Marquee: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "marquee",
         abstract: "Personalization and ad decisioning for ad-supported streaming.",
-        subcommands: [DemoCommand.self, ServeCommand.self, ImportCommand.self, KeysCommand.self, EvaluateCommand.self, TrainCommand.self]
+        subcommands: [
+            DemoCommand.self, ServeCommand.self, ImportCommand.self, KeysCommand.self, EvaluateCommand.self, TrainCommand.self,
+            ArtworkCommand.self,
+        ]
     )
 }
 
