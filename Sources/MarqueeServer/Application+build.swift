@@ -22,7 +22,8 @@ public struct ServerConfiguration: Sendable {
 
 /// Builds the router: middleware and every controller. Tests drive it in-process.
 public func buildRouter(
-    store: any MarqueeStore, metrics: ServerMetrics, configuration: ServerConfiguration, snapshots: SnapshotService? = nil
+    store: any MarqueeStore, metrics: ServerMetrics, configuration: ServerConfiguration, snapshots: SnapshotService? = nil,
+    editorial: EditorialRuleBook? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
@@ -38,6 +39,8 @@ public func buildRouter(
         snapshots: snapshots ?? SnapshotService(path: configuration.snapshotPath, store: store, logger: Logger(label: "marquee")),
         auth: auth
     ).addRoutes(to: router)
+    let editorialBook = editorial ?? EditorialRuleBook()
+    EditorialController(store: store, auth: auth, book: editorialBook).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }
