@@ -23,6 +23,10 @@ public struct ArtworkBanditConfiguration: Sendable, Codable, Hashable {
     /// A (title, segment)'s probabilities are re-estimated once its own counts, or its title's counts
     /// when pooling, grew by this fraction (and by at least one impression or reward) since the last estimate.
     public var refreshFraction: Double
+    /// When true, `choose` never estimates on the caller's path: stale keys keep their probabilities
+    /// (new keys start uniform) and are queued; `refreshStale(limit:)`, run by a background task,
+    /// re-estimates them outside the lock. The logged propensity is still the probability used.
+    public var deferredRefresh = false
     public var seed: UInt64
 
     public init(
@@ -98,7 +102,12 @@ public final class ArtworkBandit: Sendable {
                     choices.append((0, 1))
                     continue
                 }
-                let k = state.refreshedKey(title: request.title, segment: segmentIndex, variants: request.variants, configuration)
+                let k: Int
+                if configuration.deferredRefresh {
+                    k = state.deferredKey(title: request.title, segment: segmentIndex, variants: request.variants, configuration)
+                } else {
+                    k = state.refreshedKey(title: request.title, segment: segmentIndex, variants: request.variants, configuration)
+                }
                 choices.append(Self.sample(state.keys[k].policy, uniform: u))
             }
             return choices
@@ -136,6 +145,51 @@ public final class ArtworkBandit: Sendable {
             state.keys[k].count(variant: variant, impressions: 0, successes: 1)
             state.titles[title, default: Counts()].count(variant: variant, impressions: 0, successes: 1)
         }
+    }
+
+    /// Re-estimates up to `limit` queued stale keys (with `deferredRefresh`), drawing outside the lock.
+    /// Returns how many were re-estimated.
+    @discardableResult
+    public func refreshStale(limit: Int) -> Int {
+        let c = configuration
+        typealias Work = (k: Int, a: [Double], b: [Double], seed: UInt64, at: (Double, Double, Double, Double))
+        let work: [Work] = state.withLock { state in
+            var out: [Work] = []
+            while out.count < limit, let k = state.dirty.popFirst() {
+                let variants = state.keys[k].policy.count
+                guard variants > 1 else { continue }
+                let (a, b) = state.parameters(k, variants: variants, c)
+                var seed = c.seed ^ state.keys[k].segmentHash
+                seed ^= UInt64(bitPattern: Int64(state.keys[k].title)) &* 0x9E37_79B9_7F4A_7C15
+                seed ^= (state.keys[k].estimates &+ 1) &* 0xD1B5_4A32_D192_ED03
+                let title = state.titles[state.keys[k].title]
+                out.append(
+                    (
+                        k, a, b, seed,
+                        (
+                            state.keys[k].counts.totalImpressions, state.keys[k].counts.totalSuccesses, title?.totalImpressions ?? 0,
+                            title?.totalSuccesses ?? 0
+                        )
+                    ))
+            }
+            return out
+        }
+        guard !work.isEmpty else { return 0 }
+        let policies = work.map { item -> [Double] in
+            var generator = SeededGenerator(seed: item.seed)
+            let thompson = ThompsonEstimate.probabilities(a: item.a, b: item.b, samples: c.policySamples, generator: &generator)
+            let floor = min(c.minimumProbability, 1 / Double(item.a.count))
+            let scale = 1 - floor * Double(item.a.count)
+            return thompson.map { floor + scale * $0 }
+        }
+        state.withLock { state in
+            for (item, policy) in zip(work, policies) where state.keys[item.k].policy.count == policy.count {
+                state.keys[item.k].policy = policy
+                state.keys[item.k].estimates &+= 1
+                state.keys[item.k].estimatedAt = item.at
+            }
+        }
+        return work.count
     }
 
     /// The current choice probabilities (sum to 1): what `choose` would use now.
@@ -235,6 +289,8 @@ public final class ArtworkBandit: Sendable {
         var keys: [SegmentState] = []
         /// Per title, its counts over all segments.
         var titles: [Int: Counts] = [:]
+        /// Keys waiting for a deferred re-estimate.
+        var dirty: Set<Int> = []
 
         mutating func segmentIndex(_ segment: String) -> Int {
             if let i = segments[segment] { return i }
@@ -257,6 +313,19 @@ public final class ArtworkBandit: Sendable {
             let titleCounts = titles[title]
             if keys[k].policy.count != variants || isStale(keys[k], titleCounts, c) {
                 estimate(k, variants: variants, c)
+            }
+            return k
+        }
+
+        /// The key's index without estimating: a missing policy starts uniform, a stale one is queued.
+        mutating func deferredKey(title: Int, segment: Int, variants: Int, _ c: ArtworkBanditConfiguration) -> Int {
+            let k = key(title: title, segment: segment)
+            if keys[k].policy.count != variants {
+                keys[k].policy = [Double](repeating: 1 / Double(variants), count: variants)
+                keys[k].estimatedAt = (-1, -1, -1, -1)
+                dirty.insert(k)
+            } else if !dirty.contains(k) && isStale(keys[k], titles[title], c) {
+                dirty.insert(k)
             }
             return k
         }

@@ -23,24 +23,26 @@ public struct ServerConfiguration: Sendable {
 /// Builds the router: middleware and every controller. Tests drive it in-process.
 public func buildRouter(
     store: any MarqueeStore, metrics: ServerMetrics, configuration: ServerConfiguration, snapshots: SnapshotService? = nil,
-    editorial: EditorialRuleBook? = nil
+    editorial: EditorialRuleBook? = nil, home: HomeService? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     let knownRoutes = KnownRoutes()
     router.add(middleware: ErrorMiddleware(knownRoutes: knownRoutes))
     let auth = Authenticator(keys: store, protectReads: configuration.protectReads)
+    let snapshotService = snapshots ?? SnapshotService(path: configuration.snapshotPath, store: store, logger: Logger(label: "marquee"))
+    let editorialBook = editorial ?? home?.editorial ?? EditorialRuleBook()
+    let homeService =
+        home
+        ?? HomeService(
+            store: store, snapshots: snapshotService, editorial: editorialBook, decisionLog: nil, logger: Logger(label: "marquee"))
     SystemController(store: store, metrics: metrics).addRoutes(to: router)
-    EventsController(store: store, auth: auth, metrics: metrics).addRoutes(to: router)
-    CatalogController(store: store, auth: auth).addRoutes(to: router)
-    ProfilesController(store: store, auth: auth).addRoutes(to: router)
-    RecommendationsController(
-        store: store,
-        snapshots: snapshots ?? SnapshotService(path: configuration.snapshotPath, store: store, logger: Logger(label: "marquee")),
-        auth: auth
-    ).addRoutes(to: router)
-    let editorialBook = editorial ?? EditorialRuleBook()
+    EventsController(store: store, auth: auth, metrics: metrics, home: homeService).addRoutes(to: router)
+    CatalogController(store: store, auth: auth, home: homeService).addRoutes(to: router)
+    ProfilesController(store: store, auth: auth, home: homeService).addRoutes(to: router)
+    RecommendationsController(store: store, snapshots: snapshotService, auth: auth, home: homeService).addRoutes(to: router)
     EditorialController(store: store, auth: auth, book: editorialBook).addRoutes(to: router)
+    HomeController(home: homeService, auth: auth).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }
@@ -54,7 +56,9 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     let snapshots = SnapshotService(path: configuration.snapshotPath, store: store, logger: logger)
-    let router = buildRouter(store: store, metrics: metrics, configuration: configuration, snapshots: snapshots)
+    let home = HomeService(
+        store: store, snapshots: snapshots, editorial: EditorialRuleBook(), decisionLog: decisionLog, logger: logger)
+    let router = buildRouter(store: store, metrics: metrics, configuration: configuration, snapshots: snapshots, home: home)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "marquee"),
@@ -67,6 +71,9 @@ public func buildApplication(
     // Services stop in reverse order, so the HTTP server (and its in-flight requests) finishes before the decision log.
     if let decisionLog { app.addServices(decisionLog) }
     // Load the snapshot before accepting requests, so the first request already has a model.
-    app.beforeServerStarts { await snapshots.reloadIfChanged() }
+    app.beforeServerStarts {
+        await snapshots.reloadIfChanged()
+        try await home.warmUp()
+    }
     return app
 }

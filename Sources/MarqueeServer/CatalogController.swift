@@ -78,6 +78,7 @@ func validatedBatch<T: Decodable>(_ slots: [Slot<T>], kind: String, idOf: (T) ->
 struct CatalogController {
     let store: any CatalogStore
     let auth: Authenticator
+    let home: HomeService?
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/v1/titles", use: upsert)
@@ -92,6 +93,7 @@ struct CatalogController {
         let slots = try JSONBody.batch(Title.self, from: body, key: "titles", limit: ServerLimits.maxUpsertsPerBatch)
         let titles = try validatedBatch(slots, kind: "title", idOf: { $0.id.rawValue }, validate: { try $0.validate() })
         try await store.upsertTitles(titles)
+        try await home?.refreshCatalog()
         return UpsertResponse(upserted: titles.count)
     }
 
@@ -135,6 +137,7 @@ extension Profile: ResponseEncodable {}
 struct ProfilesController {
     let store: any ProfileStore
     let auth: Authenticator
+    let home: HomeService?
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/v1/profiles", use: upsert)
@@ -148,6 +151,7 @@ struct ProfilesController {
         let slots = try JSONBody.batch(Profile.self, from: body, key: "profiles", limit: ServerLimits.maxUpsertsPerBatch)
         let profiles = try validatedBatch(slots, kind: "profile", idOf: { $0.id.rawValue }, validate: { try $0.validate() })
         try await store.upsertProfiles(profiles)
+        home?.profilesChanged(profiles)
         return UpsertResponse(upserted: profiles.count)
     }
 

@@ -6,6 +6,8 @@ struct EventsController {
     let store: any EventStore
     let auth: Authenticator
     let metrics: ServerMetrics
+    /// Folds accepted events into the home page's live state before the answer, so the next page reflects them.
+    let home: HomeService?
 
     struct IngestResponse: ResponseEncodable, Sendable {
         /// Events newly committed.
@@ -57,14 +59,18 @@ struct EventsController {
         let statuses = try await store.appendEvents(valid, receivedAt: now)
         var accepted = 0
         var duplicates = 0
+        var inserted: [Event] = []
         for (k, status) in statuses.enumerated() {
             switch status {
-            case .inserted: accepted += 1
+            case .inserted:
+                accepted += 1
+                inserted.append(valid[k])
             case .duplicate: duplicates += 1
             case .rejected(let problem):
                 rejected.append(ItemProblem(index: validIndex[k], id: valid[k].id.rawValue, code: problem.code, message: problem.message))
             }
         }
+        await home?.observe(inserted)
         rejected.sort { $0.index < $1.index }
         metrics.recordIngest(accepted: accepted, duplicates: duplicates, rejected: rejected.count)
         return IngestResponse(accepted: accepted, duplicates: duplicates, rejected: rejected)

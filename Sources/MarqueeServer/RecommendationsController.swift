@@ -7,6 +7,8 @@ struct RecommendationsController {
     let store: any MarqueeStore
     let snapshots: SnapshotService
     let auth: Authenticator
+    /// Content neighbours for titles the model does not cover.
+    let home: HomeService?
 
     struct ModelInfo: Codable, Sendable {
         var name: String
@@ -91,8 +93,10 @@ struct RecommendationsController {
             throw APIError.notFound("no title with id '\(EventInput.clipForMessage(raw))'")
         }
         let loaded = try current()
+        var items = loaded.snapshot.similarTitles(to: raw, count: n) ?? []
+        if items.isEmpty, let home { items = try await home.contentSimilar(to: raw, count: n) }
         return SimilarResponse(
-            titleId: raw, items: loaded.snapshot.similarTitles(to: raw, count: n) ?? [],
+            titleId: raw, items: items,
             model: ModelInfo(name: loaded.snapshot.header.modelName, createdAt: loaded.snapshot.header.createdAt))
     }
 }

@@ -17,6 +17,8 @@ struct SystemController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/healthz", use: health)
+        // A bare route: the baseline that benchmarks compare the real routes to.
+        router.get("/hello") { _, _ in "hello" }
         router.get("/metrics", use: prometheus)
         router.get("/openapi.json", use: openAPI)
     }

@@ -1,0 +1,80 @@
+/// A minimal JSON text writer for the home page's hot path: appends to one byte array, escapes
+/// strings per RFC 8259, and writes numbers without Foundation.
+public struct JSONWriter: Sendable {
+    public var bytes: [UInt8] = []
+
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    @inline(__always) public mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always) public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+
+    public mutating func string(_ s: String) {
+        bytes.append(34)
+        for b in s.utf8 {
+            switch b {
+            case 34: bytes.append(92); bytes.append(34)
+            case 92: bytes.append(92); bytes.append(92)
+            case 10: bytes.append(92); bytes.append(110)
+            case 13: bytes.append(92); bytes.append(114)
+            case 9: bytes.append(92); bytes.append(116)
+            case 0..<32:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(34)
+    }
+
+    public mutating func int(_ v: Int) {
+        if v < 0 {
+            bytes.append(45)
+            int(-v)
+            return
+        }
+        if v >= 10 { int(v / 10) }
+        bytes.append(UInt8(48 + v % 10))
+    }
+
+    /// A finite number with up to `decimals` decimals (trailing zeros dropped); non-finite → 0.
+    public mutating func number(_ value: Double, decimals: Int = 4) {
+        guard value.isFinite else {
+            bytes.append(48)
+            return
+        }
+        var v = value
+        if v < 0 {
+            bytes.append(45)
+            v = -v
+        }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (v * scale).rounded()
+        guard scaled < 9e15 else {
+            bytes.append(contentsOf: Array(String(value).utf8))
+            return
+        }
+        let whole = Int(scaled / scale)
+        var fraction = Int(scaled) - whole * Int(scale)
+        int(whole)
+        if fraction > 0 {
+            bytes.append(46)
+            var digits = decimals
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
+            var divisor = 1
+            for _ in 1..<digits { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(48 + (fraction / divisor) % 10))
+                divisor /= 10
+            }
+        }
+    }
+
+    public mutating func bool(_ v: Bool) { raw(v ? "true" : "false") }
+}

@@ -1,0 +1,233 @@
+import Logging
+import MarqueeCore
+import MarqueeRecommend
+import Synchronization
+
+/// The home page's state on this server: the catalog as the builder reads it, the live signals
+/// folded from every accepted event, the artwork bandit, cached profiles, and the recent decisions
+/// that clicks and plays are joined to. Rebuilt from the store at start-up (`warmUp`).
+public final class HomeService: Sendable {
+    let store: any MarqueeStore
+    let snapshots: SnapshotService
+    let editorial: EditorialRuleBook
+    let decisionLog: DecisionLogWriter?
+    let configuration: HomeConfiguration
+    let logger: Logger
+    public let live = LiveSignals()
+    public let bandit: ArtworkBandit
+
+    private struct CatalogState: Sendable {
+        var catalog: HomeCatalog
+        var snapshotIdentity: FileIdentity?
+    }
+    private let catalogState = Mutex<CatalogState?>(nil)
+    private let profiles = Mutex<[String: Profile]>([:])
+    /// Recently served decisions: which variant of which title was shown for which segment.
+    private let recentDecisions = Mutex<RecentDecisions>(RecentDecisions(capacity: 100_000))
+
+    struct ServedArtwork: Sendable {
+        var title: Int
+        var variant: Int
+        var segment: String
+    }
+
+    struct RecentDecisions: Sendable {
+        let capacity: Int
+        var byID: [String: [ServedArtwork]] = [:]
+        var order: [String] = []
+        var next = 0
+
+        init(capacity: Int) { self.capacity = capacity }
+
+        mutating func insert(_ id: String, _ served: [ServedArtwork]) {
+            if order.count < capacity {
+                order.append(id)
+            } else {
+                byID[order[next]] = nil
+                order[next] = id
+                next = (next + 1) % capacity
+            }
+            byID[id] = served
+        }
+
+        /// Takes the served artwork of `title` out (a reward counts once).
+        mutating func take(_ id: String, title: Int) -> ServedArtwork? {
+            guard var list = byID[id], let k = list.firstIndex(where: { $0.title == title }) else { return nil }
+            let found = list.remove(at: k)
+            byID[id] = list
+            return found
+        }
+    }
+
+    public init(
+        store: any MarqueeStore, snapshots: SnapshotService, editorial: EditorialRuleBook, decisionLog: DecisionLogWriter?,
+        configuration: HomeConfiguration = HomeConfiguration(), logger: Logger
+    ) {
+        self.store = store
+        self.snapshots = snapshots
+        self.editorial = editorial
+        self.decisionLog = decisionLog
+        self.configuration = configuration
+        self.logger = logger
+        var banditConfiguration = ArtworkBanditConfiguration()
+        banditConfiguration.seed = configuration.seed
+        banditConfiguration.deferredRefresh = true
+        bandit = ArtworkBandit(configuration: banditConfiguration)
+    }
+
+    private let warming = Mutex<Task<Void, any Error>?>(nil)
+
+    /// Loads titles, profiles, editorial rules and the whole event log into memory, and warms the
+    /// artwork bandit from the decision log. Runs once, before the server accepts requests (or at
+    /// the first use, for routers driven in-process); later callers wait for the first.
+    public func warmUp() async throws { _ = try await ensureWarm() }
+
+    /// Returns true when this call started the warm-up.
+    private func ensureWarm() async throws -> Bool {
+        let (task, started) = warming.withLock { current -> (Task<Void, any Error>, Bool) in
+            if let current { return (current, false) }
+            let task = Task { try await self.load() }
+            current = task
+            return (task, true)
+        }
+        try await task.value
+        return started
+    }
+
+    private func load() async throws {
+        let catalog = try await refreshCatalog()
+        let all = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
+        profiles.withLock { table in for p in all { table[p.id.rawValue] = p } }
+        try await editorial.reload(from: store)
+        var after: Int64 = 0
+        var replayed = 0
+        while true {
+            let page = try await store.events(afterSequence: after, limit: 50_000)
+            guard let last = page.last else { break }
+            after = last.sequence
+            live.observe(page.map(\.event), catalog: catalog, profileFacts: facts)
+            replayed += page.count
+        }
+        let log = try await store.artworkLog(limit: 5_000_000)
+        for entry in log {
+            guard let t = catalog.index[entry.titleID.rawValue],
+                let v = catalog.titles[t].artwork.firstIndex(where: { $0.id == entry.variant })
+            else { continue }
+            bandit.recordImpression(title: t, variant: v, segment: entry.segment)
+            if entry.rewarded { bandit.recordReward(title: t, variant: v, segment: entry.segment) }
+        }
+        _ = live.aggregates(fresh: true)
+        // The artwork bandit re-estimates its choice probabilities here, never on a request.
+        Task.detached { [weak self] in
+            while let bandit = self?.bandit {
+                if bandit.refreshStale(limit: 32) == 0 { try? await Task.sleep(for: .milliseconds(100)) } else { await Task.yield() }
+            }
+        }
+        logger.info(
+            "home page state loaded",
+            metadata: [
+                "marquee.home.events": .stringConvertible(replayed), "marquee.home.titles": .stringConvertible(catalog.count),
+                "marquee.home.artwork_log": .stringConvertible(log.count),
+            ])
+    }
+
+    func facts(_ id: ProfileID) -> (region: String, plan: Plan)? {
+        profiles.withLock { $0[id.rawValue] }.map { ($0.region, $0.plan) }
+    }
+
+    /// Re-reads the titles (after a catalog change) and rebuilds the catalog, keeping indices.
+    @discardableResult
+    public func refreshCatalog() async throws -> HomeCatalog {
+        let titles = try await store.titles(limit: 10_000_000, offset: 0).items
+        let loaded = snapshots.snapshot
+        let previous = catalogState.withLock { $0?.catalog }
+        let catalog = HomeCatalog(titles: titles, snapshot: loaded?.snapshot, previous: previous)
+        catalogState.withLock { $0 = CatalogState(catalog: catalog, snapshotIdentity: loaded?.fileIdentity) }
+        live.catalogGrew(to: catalog.count)
+        return catalog
+    }
+
+    /// The current catalog, rebuilt first when a newer model snapshot was loaded.
+    func catalog() async throws -> HomeCatalog {
+        let loaded = snapshots.snapshot
+        if let state = catalogState.withLock({ $0 }), state.snapshotIdentity == loaded?.fileIdentity { return state.catalog }
+        return try await refreshCatalog()
+    }
+
+    /// "More like this" for titles the model does not cover: content neighbours.
+    func contentSimilar(to title: String, count: Int) async throws -> [String] {
+        let catalog = try await self.catalog()
+        guard let t = catalog.index[title] else { return [] }
+        let builder = HomePageBuilder(catalog: catalog, aggregates: live.aggregates(), rules: [], configuration: configuration, bandit: nil)
+        return builder.neighbours(of: t, count: count).map { catalog.titles[$0].id.rawValue }
+    }
+
+    public func profilesChanged(_ changed: [Profile]) {
+        profiles.withLock { table in for p in changed { table[p.id.rawValue] = p } }
+    }
+
+    func profile(_ id: String) async throws -> Profile? {
+        if let p = profiles.withLock({ $0[id] }) { return p }
+        guard let p = try await store.profile(id: ProfileID(trusted: id)) else { return nil }
+        profiles.withLock { $0[id] = p }
+        return p
+    }
+
+    /// Folds accepted events into the live state; a click or play carrying a decision id rewards the artwork shown.
+    public func observe(_ events: [Event]) async {
+        guard !events.isEmpty else { return }
+        do {
+            // A warm-up started here replays the log, which holds these events already.
+            if try await ensureWarm() { return }
+            var catalog = try await self.catalog()
+            if events.contains(where: { e in e.titleID.map { catalog.index[$0.rawValue] == nil } ?? false }) {
+                catalog = try await refreshCatalog()
+            }
+            live.observe(events, catalog: catalog, profileFacts: facts)
+            for e in events where e.type == .play || e.type == .click {
+                guard let decision = e.decisionID?.rawValue, let title = e.titleID.flatMap({ catalog.index[$0.rawValue] }) else { continue }
+                if let served = recentDecisions.withLock({ $0.take(decision, title: title) }) {
+                    bandit.recordReward(title: served.title, variant: served.variant, segment: served.segment)
+                }
+            }
+        } catch {
+            logger.error("could not fold events into the home page state", metadata: ["marquee.error": "\(error)"])
+        }
+    }
+
+    /// Builds a page and logs it: the decision record goes to the asynchronous writer, the artwork
+    /// impressions to the bandit.
+    func page(for request: HomeRequest, decisionID: String) async throws -> (HomePage, HomeCatalog) {
+        _ = try await ensureWarm()
+        let catalog = try await self.catalog()
+        let builder = HomePageBuilder(
+            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: bandit)
+        let page = builder.build(request, signals: live.profile(request.profile.id.rawValue))
+        var served: [ServedArtwork] = []
+        var shown: [(title: Int, variant: Int)] = []
+        var items: [ServedItem] = []
+        for row in page.rows {
+            for (position, item) in row.items.enumerated() {
+                let title = catalog.titles[item.title]
+                var variantID: ArtworkVariantID?
+                if let v = item.artworkVariant, title.artwork.indices.contains(v) {
+                    variantID = title.artwork[v].id
+                    served.append(ServedArtwork(title: item.title, variant: v, segment: page.segment))
+                    shown.append((item.title, v))
+                }
+                items.append(
+                    ServedItem(
+                        rowID: row.id, position: position, titleID: title.id, artworkVariant: variantID,
+                        artworkSegment: variantID == nil ? nil : page.segment, artworkPropensity: item.artworkPropensity,
+                        propensity: item.propensity, explored: item.explored))
+            }
+        }
+        bandit.recordImpressions(shown, segment: page.segment)
+        recentDecisions.withLock { $0.insert(decisionID, served) }
+        decisionLog?.enqueue(
+            HomeDecisionRecord(
+                decisionID: DecisionID(trusted: decisionID), profileID: request.profile.id, servedAt: Timestamp.now(),
+                device: request.device, daypart: page.daypart, items: items))
+        return (page, catalog)
+    }
+}
