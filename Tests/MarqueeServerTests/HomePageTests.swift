@@ -52,6 +52,12 @@ struct HomeFixture: @unchecked Sendable {
             decisionLog: decisionLog, router: router)
     }
 
+    var quietLogger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }
+
     func cleanUp() {
         try? store.close()
         try? FileManager.default.removeItem(at: directory)
@@ -125,7 +131,7 @@ func postJSON(
     @Test func demoPagesHaveSixRowKindsWithReasonsAndRespectTheFilters() async throws {
         let f = try await HomeFixture.make(profiles: 240, titles: 300, days: 14)
         defer { f.cleanUp() }
-        let app = Application(router: f.router)
+        let app = Application(router: f.router, logger: f.quietLogger)
         let kindCounts = try await app.test(.router) { client in
             var kindCounts: [(Int, Bool)] = []
             for profile in f.profiles.prefix(40) {
@@ -152,7 +158,7 @@ func postJSON(
     @Test func aPlayADislikeAndNewHistoryChangeTheNextPageAtOnce() async throws {
         let f = try await HomeFixture.make()
         defer { f.cleanUp() }
-        let app = Application(router: f.router)
+        let app = Application(router: f.router, logger: f.quietLogger)
         let profile = try #require(f.profiles.first { $0.maturityLimit == .age18 && $0.plan != .adFree })
         let seen = Set(try await f.store.events(profile: profile.id, limit: 10_000).compactMap { $0.titleID?.rawValue })
         let candidates = f.titles.values.filter {
@@ -214,7 +220,7 @@ func postJSON(
     @Test func editorialPinsBoostsBlocksAndCollectionsApplyWithinTheirScope() async throws {
         let f = try await HomeFixture.make()
         defer { f.cleanUp() }
-        let app = Application(router: f.router)
+        let app = Application(router: f.router, logger: f.quietLogger)
         let profile = try #require(f.profiles.first { $0.maturityLimit == .age18 })
         let everywhere = f.titles.values.filter { $0.regions.isEmpty && $0.maturityRating == .all && $0.kind != .episode }
             .sorted { $0.id < $1.id }
@@ -281,7 +287,7 @@ func postJSON(
     @Test func badParametersAreRefusedAndLimitsCapped() async throws {
         let f = try await HomeFixture.make(profiles: 60, titles: 60, days: 7)
         defer { f.cleanUp() }
-        let app = Application(router: f.router)
+        let app = Application(router: f.router, logger: f.quietLogger)
         let profile = f.profiles[0]
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/profiles/nobody/home", method: .get) { #expect($0.status == .notFound) }
@@ -327,7 +333,7 @@ func postJSON(
     @Test func servedPagesAreLoggedAndClicksJoinThem() async throws {
         let f = try await HomeFixture.make(profiles: 60, titles: 60, days: 7)
         defer { f.cleanUp() }
-        let app = Application(router: f.router)
+        let app = Application(router: f.router, logger: f.quietLogger)
         let profile = f.profiles[3]
         try await app.test(.router) { client in
             let (decision, first) = try await client.execute(uri: "/v1/profiles/\(profile.id)/home?perRow=5", method: .get) { r in
