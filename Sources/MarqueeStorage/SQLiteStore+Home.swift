@@ -60,37 +60,28 @@ extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
 
     /// The items of a record as the compact JSON array the table keeps.
     static func encodeItems(_ items: [ServedItem]) -> String {
-        var out = "["
-        out.reserveCapacity(items.count * 48)
+        var w = JSONWriter(capacity: items.count * 48 + 2)
+        w.raw("[")
         for (k, item) in items.enumerated() {
-            if k > 0 { out += "," }
-            out += "["
-            appendJSONString(item.rowID, to: &out)
-            out += "," + String(item.position) + ","
-            appendJSONString(item.titleID.rawValue, to: &out)
-            out += ","
-            if let v = item.artworkVariant { appendJSONString(v.rawValue, to: &out) } else { out += "null" }
-            out += ","
-            if let s = item.artworkSegment { appendJSONString(s, to: &out) } else { out += "null" }
-            out += ","
-            if let p = item.artworkPropensity, p.isFinite { out += String(p) } else { out += "null" }
-            out += "," + (item.propensity.isFinite ? String(item.propensity) : "1") + "," + (item.explored ? "1" : "0") + "]"
+            if k > 0 { w.raw(",") }
+            w.raw("[")
+            w.string(item.rowID)
+            w.raw(",")
+            w.int(item.position)
+            w.raw(",")
+            w.string(item.titleID.rawValue)
+            w.raw(",")
+            if let v = item.artworkVariant { w.string(v.rawValue) } else { w.raw("null") }
+            w.raw(",")
+            if let s = item.artworkSegment { w.string(s) } else { w.raw("null") }
+            w.raw(",")
+            if let p = item.artworkPropensity, p.isFinite { w.exact(p) } else { w.raw("null") }
+            w.raw(",")
+            w.exact(item.propensity.isFinite ? item.propensity : 1)
+            w.raw(item.explored ? ",1]" : ",0]")
         }
-        return out + "]"
-    }
-
-    static func appendJSONString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        w.raw("]")
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     static func decodeItems(_ text: String) throws -> [ServedItem] {

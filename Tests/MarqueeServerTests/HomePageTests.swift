@@ -85,7 +85,7 @@ func pageRows(_ response: TestResponse) throws -> (rows: [PageRow], json: [Strin
 
 /// Checks the page invariants: reasons, one decision id, no title twice (Continue Watching aside),
 /// nothing above the maturity limit or outside the region.
-func checkInvariants(_ rows: [PageRow], profile: Profile, titles: [String: Title], decisionID: String?) {
+func checkInvariants(_ rows: [PageRow], profile: Profile, titles: [String: Title]) {
     var seen = Set<String>()
     for row in rows {
         #expect(!row.reason.isEmpty && !row.title.isEmpty, "row \(row.id) lacks a title or reason")
@@ -104,7 +104,6 @@ func checkInvariants(_ rows: [PageRow], profile: Profile, titles: [String: Title
             }
         }
     }
-    _ = decisionID
 }
 
 func fetchRows(_ client: some TestClientProtocol, _ uri: String) async throws -> [PageRow] {
@@ -139,7 +138,7 @@ func postJSON(
                     r in
                     #expect(r.status == .ok)
                     let (rows, j) = try pageRows(r)
-                    checkInvariants(rows, profile: profile, titles: f.titles, decisionID: j["decisionId"] as? String)
+                    checkInvariants(rows, profile: profile, titles: f.titles)
                     for row in rows { #expect(RowKind(rowID: row.id)?.rawValue == row.kind) }
                     return (Set(rows.map(\.kind)).count, j["personalized"] as? Bool == true)
                 }
@@ -317,13 +316,13 @@ func postJSON(
             try await client.execute(uri: "/v1/profiles/strict/home", method: .get) { r in
                 #expect(r.status == .ok)
                 let rows = try pageRows(r).rows
-                checkInvariants(rows, profile: strict, titles: f.titles, decisionID: nil)
+                checkInvariants(rows, profile: strict, titles: f.titles)
             }
             try await client.execute(uri: "/v1/profiles/fresh/home?device=mobile&at=2026-11-01T08:00:00+01:00", method: .get) { r in
                 #expect(r.status == .ok)
                 let (rows, j) = try pageRows(r)
                 #expect(j["personalized"] as? Bool == false)
-                checkInvariants(rows, profile: fresh, titles: f.titles, decisionID: nil)
+                checkInvariants(rows, profile: fresh, titles: f.titles)
                 #expect(Set(rows.map(\.kind)).count >= 4, "\(rows.map(\.kind))")
                 #expect(rows.contains { $0.title == "Popular on mobile this morning" })
             }

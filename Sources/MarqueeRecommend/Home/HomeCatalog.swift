@@ -88,18 +88,16 @@ public struct HomeCatalog: Sendable {
         dateAdded = ordered.map { $0.dateAdded.millisecondsSinceEpoch }
         runtimeSeconds = ordered.map { Double($0.runtimeSeconds ?? 0) }
         kinds = ordered.map(\.kind)
-        jsonPrefix = ordered.map { t in
-            var out = JSONWriter()
-            out.raw("\"titleId\":")
-            out.string(t.id.rawValue)
-            out.raw(",\"name\":")
-            out.string(t.name)
-            return out.bytes
+        // What depends only on the titles is kept when they did not change (a new snapshot, a no-op upsert).
+        if let previous, previous.titles == ordered {
+            jsonPrefix = previous.jsonPrefix
+            artworkURLs = previous.artworkURLs
+            contentNeighbours = previous.contentNeighbours
+        } else {
+            jsonPrefix = Self.jsonPrefixes(ordered)
+            artworkURLs = Self.artworkURLs(ordered)
+            contentNeighbours = Self.neighbours(ordered, genres: genres, count: 20)
         }
-        artworkURLs = ordered.map { t in
-            t.artwork.map { $0.url ?? "/v1/titles/\(t.id.rawValue)/artwork/\(Identifier<TitleTag>.percentSafe($0.id.rawValue))" }
-        }
-        contentNeighbours = Self.neighbours(ordered, genres: genres, count: 20)
 
         self.snapshot = snapshot
         var snapshotTitle = [Int32](repeating: -1, count: n)
@@ -124,6 +122,23 @@ public struct HomeCatalog: Sendable {
         self.compact = compact
         self.activeCatalog = activeCatalog
         trainedPopularity = popularity
+    }
+
+    static func jsonPrefixes(_ titles: [Title]) -> [[UInt8]] {
+        titles.map { t in
+            var out = JSONWriter()
+            out.raw("\"titleId\":")
+            out.string(t.id.rawValue)
+            out.raw(",\"name\":")
+            out.string(t.name)
+            return out.bytes
+        }
+    }
+
+    static func artworkURLs(_ titles: [Title]) -> [[String]] {
+        titles.map { t in
+            t.artwork.map { $0.url ?? "/v1/titles/\(t.id.rawValue)/artwork/\(Identifier<TitleTag>.percentSafe($0.id.rawValue))" }
+        }
     }
 
     /// Top content neighbours by cosine over IDF-weighted genre, tag and cast tokens.

@@ -115,8 +115,13 @@ public struct HomePageBuilder: Sendable {
     struct Candidate {
         var title: Int
         var score: Double
+        /// Empty when the row's `explain` writes it, for shown items only.
         var explanation: String
         var rule: String? = nil
+        /// The rank in the row's own ordering, before boosts and de-duplication.
+        var rank = 0
+        /// Appended to the explanation (an editorial boost).
+        var note: String? = nil
     }
 
     struct PendingRow {
@@ -128,6 +133,8 @@ public struct HomePageBuilder: Sendable {
         var explorable: Bool
         var genre: Int?
         var engagement = 0.0
+        /// Writes the explanation of a shown item (title, rank) whose candidate left it empty.
+        var explain: ((Int, Int) -> String)? = nil
     }
 
     // MARK: Building
@@ -208,9 +215,8 @@ public struct HomePageBuilder: Sendable {
                 reason: personalized
                     ? "Chosen for you from what you watched, balanced to your mix of genres"
                     : "Popular with viewers in your region on your plan",
-                candidates: picks.map { c in
-                    Candidate(title: c.title, score: c.score, explanation: pickText(c.title, target: target, personalized: personalized))
-                }, explorable: true))
+                candidates: picks.map { Candidate(title: $0.title, score: $0.score, explanation: "") }, explorable: true,
+                explain: { title, _ in pickText(title, target: target, personalized: personalized) }))
 
         // Because You Watched: seeds from recent, well-liked history.
         for seed in seeds(liked, allowedCount: configuration.becauseYouWatchedRows) {
@@ -245,11 +251,8 @@ public struct HomePageBuilder: Sendable {
                         id: RowKind.trending.rawValue, kind: .trending,
                         title: local ? "Trending Now in \(regionName)" : "Trending Now",
                         reason: local ? "What viewers in \(regionName) are watching this week" : "What viewers are watching this week",
-                        candidates: list.enumerated().map { k, c in
-                            Candidate(
-                                title: c.title, score: c.score,
-                                explanation: "#\(k + 1) \(local ? "in \(regionName)" : "on Marquee") this week")
-                        }, explorable: false))
+                        candidates: list.enumerated().map { k, c in Candidate(title: c.title, score: c.score, explanation: "", rank: k) },
+                        explorable: false, explain: { _, k in "#\(k + 1) \(local ? "in \(regionName)" : "on Marquee") this week" }))
             }
         }
 
@@ -289,7 +292,7 @@ public struct HomePageBuilder: Sendable {
                 let order = relevance.indices.sorted { relevance[$0] != relevance[$1] ? relevance[$0] > relevance[$1] : $0 < $1 }
                 var reordered = order.map { rows[r].candidates[$0] }
                 if let k = reordered.firstIndex(where: { $0.title == t }) {
-                    reordered[k].explanation += weight >= 1 ? " · Boosted by our editors" : " · Lowered by our editors"
+                    reordered[k].note = weight >= 1 ? " · Boosted by our editors" : " · Lowered by our editors"
                     reordered[k].rule = rule.id.rawValue
                 }
                 rows[r].candidates = reordered
@@ -329,7 +332,9 @@ public struct HomePageBuilder: Sendable {
                     if used[c.title] { continue }
                     used[c.title] = true
                 }
-                items.append(HomeItem(title: c.title, score: c.score, explanation: c.explanation, editorialRule: c.rule))
+                var explanation = c.explanation.isEmpty ? row.explain?(c.title, c.rank) ?? "" : c.explanation
+                if let note = c.note { explanation += note }
+                items.append(HomeItem(title: c.title, score: c.score, explanation: explanation, editorialRule: c.rule))
             }
             if row.explorable && configuration.explorationShare > 0 && !items.isEmpty {
                 let slot = min(items.count - 1, 2)
@@ -484,21 +489,8 @@ public struct HomePageBuilder: Sendable {
     /// log( p(t | cell) / p(t) ) with p(t | cell) shrunk toward p(t) by `contextPseudoCount` plays.
     func contextLift(device: Device?, daypart: Daypart) -> [Float] {
         let cell = ContextCell.index(device: device, daypart: daypart)
-        let all = ContextCell.index(device: nil, daypart: nil)
-        guard aggregates.contextTotals[cell] > 0, aggregates.contextTotals[all] > 0, cell != all else { return [] }
-        let n = catalog.count
-        let counts = aggregates.contextPlays[cell]
-        let overall = aggregates.contextPlays[all]
-        let total = Double(aggregates.contextTotals[all])
-        let cellTotal = Double(aggregates.contextTotals[cell])
-        let m = configuration.contextPseudoCount
-        var out = [Float](repeating: 0, count: n)
-        for i in 0..<min(n, counts.count) {
-            let p = (Double(overall[i]) + 1) / (total + Double(n))
-            let conditional = (Double(counts[i]) + m * p) / (cellTotal + m)
-            out[i] = Float(log(conditional / p))
-        }
-        return out
+        guard cell != ContextCell.index(device: nil, daypart: nil) else { return [] }
+        return aggregates.contextScores(cell: cell, titles: catalog.count, pseudoCount: configuration.contextPseudoCount)?.lift ?? []
     }
 
     func topK(_ scores: [Float], eligible: [Bool], k: Int, positiveOnly: Bool = false) -> [(title: Int, score: Double)] {
@@ -564,9 +556,8 @@ public struct HomePageBuilder: Sendable {
         let ranked = recent.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
         return PendingRow(
             id: RowKind.new.rawValue, kind: .new, title: "New on Marquee", reason: "Recently added titles, the ones for you first",
-            candidates: ranked.map { t in
-                Candidate(title: t, score: Double(scores[t]), explanation: addedText(catalog.dateAdded[t], now: now))
-            }, explorable: true)
+            candidates: ranked.map { Candidate(title: $0, score: Double(scores[$0]), explanation: "") }, explorable: true,
+            explain: { title, _ in addedText(catalog.dateAdded[title], now: now) })
     }
 
     func genreRows(target: [Double], personalized: Bool, eligible: [Bool], scores: [Float], perRow: Int, depth: Int) -> [PendingRow] {
@@ -616,20 +607,9 @@ public struct HomePageBuilder: Sendable {
 
     func contextRow(device: Device?, daypart: Daypart, eligible: [Bool], depth: Int) -> PendingRow? {
         let cell = ContextCell.index(device: device, daypart: daypart)
-        let all = ContextCell.index(device: nil, daypart: nil)
-        guard aggregates.contextTotals[all] > 0 else { return nil }
-        let m = configuration.contextPseudoCount
-        let n = catalog.count
-        let counts = aggregates.contextPlays[cell]
-        let overall = aggregates.contextPlays[all]
-        let total = Double(aggregates.contextTotals[all])
-        let cellTotal = Double(aggregates.contextTotals[cell])
-        var z = [Float](repeating: 0, count: n)
-        for i in 0..<min(n, counts.count) {
-            let p = (Double(overall[i]) + 1) / (total + Double(n))
-            // The share of this context's plays, shrunk toward the title's overall share.
-            z[i] = Float((Double(counts[i]) + m * p) / (cellTotal + m))
-        }
+        // The share of this context's plays, shrunk toward the title's overall share.
+        guard let z = aggregates.contextScores(cell: cell, titles: catalog.count, pseudoCount: configuration.contextPseudoCount)?.share
+        else { return nil }
         let list = topK(z, eligible: eligible, k: depth)
         guard list.count >= 3 else { return nil }
         let where_ = device.map { " on " + Self.deviceName($0) } ?? ""
@@ -658,11 +638,13 @@ public struct HomePageBuilder: Sendable {
 
     /// Titles few viewers have engaged with (bottom fifth by popularity, or none at all): the exploration pool.
     func underExposedPool(eligible: [Bool]) -> [Int] {
-        let n = catalog.count
-        var pops = (0..<n).map { $0 < aggregates.popularity.count ? aggregates.popularity[$0] : 0 }
-        let threshold = pops.isEmpty ? 0 : pops.sorted()[n / 5]
-        for i in 0..<n where catalog.compact[i] < 0 && catalog.snapshot != nil { pops[i] = min(pops[i], threshold) }
-        return (0..<n).filter { eligible[$0] && pops[$0] <= threshold }
+        let threshold = aggregates.underExposedThreshold
+        return (0..<catalog.count).filter { i in
+            guard eligible[i] else { return false }
+            // Titles outside the collaborative model count as under-exposed.
+            if catalog.compact[i] < 0 && catalog.snapshot != nil { return true }
+            return (i < aggregates.popularity.count ? aggregates.popularity[i] : 0) <= threshold
+        }
     }
 
     // MARK: Words

@@ -93,6 +93,18 @@ public final class AggregateView: Sendable {
     let regionIndex: [String: Int]
     public let latestEventMs: Int64
     public let events: Int
+    /// Titles at or below this popularity (the bottom fifth) are under-exposed: the exploration pool.
+    let underExposedThreshold: Float
+
+    /// Per context cell, computed once per view: the shrunk share of the cell's plays of each title,
+    /// and its lift over the title's overall share.
+    struct ContextScores: Sendable {
+        var titles: Int
+        var pseudoCount: Double
+        var share: [Float]
+        var lift: [Float]
+    }
+    private let contextCache = Mutex<[Int: ContextScores]>([:])
 
     init(_ c: AggregateCounters) {
         popularity = c.popularity
@@ -108,6 +120,30 @@ public final class AggregateView: Sendable {
         regionIndex = c.regionIndex
         latestEventMs = c.latestEventMs
         events = c.events
+        underExposedThreshold = c.popularity.isEmpty ? 0 : c.popularity.sorted()[c.popularity.count / 5]
+    }
+
+    /// p(t | cell) = (plays in the cell + m·p(t)) / (cell plays + m), with p(t) the title's smoothed overall
+    /// share, and log(p(t | cell) / p(t)) (0 for a cell without plays); nil when the log has no plays.
+    func contextScores(cell: Int, titles n: Int, pseudoCount m: Double) -> ContextScores? {
+        let all = ContextCell.index(device: nil, daypart: nil)
+        guard contextTotals[all] > 0 else { return nil }
+        if let cached = contextCache.withLock({ $0[cell] }), cached.titles == n, cached.pseudoCount == m { return cached }
+        let counts = contextPlays[cell]
+        let overall = contextPlays[all]
+        let total = Double(contextTotals[all])
+        let cellTotal = Double(contextTotals[cell])
+        var share = [Float](repeating: 0, count: n)
+        var lift = [Float](repeating: 0, count: n)
+        for i in 0..<min(n, counts.count) {
+            let p = (Double(overall[i]) + 1) / (total + Double(n))
+            let conditional = (Double(counts[i]) + m * p) / (cellTotal + m)
+            share[i] = Float(conditional)
+            lift[i] = Float(log(conditional / p))
+        }
+        let scores = ContextScores(titles: n, pseudoCount: m, share: share, lift: lift)
+        contextCache.withLock { $0[cell] = scores }
+        return scores
     }
 
     /// The share of completed titles of `kind` that were played again.
@@ -193,7 +229,7 @@ public final class LiveSignals: Sendable {
 
     /// The population counts, at most `publishInterval` old (`fresh` forces a new view).
     public func aggregates(fresh: Bool = false) -> AggregateView {
-        let now = DispatchFreeClock.nanos()
+        let now = MonotonicClock.nanos()
         let current = published.withLock { $0 }
         if !fresh && now &- current.at < publishIntervalNanos { return current.view }
         let (version, view): (Int, AggregateView?) = counters.withLock { c in
@@ -341,7 +377,7 @@ public final class LiveSignals: Sendable {
 }
 
 /// A monotonic clock in nanoseconds since the process first asked.
-enum DispatchFreeClock {
+enum MonotonicClock {
     static let origin = ContinuousClock.now
 
     static func nanos() -> UInt64 {

@@ -76,5 +76,10 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// A finite number in its shortest round-trip form (Swift's description is valid JSON for finite values); non-finite → 0.
+    public mutating func exact(_ value: Double) {
+        if value.isFinite { bytes.append(contentsOf: String(value).utf8) } else { bytes.append(48) }
+    }
+
     public mutating func bool(_ v: Bool) { raw(v ? "true" : "false") }
 }
