@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MarqueeStorage", targets: ["MarqueeStorage"]),
         .library(name: "MarqueeSimulation", targets: ["MarqueeSimulation"]),
         .library(name: "MarqueeRecommend", targets: ["MarqueeRecommend"]),
+        .library(name: "MarqueeAds", targets: ["MarqueeAds"]),
         .library(name: "MarqueeServer", targets: ["MarqueeServer"]),
     ],
     dependencies: [
@@ -44,6 +45,7 @@ let package = Package(
             dependencies: ["MarqueeCore", "MarqueeKernels"],
             swiftSettings: numericSettings
         ),
+        .target(name: "MarqueeAds", dependencies: ["MarqueeCore", "MarqueeKernels"], swiftSettings: numericSettings),
         .target(
             name: "MarqueeSimulation",
             dependencies: ["MarqueeCore", "MarqueeKernels"],
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "MarqueeServer",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage", "MarqueeRecommend",
+                "MarqueeCore", "MarqueeStorage", "MarqueeRecommend", "MarqueeAds",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -65,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "marquee",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeServer", "MarqueeRecommend",
+                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeServer", "MarqueeRecommend", "MarqueeAds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -73,6 +75,7 @@ let package = Package(
         ),
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
+        .testTarget(name: "MarqueeAdsTests", dependencies: ["MarqueeAds", "MarqueeCore", "MarqueeKernels"]),
         .target(name: "MarqueeTestSupport", path: "Tests/MarqueeTestSupport"),
         .testTarget(
             name: "MarqueeRecommendTests",

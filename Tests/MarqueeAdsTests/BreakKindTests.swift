@@ -1,0 +1,7 @@
+import MarqueeAds
+import Testing
+
+@Test func breakKindsUseTheAPISpelling() {
+    #expect(BreakKind.allCases.map(\.rawValue) == ["pre-roll", "mid-roll"])
+    #expect(BreakKind(rawValue: "midroll") == nil)
+}
