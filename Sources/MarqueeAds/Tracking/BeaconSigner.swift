@@ -1,0 +1,242 @@
+import MarqueeCore
+import MarqueeKernels
+
+/// A tracking beacon that verified: which decision, pod slot, creative and moment it reports.
+public struct TrackingBeacon: Sendable, Hashable {
+    /// The ad decision (pod) the beacon belongs to.
+    public var decisionID: DecisionID
+    /// The 0-based position of the ad in its pod (the `rank` of the recorded event; VAST `sequence` − 1).
+    public var slot: Int
+    public var creativeID: CreativeID
+    public var event: AdTrackingEvent
+    /// When Marquee issued the URL (not when the player fired it).
+    public var issuedAt: Timestamp
+
+    public init(decisionID: DecisionID, slot: Int, creativeID: CreativeID, event: AdTrackingEvent, issuedAt: Timestamp) {
+        self.decisionID = decisionID
+        self.slot = slot
+        self.creativeID = creativeID
+        self.event = event
+        self.issuedAt = issuedAt
+    }
+
+    /// The Marquee event type to record; nil for `start`, which records nothing.
+    public var eventType: EventType? { event.eventType }
+    /// 1–3 for quartile beacons.
+    public var quartile: Int? { event.quartile }
+
+    /// A deterministic event id, the same for every firing of the same (decision, slot, creative,
+    /// event): recording beacons under this id makes a replayed or double-fired beacon a duplicate that
+    /// the event log's idempotency drops, instead of a second impression.
+    public var eventID: EventID {
+        let digest = SHA256.hexDigest("\(decisionID.rawValue)\n\(slot)\n\(creativeID.rawValue)\n\(event.rawValue)")
+        return EventID(trusted: "beacon-" + digest.prefix(32))
+    }
+}
+
+/// Signs and verifies the tracking URLs in Marquee's VAST documents, so that a forged or altered
+/// beacon is rejected instead of becoming an ad event.
+///
+/// ## URL
+/// `{baseURL}/v1/ads/track?d=<decisionId>&a=<slot>&c=<creativeId>&e=<event>&t=<issued ms>&s=<signature>`
+/// - `d`, `c`: Marquee ids (their alphabet `A–Z a–z 0–9 - _ . : @ /` needs no escaping in a query);
+/// - `a`: the 0-based slot in the pod, `e`: an `AdTrackingEvent` raw value, `t`: Unix milliseconds
+///   when the URL was issued; `a` and `t` in canonical decimal (no sign, no leading zeros);
+/// - `s`: the first `signatureBytes` (16) bytes of
+///   `HMAC-SHA-256(secret, "marquee.beacon.v1\nd=…\na=…\nc=…\ne=…\nt=…")` as lower-case hex.
+///
+/// The canonical string is built from the parsed, validated values (none of which can hold a newline),
+/// so each field is unambiguous. 128-bit tags leave an attacker a 2⁻¹²⁸ chance per guess.
+///
+/// ## Verifying
+/// `verify(query:now:)` returns nil unless all six parameters are present exactly once, every value
+/// is well formed (a known event, valid ids, canonical numbers, 32 hex digits) and the tag matches under
+/// the current or a previous secret (so secrets can be rotated without dropping live URLs), compared
+/// in constant time. Unknown extra parameters (cache busters) are ignored: they are not signed and
+/// change nothing. Given `now`, it also rejects URLs older than `maximumAgeMilliseconds` or issued more
+/// than `futureSkewMilliseconds` ahead. A valid URL can be fired again; `TrackingBeacon.eventID`
+/// turns such replays into duplicates.
+public struct BeaconSigner: Sendable {
+    public static let path = "/v1/ads/track"
+    public static let signatureBytes = 16
+    static let domain = "marquee.beacon.v1"
+
+    /// The scheme and host (and optional path prefix) tracking URLs start with, without a trailing `/`.
+    public let baseURL: String
+    /// How long an issued URL stays valid when `verify` is given the current time (default 7 days).
+    public var maximumAgeMilliseconds: Int64
+    /// How far ahead of `now` an issue time may be, for clock differences between servers (default 5 min).
+    public var futureSkewMilliseconds: Int64
+    private let signing: HMACSHA256
+    private let verifying: [HMACSHA256]
+
+    /// Secrets shorter than 32 bytes are refused (RFC 2104 §3: a key shorter than the hash output
+    /// weakens the MAC). `previousSecrets` are accepted when verifying but never used to sign.
+    public init(
+        secret: [UInt8], previousSecrets: [[UInt8]] = [], baseURL: String,
+        maximumAgeMilliseconds: Int64 = 7 * 24 * 3_600_000, futureSkewMilliseconds: Int64 = 300_000
+    ) throws {
+        for (i, key) in ([secret] + previousSecrets).enumerated() where key.count < 32 {
+            let field = i == 0 ? "secret" : "previousSecrets[\(i - 1)]"
+            throw MarqueeError.invalidValue(field: field, reason: "a beacon secret must be at least 32 bytes")
+        }
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.maximumAgeMilliseconds = maximumAgeMilliseconds
+        self.futureSkewMilliseconds = futureSkewMilliseconds
+        self.signing = HMACSHA256(key: secret)
+        self.verifying = ([secret] + previousSecrets).map { HMACSHA256(key: $0) }
+    }
+
+    // MARK: Signing
+
+    /// The full tracking URL for one event of one ad.
+    public func url(for beacon: TrackingBeacon) -> String { baseURL + Self.path + "?" + query(for: beacon) }
+
+    /// The query string (without `?`) for one event of one ad.
+    public func query(for beacon: TrackingBeacon) -> String {
+        let signature = SHA256.hex(tag(beacon, key: signing))
+        return "d=\(Self.percentEncoded(beacon.decisionID.rawValue))&a=\(beacon.slot)"
+            + "&c=\(Self.percentEncoded(beacon.creativeID.rawValue))&e=\(beacon.event.rawValue)"
+            + "&t=\(beacon.issuedAt.millisecondsSinceEpoch)&s=\(signature)"
+    }
+
+    /// The tracking URL of every event for one ad in a pod, ready for `VASTAd.trackingURLs`.
+    public func urls(decisionID: DecisionID, slot: Int, creativeID: CreativeID, issuedAt: Timestamp) -> [AdTrackingEvent: String] {
+        var urls: [AdTrackingEvent: String] = [:]
+        for event in AdTrackingEvent.allCases {
+            urls[event] = url(
+                for: TrackingBeacon(
+                    decisionID: decisionID, slot: slot, creativeID: creativeID, event: event, issuedAt: issuedAt))
+        }
+        return urls
+    }
+
+    private func tag(_ beacon: TrackingBeacon, key: HMACSHA256) -> [UInt8] {
+        precondition(beacon.slot >= 0, "a pod slot is 0 or more")
+        precondition(beacon.issuedAt.millisecondsSinceEpoch >= 0, "beacons are issued after 1970")
+        let message =
+            "\(Self.domain)\nd=\(beacon.decisionID.rawValue)\na=\(beacon.slot)\nc=\(beacon.creativeID.rawValue)"
+            + "\ne=\(beacon.event.rawValue)\nt=\(beacon.issuedAt.millisecondsSinceEpoch)"
+        return Array(key.authenticationCode(for: message).prefix(Self.signatureBytes))
+    }
+
+    // MARK: Verifying
+
+    /// The beacon a tracking URL's query string (with or without a leading `?`) reports, or nil when it
+    /// is malformed, forged, altered, for an unknown event, or (given `now`) expired.
+    public func verify(query: some StringProtocol, now: Timestamp? = nil) -> TrackingBeacon? {
+        var values: [String: String] = [:]
+        var rest = Substring(query)
+        if rest.hasPrefix("?") { rest = rest.dropFirst() }
+        for pair in rest.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0])
+            guard ["d", "a", "c", "e", "t", "s"].contains(key) else { continue }
+            guard values[key] == nil, parts.count == 2, let value = Self.percentDecoded(parts[1]) else { return nil }
+            values[key] = value
+        }
+        guard let d = values["d"], DecisionID.problem(with: d) == nil,
+            let c = values["c"], CreativeID.problem(with: c) == nil,
+            let a = values["a"].flatMap({ Self.canonicalInteger($0, maxDigits: 6) }),
+            let t = values["t"].flatMap({ Self.canonicalInteger($0, maxDigits: 15) }),
+            let event = values["e"].flatMap(AdTrackingEvent.init(rawValue:)),
+            let signature = values["s"].flatMap(Self.lowerHex), signature.count == Self.signatureBytes
+        else { return nil }
+        let beacon = TrackingBeacon(
+            decisionID: DecisionID(trusted: d), slot: Int(a), creativeID: CreativeID(trusted: c), event: event,
+            issuedAt: Timestamp(millisecondsSinceEpoch: t))
+        var matched = false
+        for key in verifying {
+            // No early exit: every secret is tried, so timing does not tell which one matched.
+            if HMACSHA256.constantTimeEqual(tag(beacon, key: key), signature) { matched = true }
+        }
+        guard matched else { return nil }
+        if let now {
+            let age = now.millisecondsSinceEpoch - t
+            if age > maximumAgeMilliseconds || -age > futureSkewMilliseconds { return nil }
+        }
+        return beacon
+    }
+
+    /// Verifies the query part of a full tracking URL.
+    public func verify(url: String, now: Timestamp? = nil) -> TrackingBeacon? {
+        guard let mark = url.firstIndex(of: "?") else { return nil }
+        return verify(query: url[url.index(after: mark)...], now: now)
+    }
+
+    // MARK: Encoding helpers
+
+    /// Percent-encodes everything but RFC 3986 unreserved characters and `: @ /` (allowed in a query).
+    static func percentEncoded(_ value: String) -> String {
+        var out = ""
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + SHA256.hex([byte]).uppercased()
+            }
+        }
+        return out
+    }
+
+    /// Decodes `%XX` escapes (a `+` stays a `+`); nil for a broken escape or bytes that are not UTF-8.
+    static func percentDecoded(_ value: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = value.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// A non-negative integer written without sign or leading zeros, of at most `maxDigits` digits.
+    static func canonicalInteger(_ text: String, maxDigits: Int) -> Int64? {
+        let utf8 = Array(text.utf8)
+        guard !utf8.isEmpty, utf8.count <= maxDigits, utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+            utf8.count == 1 || utf8[0] != 48
+        else { return nil }
+        return Int64(text)
+    }
+
+    /// Lower-case hex digits to bytes; nil for anything else.
+    static func lowerHex(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count / 2)
+        var i = 0
+        while i < utf8.count {
+            guard let high = lowerHexValue(utf8[i]), let low = lowerHexValue(utf8[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            i += 2
+        }
+        return bytes
+    }
+
+    private static func lowerHexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 48...57: return b - 48
+        case 97...102: return b - 87
+        default: return nil
+        }
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 65...70: return b - 55
+        default: return lowerHexValue(b)
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import MarqueeAds
+import MarqueeCore
+import MarqueeKernels
+import Testing
+
+/// HMAC-SHA-256 against RFC 4231 §4, and the tracking-URL signer against forgeries.
+@Suite struct HMACSHA256Tests {
+    static func bytes(hex: String) -> [UInt8] {
+        let digits = Array(hex.utf8)
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+    }
+
+    static func mac(_ key: [UInt8], _ data: [UInt8]) -> String {
+        SHA256.hex(HMACSHA256.authenticationCode(key: key, message: data))
+    }
+
+    // RFC 4231 §4.2–4.8, HMAC-SHA-256 lines.
+    @Test func rfc4231Case1() {
+        #expect(
+            Self.mac([UInt8](repeating: 0x0b, count: 20), Array("Hi There".utf8))
+                == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+    }
+
+    @Test func rfc4231Case2KeyShorterThanOutput() {
+        #expect(
+            Self.mac(Array("Jefe".utf8), Array("what do ya want for nothing?".utf8))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    @Test func rfc4231Case3() {
+        #expect(
+            Self.mac([UInt8](repeating: 0xaa, count: 20), [UInt8](repeating: 0xdd, count: 50))
+                == "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe")
+    }
+
+    @Test func rfc4231Case4() {
+        #expect(
+            Self.mac(Self.bytes(hex: "0102030405060708090a0b0c0d0e0f10111213141516171819"), [UInt8](repeating: 0xcd, count: 50))
+                == "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b")
+    }
+
+    @Test func rfc4231Case5TruncatedTo128Bits() {
+        let full = HMACSHA256.authenticationCode(key: [UInt8](repeating: 0x0c, count: 20), message: Array("Test With Truncation".utf8))
+        #expect(SHA256.hex(Array(full.prefix(16))) == "a3b6167473100ee06e0c796c2955552b")
+    }
+
+    @Test func rfc4231Case6KeyLongerThanBlock() {
+        #expect(
+            Self.mac([UInt8](repeating: 0xaa, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+
+    @Test func rfc4231Case7KeyAndDataLongerThanBlock() {
+        let data =
+            "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."
+        #expect(
+            Self.mac([UInt8](repeating: 0xaa, count: 131), Array(data.utf8))
+                == "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2")
+    }
+
+    @Test func reusedKeyGivesTheSameCodes() {
+        let key = HMACSHA256(key: Array("Jefe".utf8))
+        let first = key.authenticationCode(for: "what do ya want for nothing?")
+        #expect(key.authenticationCode(for: "what do ya want for nothing?") == first)
+        #expect(SHA256.hex(first) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    @Test func constantTimeEqual() {
+        #expect(HMACSHA256.constantTimeEqual([1, 2, 3], [1, 2, 3]))
+        #expect(!HMACSHA256.constantTimeEqual([1, 2, 3], [1, 2, 4]))
+        #expect(!HMACSHA256.constantTimeEqual([0, 2, 3], [1, 2, 3]))
+        #expect(!HMACSHA256.constantTimeEqual([1, 2], [1, 2, 3]))
+        #expect(HMACSHA256.constantTimeEqual([], []))
+    }
+}
+
+@Suite struct BeaconSignerTests {
+    static let secret = Array("marquee-test-secret-0123456789ab".utf8)
+    static let issued = Timestamp(millisecondsSinceEpoch: 1_780_000_000_000)
+
+    static func signer(secret: [UInt8] = secret, previous: [[UInt8]] = []) -> BeaconSigner {
+        // The secrets here are all 32 bytes, so init cannot throw.
+        guard let signer = try? BeaconSigner(secret: secret, previousSecrets: previous, baseURL: "https://ads.example.com/")
+        else { fatalError("test secret refused") }
+        return signer
+    }
+
+    static let beacon = TrackingBeacon(
+        decisionID: DecisionID(trusted: "dec-42"), slot: 1, creativeID: CreativeID(trusted: "cr-7"), event: .firstQuartile,
+        issuedAt: issued)
+
+    @Test func urlFormatAndSignatureMatchAnIndependentHMAC() {
+        // Tag from Python's hmac module: hmac.new(secret, b"marquee.beacon.v1\nd=dec-42\na=1\nc=cr-7\n"
+        // b"e=firstQuartile\nt=1780000000000", sha256).hexdigest()[:32].
+        #expect(
+            Self.signer().url(for: Self.beacon)
+                == "https://ads.example.com/v1/ads/track?d=dec-42&a=1&c=cr-7&e=firstQuartile&t=1780000000000"
+                + "&s=7269e5d3d95fadba92a3e5d648413480")
+    }
+
+    @Test func everyEventRoundTripsAndMapsToItsEventType() {
+        let signer = Self.signer()
+        let urls = signer.urls(
+            decisionID: DecisionID(trusted: "d:1/x@y"), slot: 0, creativeID: CreativeID(trusted: "c.9_z"), issuedAt: Self.issued)
+        #expect(Set(urls.keys) == Set(AdTrackingEvent.allCases))
+        let expected: [AdTrackingEvent: (EventType?, Int?)] = [
+            .impression: (.adImpression, nil), .start: (nil, nil), .firstQuartile: (.adQuartile, 1),
+            .midpoint: (.adQuartile, 2), .thirdQuartile: (.adQuartile, 3), .complete: (.adComplete, nil),
+            .skip: (.adSkip, nil), .click: (.adClick, nil),
+        ]
+        for (event, url) in urls {
+            let beacon = signer.verify(url: url)
+            #expect(beacon?.event == event)
+            #expect(beacon?.decisionID.rawValue == "d:1/x@y")
+            #expect(beacon?.creativeID.rawValue == "c.9_z")
+            #expect(beacon?.slot == 0)
+            #expect(beacon?.issuedAt == Self.issued)
+            #expect(beacon?.eventType == expected[event]!.0)
+            #expect(beacon?.quartile == expected[event]!.1)
+            // Every event that records something is an ad event the validator accepts.
+            if let type = beacon?.eventType { #expect(type.isAd) }
+        }
+    }
+
+    @Test func alteredBeaconsAreRejected() {
+        let signer = Self.signer()
+        let query = signer.query(for: Self.beacon)
+        #expect(signer.verify(query: query) == Self.beacon)
+        #expect(signer.verify(query: "?" + query) == Self.beacon)
+        let tampered = [
+            query.replacingOccurrences(of: "d=dec-42", with: "d=dec-43"),
+            query.replacingOccurrences(of: "a=1", with: "a=2"),
+            query.replacingOccurrences(of: "c=cr-7", with: "c=cr-8"),
+            query.replacingOccurrences(of: "e=firstQuartile", with: "e=complete"),
+            query.replacingOccurrences(of: "t=1780000000000", with: "t=1780000000001"),
+            query.replacingOccurrences(of: "s=7269e5d3", with: "s=7269e5d4"),
+            query.replacingOccurrences(of: "s=7269e5d3d95fadba92a3e5d648413480", with: "s=7269E5D3D95FADBA92A3E5D648413480"),
+            query.replacingOccurrences(of: "s=7269e5d3d95fadba92a3e5d648413480", with: "s=7269e5d3d95fadba92a3e5d6484134"),
+            query.replacingOccurrences(of: "s=7269e5d3d95fadba92a3e5d648413480", with: "s=7269e5d3d95fadba92a3e5d64841348000"),
+            query.replacingOccurrences(of: "&s=7269e5d3d95fadba92a3e5d648413480", with: ""),
+            query.replacingOccurrences(of: "a=1", with: "a=01"),
+            query.replacingOccurrences(of: "a=1", with: "a=+1"),
+            query.replacingOccurrences(of: "a=1", with: "a=-1"),
+            query + "&e=complete",  // a second value for a signed parameter
+            query.replacingOccurrences(of: "&c=cr-7", with: "&c"),
+            query.replacingOccurrences(of: "d=dec-42", with: "d=dec%2"),  // broken escape
+            "",
+            "garbage",
+        ]
+        for forged in tampered { #expect(signer.verify(query: forged) == nil, "\(forged)") }
+    }
+
+    @Test func anUnknownEventIsRejectedEvenWithAValidTag() {
+        // Someone holding the secret could tag "pause"; it is still not an event Marquee records.
+        // Tag from Python's hmac over "...\ne=pause\nt=1780000000000".
+        let query = "d=dec-42&a=1&c=cr-7&e=pause&t=1780000000000&s=13e2b403c7bc13b4b82f2f3dc0adfa94"
+        #expect(Self.signer().verify(query: query) == nil)
+    }
+
+    @Test func anotherSecretCannotForge() {
+        let attacker = Self.signer(secret: Array("attacker-secret-0123456789abcdef".utf8))
+        #expect(Self.signer().verify(query: attacker.query(for: Self.beacon)) == nil)
+    }
+
+    @Test func previousSecretsStillVerifyButDoNotSign() {
+        let old = Self.signer(secret: Array("the-old-secret-0123456789abcdefg".utf8))
+        let rotated = Self.signer(previous: [Array("the-old-secret-0123456789abcdefg".utf8)])
+        #expect(rotated.verify(query: old.query(for: Self.beacon)) == Self.beacon)
+        #expect(rotated.query(for: Self.beacon) == Self.signer().query(for: Self.beacon))
+    }
+
+    @Test func extraParametersAndEquivalentEscapesAreAccepted() {
+        let signer = Self.signer()
+        let query = signer.query(for: Self.beacon)
+        #expect(signer.verify(query: query + "&cb=12345") == Self.beacon)
+        #expect(signer.verify(query: "cb=1&" + query) == Self.beacon)
+        #expect(signer.verify(query: query.replacingOccurrences(of: "dec-42", with: "dec%2D42")) == Self.beacon)
+    }
+
+    @Test func expiryAndFutureSkew() {
+        let signer = Self.signer()
+        let url = signer.url(for: Self.beacon)
+        let day: Int64 = 86_400_000
+        #expect(signer.verify(url: url, now: Self.issued) == Self.beacon)
+        #expect(signer.verify(url: url, now: Timestamp(millisecondsSinceEpoch: Self.issued.millisecondsSinceEpoch + 7 * day)) != nil)
+        #expect(signer.verify(url: url, now: Timestamp(millisecondsSinceEpoch: Self.issued.millisecondsSinceEpoch + 7 * day + 1)) == nil)
+        #expect(signer.verify(url: url, now: Timestamp(millisecondsSinceEpoch: Self.issued.millisecondsSinceEpoch - 300_000)) != nil)
+        #expect(signer.verify(url: url, now: Timestamp(millisecondsSinceEpoch: Self.issued.millisecondsSinceEpoch - 300_001)) == nil)
+    }
+
+    @Test func shortSecretsAreRefused() {
+        #expect(throws: MarqueeError.self) { try BeaconSigner(secret: Array("too-short".utf8), baseURL: "https://a") }
+        #expect(throws: MarqueeError.self) {
+            try BeaconSigner(secret: Self.secret, previousSecrets: [[1, 2, 3]], baseURL: "https://a")
+        }
+    }
+
+    @Test func eventIDsAreDeterministicPerBeaconAndValid() {
+        var other = Self.beacon
+        other.issuedAt = Timestamp(millisecondsSinceEpoch: 0)
+        #expect(other.eventID == Self.beacon.eventID)  // a replay later is the same event
+        other.event = .midpoint
+        #expect(other.eventID != Self.beacon.eventID)
+        #expect(EventID.problem(with: Self.beacon.eventID.rawValue) == nil)
+    }
+}
