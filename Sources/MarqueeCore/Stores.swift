@@ -93,12 +93,51 @@ public protocol APIKeyStore: Sendable {
     func apiKey(hash: String) async throws -> APIKeyRecord?
 }
 
+/// The ad book: advertisers, their campaigns and the campaigns' creatives.
+///
+/// Ad rows are never removed once campaigns and creatives exist: events refer to creatives, reports
+/// to campaigns, so "deleting" a campaign or creative archives it. Only an advertiser with no
+/// campaigns can be deleted. References are checked inside the write transaction: a campaign whose
+/// advertiser, or a creative whose campaign, does not exist is refused with `invalidValue` naming
+/// `advertiserId` / `campaignId` (codes `unknown_advertiser`, `unknown_campaign`).
 public protocol AdStore: Sendable {
+    /// Inserts or replaces, all in one transaction (imports and the demo world; references are the caller's concern).
     func upsertAdvertisers(_ advertisers: [Advertiser]) async throws
     func upsertCampaigns(_ campaigns: [Campaign]) async throws
     func upsertCreatives(_ creatives: [Creative]) async throws
+    /// Every campaign / creative, by id, whatever its status.
     func campaigns() async throws -> [Campaign]
     func creatives() async throws -> [Creative]
+
+    func advertiser(id: AdvertiserID) async throws -> Advertiser?
+    /// Advertisers by id, paged.
+    func advertisers(limit: Int, offset: Int) async throws -> Page<Advertiser>
+    /// Throws `conflict` (`advertiser_exists`) when the id is taken.
+    func insertAdvertiser(_ advertiser: Advertiser) async throws
+    /// Replaces a stored advertiser; false when there is none with this id.
+    func replaceAdvertiser(_ advertiser: Advertiser) async throws -> Bool
+    /// Deletes an advertiser; false when there is none, `conflict` (`advertiser_in_use`) while campaigns refer to it.
+    func deleteAdvertiser(id: AdvertiserID) async throws -> Bool
+
+    func campaign(id: CampaignID) async throws -> Campaign?
+    /// Campaigns by id, paged, optionally of one advertiser and/or one status.
+    func campaigns(advertiser: AdvertiserID?, status: CampaignStatus?, limit: Int, offset: Int) async throws -> Page<Campaign>
+    /// Throws `conflict` (`campaign_exists`) when the id is taken, `invalidValue` when the advertiser is unknown.
+    func insertCampaign(_ campaign: Campaign) async throws
+    /// Replaces a stored campaign; false when there is none with this id.
+    func replaceCampaign(_ campaign: Campaign) async throws -> Bool
+    /// Sets the campaign's status to `archived` (its creatives keep theirs); false when there is none.
+    func archiveCampaign(id: CampaignID) async throws -> Bool
+
+    func creative(id: CreativeID) async throws -> Creative?
+    /// Creatives by id, paged, optionally of one campaign and/or one status.
+    func creatives(campaign: CampaignID?, status: CampaignStatus?, limit: Int, offset: Int) async throws -> Page<Creative>
+    /// Throws `conflict` (`creative_exists`) when the id is taken, `invalidValue` when the campaign is unknown.
+    func insertCreative(_ creative: Creative) async throws
+    /// Replaces a stored creative; false when there is none with this id.
+    func replaceCreative(_ creative: Creative) async throws -> Bool
+    /// Sets the creative's status to `archived`; false when there is none.
+    func archiveCreative(id: CreativeID) async throws -> Bool
 }
 
 /// Sizes an operator cares about (for /metrics and /healthz).

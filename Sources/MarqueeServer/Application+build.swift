@@ -23,7 +23,7 @@ public struct ServerConfiguration: Sendable {
 /// Builds the router: middleware and every controller. Tests drive it in-process.
 public func buildRouter(
     store: any MarqueeStore, metrics: ServerMetrics, configuration: ServerConfiguration, snapshots: SnapshotService? = nil,
-    editorial: EditorialRuleBook? = nil, home: HomeService? = nil
+    editorial: EditorialRuleBook? = nil, home: HomeService? = nil, adBookChanges: AdBookChanges? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
@@ -42,6 +42,7 @@ public func buildRouter(
     ProfilesController(store: store, auth: auth, home: homeService).addRoutes(to: router)
     RecommendationsController(store: store, snapshots: snapshotService, auth: auth, home: homeService).addRoutes(to: router)
     EditorialController(store: store, auth: auth, book: editorialBook).addRoutes(to: router)
+    AdBookController(store: store, auth: auth, changes: adBookChanges ?? AdBookChanges()).addRoutes(to: router)
     HomeController(home: homeService, auth: auth).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router

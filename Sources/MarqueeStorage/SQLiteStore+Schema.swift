@@ -159,6 +159,18 @@ extension SQLiteStore {
                     CREATE INDEX events_by_decision ON events (decision_id) WHERE decision_id IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v3-ads") { db in
+            try db.execute(
+                sql: """
+                    -- The category competitive separation uses when it is not the advertiser's (NULL: the advertiser's).
+                    ALTER TABLE campaigns ADD COLUMN competitive_category TEXT
+                        CHECK (competitive_category IS NULL OR length(competitive_category) BETWEEN 1 AND 64);
+                    -- The admin API lists campaigns by advertiser or status and creatives by campaign.
+                    CREATE INDEX campaigns_by_advertiser ON campaigns (advertiser_id, id);
+                    CREATE INDEX campaigns_by_status ON campaigns (status, id);
+                    CREATE INDEX creatives_by_campaign ON creatives (campaign_id, id);
+                    """)
+        }
         return migrator
     }
 }
