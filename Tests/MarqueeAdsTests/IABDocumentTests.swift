@@ -235,6 +235,20 @@ enum IABFixtures {
         #expect(problems.contains { $0.contains(message) }, "\(name): \(problems)")
     }
 
+    @Test func universalAdIdBeforeLinearIsCaughtIn42Only() throws {
+        // vast_4.2.xsd orders Creative's children with UniversalAdId last; 4.1's xs:all takes any order.
+        for version in VASTDocument.Version.allCases {
+            let good = IABFixtures.pod(version: version).xml(indentation: nil)
+            let id = #"<UniversalAdId idRegistry="Marquee">cr-1</UniversalAdId>"#
+            try #require(good.contains(id))
+            let moved = good.replacingOccurrences(of: id, with: "")
+                .replacingOccurrences(of: #"<Linear skipoffset"#, with: id + #"<Linear skipoffset"#)
+            let problems = validator.validateVAST(moved)
+            let caught = problems.contains { $0.contains("<Linear> is out of the schema's order") }
+            #expect(caught == (version == .v4_2), "\(version): \(problems)")
+        }
+    }
+
     @Test func errorBesideAdsIsCaught() {
         let broken = IABFixtures.pod().xml().replacingOccurrences(
             of: #"xmlns="http://www.iab.com/VAST">"#,

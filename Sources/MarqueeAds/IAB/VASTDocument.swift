@@ -71,7 +71,9 @@ public struct VASTAd: Sendable, Hashable {
 /// most players: in `<InLine>` `AdSystem, Error*, Impression+, AdServingId, AdTitle, Advertiser?,
 /// Creatives`; in `<Linear>` `TrackingEvents?` before `Duration, MediaFiles, VideoClicks?` (the XSD
 /// extends a base type whose `TrackingEvents` come first); in `<VideoClicks>` `ClickTracking*` before
-/// `ClickThrough?`. `<Creative>` holds `UniversalAdId` (required since 4.0) and `Linear`. The root
+/// `ClickThrough?`; in `<Creative>` `Linear` before `UniversalAdId` (required since 4.0): 4.1 allows
+/// any order (`xs:all`), but 4.2 made it a sequence that ends in `UniversalAdId`, so this order is the one
+/// valid under both schemas, even though some IAB sample files put `UniversalAdId` first. The root
 /// declares the VAST namespace `http://www.iab.com/VAST`. URLs are CDATA, as §2.3.3 requires; titles
 /// and ids are escaped text and attributes.
 ///
@@ -133,7 +135,6 @@ public struct VASTDocument: Sendable, Hashable {
         if let advertiser = ad.advertiser { writer.element("Advertiser", text: advertiser) }
         writer.start("Creatives")
         writer.start("Creative", [("id", ad.creativeID.rawValue), ("adId", ad.id), ("sequence", "1")])
-        writer.element("UniversalAdId", [("idRegistry", ad.universalAdIDRegistry)], text: ad.universalAdID)
         writer.start("Linear", [("skipoffset", ad.skipOffsetSeconds.map { IABTime.format(seconds: $0) })])
         let tracked = AdTrackingEvent.allCases.compactMap { event -> (String, String)? in
             // A skip URL only makes sense when the ad can be skipped.
@@ -163,6 +164,8 @@ public struct VASTDocument: Sendable, Hashable {
             writer.end()
         }
         writer.end()  // Linear
+        // Last: vast_4.2.xsd makes Creative a sequence ending in UniversalAdId (4.1's is an xs:all).
+        writer.element("UniversalAdId", [("idRegistry", ad.universalAdIDRegistry)], text: ad.universalAdID)
         writer.end()  // Creative
         writer.end()  // Creatives
         writer.end()  // InLine

@@ -5,7 +5,8 @@ import MarqueeAds
 /// IAB specs require rather than what our writer happens to do.
 ///
 /// Sources: the IAB Tech Lab XSDs `vast_4.1.xsd` / `vast_4.2.xsd` (element order, required elements and
-/// attributes, `Tracking@event` and `MediaFile@delivery` enumerations, the `skipoffset` pattern), the
+/// attributes, `Tracking@event` and `MediaFile@delivery` enumerations, the `skipoffset` pattern; `Creative`
+/// children in any order under 4.1's `xs:all` but in sequence, `UniversalAdId` last, under 4.2), the
 /// VAST 4.x text (§2.3.3 URIs in CDATA; "no ad" = root `<VAST>` with optional `<Error>`, never both
 /// `<Error>` and `<Ad>`; §3.4.3 `AdServingId` distinct per `InLine`; §3.7.1 `UniversalAdId` with
 /// `idRegistry`; §3.8.1 `Duration` as `HH:MM:SS.mmm`), and VMAP 1.0 §2.3 (namespace, `version`,
@@ -39,10 +40,8 @@ struct IABValidator {
     static let linearOrder = ["Icons", "TrackingEvents", "AdParameters", "Duration", "MediaFiles", "VideoClicks"]
     /// Child order of `VideoClicks_Inline_type` (VideoClicks_Base_type's sequence first).
     static let videoClicksOrder = ["ClickTracking", "CustomClick", "ClickThrough"]
-    /// `Creative_Inline_type` is an `xs:all`: any order, these names only.
-    static let creativeChildren: Set<String> = [
-        "CompanionAds", "CreativeExtensions", "Linear", "NonLinearAds", "UniversalAdId",
-    ]
+    /// `Creative_Inline_type`: an `xs:all` (any order) in 4.1, a sequence in this order in 4.2.
+    static let creativeOrder = ["CompanionAds", "CreativeExtensions", "Linear", "NonLinearAds", "UniversalAdId"]
 
     // MARK: Entry points
 
@@ -69,6 +68,7 @@ struct IABValidator {
 
     func validateVAST(_ root: XMLNode, path: String) -> [String] {
         var problems: [String] = []
+        let version = root.attributes["version"]
         if root.name != "VAST" { problems.append("\(path): root is <\(root.qualifiedName)>, not <VAST>") }
         if root.namespaceURI != Self.vastNamespace {
             problems.append("\(path): namespace \(root.namespaceURI ?? "none"), expected \(Self.vastNamespace)")
@@ -106,13 +106,14 @@ struct IABValidator {
                 problems.append("\(adPath): must hold exactly one <InLine> (Marquee serves no wrappers)")
                 continue
             }
-            problems += validateInLine(inLine, path: adPath + "/InLine", sequence: sequence, servingIDs: &servingIDs)
+            problems += validateInLine(
+                inLine, path: adPath + "/InLine", version: version, sequence: sequence, servingIDs: &servingIDs)
         }
         return problems
     }
 
     private func validateInLine(
-        _ inLine: XMLNode, path: String, sequence: Int?, servingIDs: inout Set<String>
+        _ inLine: XMLNode, path: String, version: String?, sequence: Int?, servingIDs: inout Set<String>
     )
         -> [String]
     {
@@ -150,15 +151,20 @@ struct IABValidator {
                 beacon: ("impression", sequence, creativeID))
         }
         for (i, creative) in creatives.enumerated() where creative.name == "Creative" {
-            problems += validateCreative(creative, path: "\(path)/Creatives/Creative[\(i + 1)]", sequence: sequence)
+            problems += validateCreative(
+                creative, path: "\(path)/Creatives/Creative[\(i + 1)]", version: version, sequence: sequence)
         }
         return problems
     }
 
-    private func validateCreative(_ creative: XMLNode, path: String, sequence: Int?) -> [String] {
+    private func validateCreative(_ creative: XMLNode, path: String, version: String?, sequence: Int?) -> [String] {
         var problems: [String] = []
-        for child in creative.children where !Self.creativeChildren.contains(child.name) {
-            problems.append("\(path): unexpected child <\(child.name)>")
+        if version == "4.1" {
+            for child in creative.children where !Self.creativeOrder.contains(child.name) {
+                problems.append("\(path): unexpected child <\(child.name)>")
+            }
+        } else {
+            problems += checkOrder(creative, Self.creativeOrder, path: path)
         }
         if let raw = creative.attributes["sequence"], Int(raw) == nil {
             problems.append("\(path): sequence \(raw) is not an integer")
