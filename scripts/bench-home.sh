@@ -2,7 +2,8 @@
 # GET /v1/profiles/{id}/home against the bare GET /hello of the same server, in the same run, with
 # wrk at 64 connections (release build, demo world: 300 titles, 3,000 profiles). Installs wrk with
 # apt-get when missing. Prints both request rates, p50/p99 latencies and the ratio.
-# Usage: scripts/bench-home.sh [SECONDS]   (MARQUEE_LOG_LEVEL is passed through to the server)
+# Usage: scripts/bench-home.sh [SECONDS]   (MARQUEE_LOG_LEVEL is passed through to the server;
+# MARQUEE_SCRATCH picks the build directory, default .build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-15}"
@@ -10,10 +11,12 @@ if ! command -v wrk >/dev/null; then
     (apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)) \
         || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 fi
-swift build -c release --product marquee >/dev/null
+# MARQUEE_SCRATCH: another build directory (so that a benchmark does not wait on a debug build's lock).
+scratch="${MARQUEE_SCRATCH:-.build}"
+swift build -c release --product marquee --scratch-path "$scratch" >/dev/null
 work="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
-./.build/release/marquee demo --db "$work/demo.sqlite" --port "$port" >"$work/server.log" 2>&1 &
+"$scratch/release/marquee" demo --db "$work/demo.sqlite" --port "$port" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 240); do

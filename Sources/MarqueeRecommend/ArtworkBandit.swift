@@ -120,7 +120,7 @@ public final class ArtworkBandit: Sendable {
         state.withLock { state in
             let k = state.key(title: title, segment: state.segmentIndex(segment))
             state.keys[k].count(variant: variant, impressions: 1, successes: 0)
-            state.titles[title, default: Counts()].count(variant: variant, impressions: 1, successes: 0)
+            state.countTitle(title, variant: variant, impressions: 1, successes: 0)
         }
     }
 
@@ -132,7 +132,7 @@ public final class ArtworkBandit: Sendable {
             for item in served {
                 let k = state.key(title: item.title, segment: segmentIndex)
                 state.keys[k].count(variant: item.variant, impressions: 1, successes: 0)
-                state.titles[item.title, default: Counts()].count(variant: item.variant, impressions: 1, successes: 0)
+                state.countTitle(item.title, variant: item.variant, impressions: 1, successes: 0)
             }
         }
     }
@@ -143,7 +143,7 @@ public final class ArtworkBandit: Sendable {
         state.withLock { state in
             let k = state.key(title: title, segment: state.segmentIndex(segment))
             state.keys[k].count(variant: variant, impressions: 0, successes: 1)
-            state.titles[title, default: Counts()].count(variant: variant, impressions: 0, successes: 1)
+            state.countTitle(title, variant: variant, impressions: 0, successes: 1)
         }
     }
 
@@ -155,14 +155,14 @@ public final class ArtworkBandit: Sendable {
         typealias Work = (k: Int, a: [Double], b: [Double], seed: UInt64, at: (Double, Double, Double, Double))
         let work: [Work] = state.withLock { state in
             var out: [Work] = []
-            while out.count < limit, let k = state.dirty.popFirst() {
+            while out.count < limit, let k = state.popDirty() {
                 let variants = state.keys[k].policy.count
                 guard variants > 1 else { continue }
                 let (a, b) = state.parameters(k, variants: variants, c)
                 var seed = c.seed ^ state.keys[k].segmentHash
                 seed ^= UInt64(bitPattern: Int64(state.keys[k].title)) &* 0x9E37_79B9_7F4A_7C15
                 seed ^= (state.keys[k].estimates &+ 1) &* 0xD1B5_4A32_D192_ED03
-                let title = state.titles[state.keys[k].title]
+                let title = state.titleCounts(state.keys[k].title)
                 out.append(
                     (
                         k, a, b, seed,
@@ -215,7 +215,7 @@ public final class ArtworkBandit: Sendable {
     /// The counts recorded for a title in a segment, per variant.
     public func counts(title: Int, segment: String) -> (impressions: [Double], successes: [Double]) {
         state.withLock { state in
-            guard let index = state.segments[segment], let k = state.index[Key(title: title, segment: index)] else { return ([], []) }
+            guard let index = state.segments[segment], let k = state.existingKey(title: title, segment: index) else { return ([], []) }
             return (state.keys[k].counts.impressions, state.keys[k].counts.successes)
         }
     }
@@ -233,11 +233,6 @@ public final class ArtworkBandit: Sendable {
     }
 
     // MARK: State
-
-    struct Key: Hashable {
-        var title: Int
-        var segment: Int
-    }
 
     /// Impressions and successes per variant, with their totals.
     struct Counts {
@@ -271,6 +266,8 @@ public final class ArtworkBandit: Sendable {
         /// The own and title counts when π was estimated.
         var estimatedAt = (impressions: 0.0, successes: 0.0, titleImpressions: 0.0, titleSuccesses: 0.0)
         var estimates: UInt64 = 0
+        /// Whether the key waits in the deferred re-estimate queue.
+        var queued = false
 
         init(title: Int, segmentHash: UInt64) {
             self.title = title
@@ -285,12 +282,45 @@ public final class ArtworkBandit: Sendable {
     struct State {
         var segments: [String: Int] = [:]
         var segmentHashes: [UInt64] = []
-        var index: [Key: Int] = [:]
+        /// Per segment, per title: the key's index + 1 (0: none yet). Dense, because titles are
+        /// catalog indices and segments a few genres: a lookup per shown item must not hash.
+        var index: [[Int32]] = []
         var keys: [SegmentState] = []
         /// Per title, its counts over all segments.
-        var titles: [Int: Counts] = [:]
-        /// Keys waiting for a deferred re-estimate.
-        var dirty: Set<Int> = []
+        var titles: [Counts] = []
+        /// Keys waiting for a deferred re-estimate, first in first out from `dirtyHead`.
+        var dirtyQueue: [Int] = []
+        var dirtyHead = 0
+
+        func titleCounts(_ title: Int) -> Counts? { title < titles.count ? titles[title] : nil }
+
+        mutating func countTitle(_ title: Int, variant: Int, impressions n: Double, successes s: Double) {
+            if title >= titles.count { titles += repeatElement(Counts(), count: title + 1 - titles.count) }
+            titles[title].count(variant: variant, impressions: n, successes: s)
+        }
+
+        func existingKey(title: Int, segment: Int) -> Int? {
+            guard segment < index.count, title < index[segment].count, index[segment][title] > 0 else { return nil }
+            return Int(index[segment][title]) - 1
+        }
+
+        mutating func markDirty(_ k: Int) {
+            guard !keys[k].queued else { return }
+            keys[k].queued = true
+            dirtyQueue.append(k)
+        }
+
+        mutating func popDirty() -> Int? {
+            guard dirtyHead < dirtyQueue.count else { return nil }
+            let k = dirtyQueue[dirtyHead]
+            dirtyHead += 1
+            if dirtyHead == dirtyQueue.count {
+                dirtyQueue.removeAll(keepingCapacity: true)
+                dirtyHead = 0
+            }
+            keys[k].queued = false
+            return k
+        }
 
         mutating func segmentIndex(_ segment: String) -> Int {
             if let i = segments[segment] { return i }
@@ -300,17 +330,19 @@ public final class ArtworkBandit: Sendable {
         }
 
         mutating func key(title: Int, segment: Int) -> Int {
-            let key = Key(title: title, segment: segment)
-            if let k = index[key] { return k }
-            index[key] = keys.count
+            precondition(title >= 0, "titles are catalog indices")
+            if let k = existingKey(title: title, segment: segment) { return k }
+            if segment >= index.count { index += repeatElement([], count: segment + 1 - index.count) }
+            if title >= index[segment].count { index[segment] += repeatElement(0, count: title + 1 - index[segment].count) }
             keys.append(SegmentState(title: title, segmentHash: segmentHashes[segment]))
+            index[segment][title] = Int32(keys.count)
             return keys.count - 1
         }
 
         /// The key's index, with π re-estimated first when it is missing, over another variant count, or stale.
         mutating func refreshedKey(title: Int, segment: Int, variants: Int, _ c: ArtworkBanditConfiguration) -> Int {
             let k = key(title: title, segment: segment)
-            let titleCounts = titles[title]
+            let titleCounts = titleCounts(title)
             if keys[k].policy.count != variants || isStale(keys[k], titleCounts, c) {
                 estimate(k, variants: variants, c)
             }
@@ -323,9 +355,9 @@ public final class ArtworkBandit: Sendable {
             if keys[k].policy.count != variants {
                 keys[k].policy = [Double](repeating: 1 / Double(variants), count: variants)
                 keys[k].estimatedAt = (-1, -1, -1, -1)
-                dirty.insert(k)
-            } else if !dirty.contains(k) && isStale(keys[k], titles[title], c) {
-                dirty.insert(k)
+                markDirty(k)
+            } else if !keys[k].queued && isStale(keys[k], titleCounts(title), c) {
+                markDirty(k)
             }
             return k
         }
@@ -343,7 +375,7 @@ public final class ArtworkBandit: Sendable {
         /// The Beta posterior parameters (a, b) of each variant (see the type's documentation).
         func parameters(_ k: Int, variants: Int, _ c: ArtworkBanditConfiguration) -> (a: [Double], b: [Double]) {
             let own = keys[k].counts
-            let title = titles[keys[k].title] ?? Counts()
+            let title = titleCounts(keys[k].title) ?? Counts()
             var a = [Double](repeating: 0, count: variants)
             var b = [Double](repeating: 0, count: variants)
             for v in 0..<variants {
@@ -370,7 +402,7 @@ public final class ArtworkBandit: Sendable {
             let scale = 1 - floor * Double(variants)
             keys[k].policy = thompson.map { floor + scale * $0 }
             keys[k].estimates &+= 1
-            let title = titles[keys[k].title]
+            let title = titleCounts(keys[k].title)
             keys[k].estimatedAt = (
                 keys[k].counts.totalImpressions, keys[k].counts.totalSuccesses, title?.totalImpressions ?? 0, title?.totalSuccesses ?? 0
             )

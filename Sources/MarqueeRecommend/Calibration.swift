@@ -88,6 +88,7 @@ public enum Calibration {
         var withGenres = 0  // chosen items with at least one genre
         var term = [Double](repeating: 0, count: genreCount)  // p ln q̃ if the next item has genres
         var chosen = [Bool](repeating: false, count: n)
+        var delta = [Double](repeating: 0, count: genreCount * 4)  // [g * 4 + genres of the item]
 
         while picked.count < count {
             // The list's KL if the next item has no genre (the mix does not change) ...
@@ -101,6 +102,12 @@ public enum Calibration {
                 logSumUnchanged += p * log((1 - alpha) * current + alpha * p)
                 term[g] = p * log((1 - alpha) * mass[g] / grown + alpha * p)
                 logSumGrown += term[g]
+                // The change an item in 1, 2 or 3 genres makes to genre g's term (most items have
+                // at most three genres; the candidate loop then does lookups, not logarithms).
+                for shareCount in 1...3 {
+                    let share = 1 / Double(shareCount)
+                    delta[g * 4 + shareCount] = p * log((1 - alpha) * (mass[g] + share) / grown + alpha * p) - term[g]
+                }
             }
 
             var best = -1
@@ -110,10 +117,14 @@ public enum Calibration {
                 var logSum = logSumUnchanged
                 if !genres.isEmpty {
                     logSum = logSumGrown
-                    let share = 1 / Double(genres.count)
-                    for g in genres where target[g] > 0 {
-                        let p = target[g]
-                        logSum += p * log((1 - alpha) * (mass[g] + share) / grown + alpha * p) - term[g]
+                    if genres.count <= 3 {
+                        for g in genres where target[g] > 0 { logSum += delta[g * 4 + genres.count] }
+                    } else {
+                        let share = 1 / Double(genres.count)
+                        for g in genres where target[g] > 0 {
+                            let p = target[g]
+                            logSum += p * log((1 - alpha) * (mass[g] + share) / grown + alpha * p) - term[g]
+                        }
                     }
                 }
                 let objective = (1 - lambda) * normalized[c] - lambda * (constant - logSum)

@@ -120,7 +120,14 @@ public final class HomeService: Sendable {
         // The artwork bandit re-estimates its choice probabilities here, never on a request.
         Task.detached { [weak self] in
             while let bandit = self?.bandit {
-                if bandit.refreshStale(limit: 32) == 0 { try? await Task.sleep(for: .milliseconds(100)) } else { await Task.yield() }
+                // At most 16 keys per 20 ms: under load every shown title turns stale, and re-estimating
+                // all of them at once would take the CPU the requests need. A policy that is a few
+                // seconds old is still the one logged with its propensities.
+                if bandit.refreshStale(limit: 16) == 0 {
+                    try? await Task.sleep(for: .milliseconds(100))
+                } else {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
             }
         }
         logger.info(

@@ -105,7 +105,6 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.requestID] = requestID
         let route = context.endpointPath ?? "unmatched"
         metrics.recordRequest(method: request.method.rawValue, route: route, status: Int(response.status.code), duration: elapsed)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         context.logger.info(
             "request",
             metadata: [
@@ -113,7 +112,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 "http.path": .string(request.uri.path),
                 "http.route": .string(route),
                 "http.status": .stringConvertible(Int(response.status.code)),
-                "http.duration_ms": .string(String(format: "%.3f", seconds * 1000)),
+                "http.duration_ms": .string(JSONLogHandler.milliseconds(elapsed)),
             ])
         return response
     }

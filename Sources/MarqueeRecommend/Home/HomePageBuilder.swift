@@ -201,14 +201,22 @@ public struct HomePageBuilder: Sendable {
                     }, explorable: false))
         }
 
-        // Top Picks: the model's scores, calibrated to the viewer's genre mix.
-        let pool = topK(scores, eligible: eligible, k: max(100, depth * 2))
-        let picks =
-            personalized && configuration.calibrationLambda > 0
-            ? Calibration.rerank(
+        // Every eligible title by score, once: Top Picks and the genre rows read prefixes of it.
+        let ranked = Self.ranked(scores, eligible: eligible)
+
+        // Top Picks: the model's scores, calibrated to the viewer's genre mix. The greedy re-ranker
+        // fills the head that can be shown (twice the row, since earlier rows take titles away);
+        // the rest of the pool follows in score order.
+        let pool = ranked.prefix(max(100, depth * 2)).map { (title: $0, score: Double(scores[$0])) }
+        var picks = Array(pool.prefix(depth))
+        if personalized && configuration.calibrationLambda > 0 {
+            let head = Calibration.rerank(
                 candidates: pool.map(\.title), scores: pool.map { Float($0.score) }, itemGenres: catalog.genres, target: target,
-                k: min(pool.count, depth), lambda: configuration.calibrationLambda
-            ).map { pool[$0] } : Array(pool.prefix(depth))
+                k: min(pool.count, max(2 * perRow, 12)), lambda: configuration.calibrationLambda)
+            var taken = Set(head)
+            picks = head.map { pool[$0] }
+            for k in pool.indices where picks.count < depth && taken.insert(k).inserted { picks.append(pool[k]) }
+        }
         rows.append(
             PendingRow(
                 id: RowKind.topPicks.rawValue, kind: .topPicks, title: personalized ? "Top Picks for You" : "Popular Picks",
@@ -229,11 +237,8 @@ public struct HomePageBuilder: Sendable {
                     title: "Because You Watched " + name,
                     reason: collaborative
                         ? "Viewers who watched \(name) went on to watch these" : "Similar in genre, tone and cast to \(name)",
-                    candidates: list.map { t in
-                        Candidate(
-                            title: t.title, score: t.score,
-                            explanation: collaborative ? "Viewers of \(name) also watched this" : "Similar to \(name)")
-                    }, explorable: false))
+                    candidates: list.map { Candidate(title: $0.title, score: $0.score, explanation: "") }, explorable: false,
+                    explain: { _, _ in collaborative ? "Viewers of \(name) also watched this" : "Similar to \(name)" }))
         }
 
         // Trending in the viewer's region (7-day half-life), else everywhere.
@@ -262,7 +267,7 @@ public struct HomePageBuilder: Sendable {
         // Genre rows, by the viewer's affinity (or by what is popular where they are).
         rows.append(
             contentsOf: genreRows(
-                target: target, personalized: personalized, eligible: eligible, scores: scores, perRow: perRow, depth: depth))
+                target: target, personalized: personalized, ranked: ranked, scores: scores, perRow: perRow, depth: depth))
 
         // Popular in this context (device × daypart), shrunk toward overall popularity.
         if let row = contextRow(device: request.device, daypart: daypart, eligible: eligible, depth: depth) {
@@ -493,6 +498,15 @@ public struct HomePageBuilder: Sendable {
         return aggregates.contextScores(cell: cell, titles: catalog.count, pseudoCount: configuration.contextPseudoCount)?.lift ?? []
     }
 
+    /// The eligible titles (with a score that is a number) from the highest score down, ties by index.
+    static func ranked(_ scores: [Float], eligible: [Bool]) -> [Int] {
+        var order: [Int] = []
+        order.reserveCapacity(scores.count)
+        for i in scores.indices where i < eligible.count && eligible[i] && !scores[i].isNaN { order.append(i) }
+        order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        return order
+    }
+
     func topK(_ scores: [Float], eligible: [Bool], k: Int, positiveOnly: Bool = false) -> [(title: Int, score: Double)] {
         var excluded = Bitset(capacity: scores.count)
         for i in 0..<scores.count where i >= eligible.count || !eligible[i] || (positiveOnly && !(scores[i] > 0)) {
@@ -560,7 +574,7 @@ public struct HomePageBuilder: Sendable {
             explain: { title, _ in addedText(catalog.dateAdded[title], now: now) })
     }
 
-    func genreRows(target: [Double], personalized: Bool, eligible: [Bool], scores: [Float], perRow: Int, depth: Int) -> [PendingRow] {
+    func genreRows(target: [Double], personalized: Bool, ranked: [Int], scores: [Float], perRow: Int, depth: Int) -> [PendingRow] {
         let g = catalog.genreKeys.count
         guard g > 0 else { return [] }
         // Affinity: the viewer's share of a genre against the catalog's share (so that the biggest
@@ -585,9 +599,12 @@ public struct HomePageBuilder: Sendable {
         var rows: [PendingRow] = []
         for k in order {
             guard rows.count < configuration.genreRows else { break }
-            var mask = eligible
-            for i in 0..<catalog.count where mask[i] && !catalog.genres[i].contains(k) { mask[i] = false }
-            let list = topK(scores, eligible: mask, k: depth)
+            var list: [(title: Int, score: Double)] = []
+            list.reserveCapacity(depth)
+            for t in ranked where catalog.genres[t].contains(k) {
+                list.append((t, Double(scores[t])))
+                if list.count == depth { break }
+            }
             guard list.count >= min(perRow, 3) else { continue }
             let name = Self.display(catalog.genreNames[k])
             let share = Int((target.indices.contains(k) ? target[k] : 0) * 100 + 0.5)
@@ -595,12 +612,8 @@ public struct HomePageBuilder: Sendable {
                 PendingRow(
                     id: RowKind.genre.rawValue + ":" + catalog.genreKeys[k], kind: .genre, title: name,
                     reason: personalized ? "\(name) makes up \(share)% of what you watch" : "Popular \(name) titles",
-                    candidates: list.map {
-                        Candidate(
-                            title: $0.title, score: $0.score,
-                            explanation: personalized ? "Picked for you from \(name)" : "Popular in \(name)")
-                    },
-                    explorable: true, genre: k))
+                    candidates: list.map { Candidate(title: $0.title, score: $0.score, explanation: "") }, explorable: true, genre: k,
+                    explain: { _, _ in personalized ? "Picked for you from \(name)" : "Popular in \(name)" }))
         }
         return rows
     }
@@ -616,9 +629,8 @@ public struct HomePageBuilder: Sendable {
         return PendingRow(
             id: RowKind.popularNow.rawValue, kind: .popularNow, title: "Popular\(where_) \(daypart.phrase)",
             reason: "What viewers watch\(where_) \(daypart.phrase), learned from viewing at this time of day",
-            candidates: list.map { c in
-                Candidate(title: c.title, score: c.score, explanation: "Often watched\(where_) \(daypart.phrase)")
-            }, explorable: false)
+            candidates: list.map { Candidate(title: $0.title, score: $0.score, explanation: "") }, explorable: false,
+            explain: { _, _ in "Often watched\(where_) \(daypart.phrase)" })
     }
 
     /// Row-kind click-through: the prior, refined by all logged impressions and clicks, then by the
