@@ -1,0 +1,231 @@
+import MarqueeCore
+
+/// What has been delivered: spend and reservations per campaign, exposures per viewer for the
+/// frequency caps, and per-session ad history for fatigue. A value type kept under the engine's
+/// lock; every change goes through its methods so the invariants hold:
+/// - spend + reserved never passes a budget (a reservation is refused instead);
+/// - an ad counts toward its caps from the moment it is served (and keeps counting even if no
+///   impression ever confirms it); an unconfirmed ad's budget reservation is released after the
+///   reservation window.
+struct DeliveryState {
+    struct CampaignDelivery {
+        /// Millicents (1/1000 cent): one impression at CPM c cents costs c millicents.
+        var spent: Int64 = 0
+        var reserved: Int64 = 0
+        var spentToday: Int64 = 0
+        var reservedToday: Int64 = 0
+        /// UTC day number of `spentToday`.
+        var day: Int64 = 0
+        var impressions = 0
+    }
+
+    /// Times (ms) a viewer was shown each campaign in the last week, oldest first.
+    struct ViewerExposures {
+        var byCampaign: [Int: [Int64]] = [:]
+    }
+
+    struct SessionHistory {
+        var campaignServed: [Int: Int] = [:]
+        var creativeServed: [Int: Int] = [:]
+        var adsServed = 0
+        var skips = 0
+        var abandons = 0
+        /// The ad playing now: its start (ms) and length (ms), until it completes or is skipped.
+        var playing: (start: Int64, length: Int64)?
+        var lastSeen: Int64 = 0
+    }
+
+    /// A served ad waiting for its impression (and then for a click, for the CTR model).
+    struct Pending {
+        var campaign: Int
+        var creative: Int
+        var profileKey: String
+        var sessionKey: String?
+        var servedAt: Int64
+        var price: Int64
+        var features: [FeatureToken]
+        var confirmedAt: Int64?
+        var clicked = false
+    }
+
+    var campaigns: [CampaignDelivery] = []
+    var viewers: [String: ViewerExposures] = [:]
+    var sessions: [String: SessionHistory] = [:]
+    var pending: [String: Pending] = [:]
+    /// Pending keys in serving order, for expiry.
+    var pendingOrder: [String] = []
+    var pendingHead = 0
+    var clock: Int64 = 0
+
+    static let dayMs: Int64 = 86_400_000
+    static let weekMs: Int64 = 7 * 86_400_000
+
+    static func key(decision: String, slot: Int) -> String { decision + "#" + String(slot) }
+
+    mutating func resize(campaigns count: Int) {
+        if campaigns.count < count { campaigns += repeatElement(CampaignDelivery(), count: count - campaigns.count) }
+    }
+
+    mutating func rollDay(_ k: Int, at ms: Int64) {
+        let day = ms >= 0 ? ms / Self.dayMs : (ms - Self.dayMs + 1) / Self.dayMs
+        if campaigns[k].day != day {
+            campaigns[k].day = day
+            campaigns[k].spentToday = 0
+            campaigns[k].reservedToday = 0
+        }
+    }
+
+    // MARK: Budgets
+
+    /// Whether campaign `k` can take one more impression at `price` millicents now.
+    mutating func affordable(_ k: Int, price: Int64, campaign: Campaign, at ms: Int64) -> Bool {
+        rollDay(k, at: ms)
+        let d = campaigns[k]
+        if d.spent + d.reserved + price > campaign.totalBudgetCents * 1000 { return false }
+        if let daily = campaign.dailyBudgetCents, d.spentToday + d.reservedToday + price > daily * 1000 { return false }
+        return true
+    }
+
+    // MARK: Caps
+
+    func count(_ times: [Int64], since: Int64) -> Int {
+        // Times are ascending: binary search for the first one in the window.
+        var low = 0
+        var high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] >= since { high = mid } else { low = mid + 1 }
+        }
+        return times.count - low
+    }
+
+    /// Exposures of the viewer to campaign `k`: (last 24 h, last 7 days).
+    func exposures(_ profileKey: String, campaign k: Int, at ms: Int64) -> (day: Int, week: Int) {
+        guard let times = viewers[profileKey]?.byCampaign[k] else { return (0, 0) }
+        return (count(times, since: ms - Self.dayMs + 1), count(times, since: ms - Self.weekMs + 1))
+    }
+
+    /// Why campaign `k` may not show another ad to this viewer now, or nil.
+    func capRefusal(_ k: Int, campaign: Campaign, profileKey: String, sessionKey: String?, at ms: Int64) -> String? {
+        if campaign.capPerDay != nil || campaign.capPerWeek != nil {
+            let seen = exposures(profileKey, campaign: k, at: ms)
+            if let cap = campaign.capPerDay, seen.day >= cap { return "daily cap of \(cap) reached" }
+            if let cap = campaign.capPerWeek, seen.week >= cap { return "weekly cap of \(cap) reached" }
+        }
+        if let cap = campaign.capPerSession, let s = sessionKey, (sessions[s]?.campaignServed[k] ?? 0) >= cap {
+            return "session cap of \(cap) reached"
+        }
+        return nil
+    }
+
+    mutating func addExposure(_ profileKey: String, campaign k: Int, at ms: Int64) {
+        var times = viewers[profileKey, default: ViewerExposures()].byCampaign[k] ?? []
+        // Keep the week, and insert in order (events may arrive slightly out of order).
+        let cutoff = ms - Self.weekMs
+        if let first = times.first, first <= cutoff { times.removeAll { $0 <= cutoff } }
+        var at = times.count
+        while at > 0 && times[at - 1] > ms { at -= 1 }
+        times.insert(ms, at: at)
+        viewers[profileKey, default: ViewerExposures()].byCampaign[k] = times
+    }
+
+    // MARK: Serving and confirming
+
+    /// Records a served ad: budget reserved, caps and session counted, pending its impression.
+    mutating func serve(_ p: Pending, key: String) {
+        let k = p.campaign
+        rollDay(k, at: p.servedAt)
+        campaigns[k].reserved += p.price
+        campaigns[k].reservedToday += p.price
+        addExposure(p.profileKey, campaign: k, at: p.servedAt)
+        if let s = p.sessionKey {
+            sessions[s, default: SessionHistory()].campaignServed[k, default: 0] += 1
+            sessions[s, default: SessionHistory()].creativeServed[p.creative, default: 0] += 1
+            sessions[s, default: SessionHistory()].adsServed += 1
+            sessions[s, default: SessionHistory()].lastSeen = p.servedAt
+        }
+        pending[key] = p
+        pendingOrder.append(key)
+    }
+
+    /// An impression of a served ad: the reservation becomes spend. Returns false when the key is
+    /// unknown or already confirmed.
+    mutating func confirm(key: String, at ms: Int64) -> Bool {
+        guard var p = pending[key], p.confirmedAt == nil else { return false }
+        let k = p.campaign
+        campaigns[k].reserved -= p.price
+        campaigns[k].spent += p.price
+        campaigns[k].impressions += 1
+        rollDay(k, at: p.servedAt)
+        let servedDay = p.servedAt / Self.dayMs
+        if campaigns[k].day == servedDay {
+            campaigns[k].reservedToday -= p.price
+            campaigns[k].spentToday += p.price
+        }
+        p.confirmedAt = ms
+        pending[key] = p
+        return true
+    }
+
+    /// An impression nobody reserved (history, another server): counted and charged at `price`.
+    mutating func chargeUnreserved(campaign k: Int, creative: Int, price: Int64, profileKey: String, sessionKey: String?, at ms: Int64) {
+        rollDay(k, at: ms)
+        campaigns[k].spent += price
+        if campaigns[k].day == (ms >= 0 ? ms / Self.dayMs : -1) { campaigns[k].spentToday += price }
+        campaigns[k].impressions += 1
+        addExposure(profileKey, campaign: k, at: ms)
+        if let s = sessionKey {
+            sessions[s, default: SessionHistory()].campaignServed[k, default: 0] += 1
+            sessions[s, default: SessionHistory()].creativeServed[creative, default: 0] += 1
+            sessions[s, default: SessionHistory()].adsServed += 1
+            sessions[s, default: SessionHistory()].lastSeen = ms
+        }
+    }
+
+    /// Releases reservations older than `reservation` ms that no impression confirmed, and hands
+    /// back confirmed ads older than `labelWindow` ms whose click never came (negatives for the
+    /// CTR model). Pending entries are visited in serving order.
+    mutating func expire(now: Int64, reservation: Int64, labelWindow: Int64) -> [[FeatureToken]] {
+        var negatives: [[FeatureToken]] = []
+        while pendingHead < pendingOrder.count {
+            let key = pendingOrder[pendingHead]
+            guard let p = pending[key] else {
+                pendingHead += 1
+                continue
+            }
+            if let confirmed = p.confirmedAt {
+                guard now - max(confirmed, p.servedAt) >= labelWindow else { break }
+                if !p.clicked { negatives.append(p.features) }
+            } else {
+                guard now - p.servedAt >= reservation else { break }
+                release(p)
+            }
+            pending[key] = nil
+            pendingHead += 1
+        }
+        if pendingHead > 4096 && pendingHead * 2 > pendingOrder.count {
+            pendingOrder.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        return negatives
+    }
+
+    mutating func release(_ p: Pending) {
+        let k = p.campaign
+        campaigns[k].reserved -= p.price
+        if campaigns[k].day == p.servedAt / Self.dayMs { campaigns[k].reservedToday -= p.price }
+        // The exposure stays counted: a cap is about what was served, and a player that never
+        // reports impressions must not get more ads past the cap.
+    }
+}
+
+/// One hashed feature of a CTR example: which field, and the value's stable hash.
+public struct FeatureToken: Sendable, Hashable {
+    public var field: Int
+    public var value: UInt64
+
+    public init(field: Int, value: UInt64) {
+        self.field = field
+        self.value = value
+    }
+}
