@@ -157,7 +157,7 @@ public struct StoreStatistics: Sendable, Hashable {
 
 /// Everything the server needs from a store.
 public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore, EditorialStore, DecisionLogStore,
-    EventLogReader
+    EventLogReader, AdDecisionLogStore
 {
     func statistics() async throws -> StoreStatistics
 }

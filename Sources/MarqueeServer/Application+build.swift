@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import MarqueeAds
 import MarqueeCore
 import NIOCore
 
@@ -11,19 +12,41 @@ public struct ServerConfiguration: Sendable {
     public var protectReads: Bool
     /// The recommendation snapshot file to serve from (and to watch for a newer one); nil serves none.
     public var snapshotPath: String?
+    /// The key that signs ad tracking beacons (at least 32 bytes); nil draws one per process, so
+    /// beacons issued before a restart stop verifying.
+    public var beaconSecret: [UInt8]?
+    /// Where players reach this server, for the URLs inside VAST/VMAP (default http://host:port).
+    public var publicBaseURL: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, snapshotPath: String? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, snapshotPath: String? = nil,
+        beaconSecret: [UInt8]? = nil, publicBaseURL: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.protectReads = protectReads
         self.snapshotPath = snapshotPath
+        self.beaconSecret = beaconSecret
+        self.publicBaseURL = publicBaseURL
+    }
+
+    /// The beacon signer this configuration describes.
+    func beaconSigner() -> BeaconSigner {
+        var secret = beaconSecret ?? []
+        if secret.count < 32 {
+            var generator = SystemRandomNumberGenerator()
+            secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        }
+        let base = publicBaseURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        // The secret is at least 32 bytes here, the only condition the signer checks.
+        return try! BeaconSigner(secret: secret, baseURL: base)
     }
 }
 
 /// Builds the router: middleware and every controller. Tests drive it in-process.
 public func buildRouter(
     store: any MarqueeStore, metrics: ServerMetrics, configuration: ServerConfiguration, snapshots: SnapshotService? = nil,
-    editorial: EditorialRuleBook? = nil, home: HomeService? = nil, adBookChanges: AdBookChanges? = nil
+    editorial: EditorialRuleBook? = nil, home: HomeService? = nil, adBookChanges: AdBookChanges? = nil, ads: AdService? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
@@ -36,14 +59,21 @@ public func buildRouter(
         home
         ?? HomeService(
             store: store, snapshots: snapshotService, editorial: editorialBook, decisionLog: nil, logger: Logger(label: "marquee"))
+    let changes = adBookChanges ?? ads?.changes ?? AdBookChanges()
+    let adService =
+        ads
+        ?? AdService(
+            store: store, home: homeService, changes: changes, signer: configuration.beaconSigner(), decisionLog: nil,
+            logger: Logger(label: "marquee"))
     SystemController(store: store, metrics: metrics).addRoutes(to: router)
-    EventsController(store: store, auth: auth, metrics: metrics, home: homeService).addRoutes(to: router)
+    EventsController(store: store, auth: auth, metrics: metrics, home: homeService, ads: adService).addRoutes(to: router)
     CatalogController(store: store, auth: auth, home: homeService).addRoutes(to: router)
     ProfilesController(store: store, auth: auth, home: homeService).addRoutes(to: router)
     RecommendationsController(store: store, snapshots: snapshotService, auth: auth, home: homeService).addRoutes(to: router)
     EditorialController(store: store, auth: auth, book: editorialBook).addRoutes(to: router)
-    AdBookController(store: store, auth: auth, changes: adBookChanges ?? AdBookChanges()).addRoutes(to: router)
+    AdBookController(store: store, auth: auth, changes: changes).addRoutes(to: router)
     HomeController(home: homeService, auth: auth).addRoutes(to: router)
+    AdsController(ads: adService, home: homeService, store: store, auth: auth, metrics: metrics).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }
@@ -53,13 +83,17 @@ public func buildRouter(
 /// application's services; its owner still calls `flush()` after the application stops.
 public func buildApplication(
     store: any MarqueeStore, configuration: ServerConfiguration, logger: Logger, decisionLog: DecisionLogWriter? = nil,
-    onRunning: (@Sendable (Int) async -> Void)? = nil
+    adDecisionLog: BatchLogWriter<AdDecisionRecord>? = nil, onRunning: (@Sendable (Int) async -> Void)? = nil
 ) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     let snapshots = SnapshotService(path: configuration.snapshotPath, store: store, logger: logger)
     let home = HomeService(
         store: store, snapshots: snapshots, editorial: EditorialRuleBook(), decisionLog: decisionLog, logger: logger)
-    let router = buildRouter(store: store, metrics: metrics, configuration: configuration, snapshots: snapshots, home: home)
+    let ads = AdService(
+        store: store, home: home, changes: AdBookChanges(), signer: configuration.beaconSigner(), decisionLog: adDecisionLog,
+        logger: logger)
+    let router = buildRouter(
+        store: store, metrics: metrics, configuration: configuration, snapshots: snapshots, home: home, ads: ads)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "marquee"),
@@ -71,10 +105,12 @@ public func buildApplication(
     )
     // Services stop in reverse order, so the HTTP server (and its in-flight requests) finishes before the decision log.
     if let decisionLog { app.addServices(decisionLog) }
+    if let adDecisionLog { app.addServices(adDecisionLog) }
     // Load the snapshot before accepting requests, so the first request already has a model.
     app.beforeServerStarts {
         await snapshots.reloadIfChanged()
         try await home.warmUp()
+        try await ads.warmUp()
     }
     return app
 }

@@ -3,9 +3,9 @@ import MarqueeCore
 import ServiceLifecycle
 import Synchronization
 
-/// Writes the home-page decision log off the request path, in batches.
+/// Writes a decision log (home pages, ad pods) off the request path, in batches.
 ///
-/// A request hands its `HomeDecisionRecord` to `enqueue`, which appends it to an in-memory queue and
+/// A request hands its record to `enqueue`, which appends it to an in-memory queue and
 /// returns at once. Run as a `Service`, the writer wakes every `flushInterval` (sooner once `maxBatch`
 /// records wait) and commits what is queued in transactions of at most `maxBatch` records. A failed write
 /// keeps its records at the head of the queue, logs the error and is retried after a growing delay.
@@ -14,9 +14,9 @@ import Synchronization
 /// enqueue more, so whoever owns the store calls `flush()` once the application has stopped and before
 /// closing the store. The writer does not deduplicate (the store skips decision ids it holds already) and
 /// does not persist its queue: records still queued when the process dies are lost.
-public final class DecisionLogWriter: Service, Sendable {
+public final class BatchLogWriter<Record: Sendable>: Service, Sendable {
     struct State {
-        var queue: [HomeDecisionRecord] = []
+        var queue: [Record] = []
         /// Records taken from the queue by the write in progress and not committed yet.
         var inFlight = 0
         /// Records committed so far (those of a committed batch, including ids the store held already).
@@ -26,7 +26,8 @@ public final class DecisionLogWriter: Service, Sendable {
         var shuttingDown = false
     }
 
-    let store: any DecisionLogStore
+    /// Commits one batch (one transaction).
+    let write: @Sendable ([Record]) async throws -> Void
     let logger: Logger
     let maxBatch: Int
     let flushInterval: Duration
@@ -36,12 +37,15 @@ public final class DecisionLogWriter: Service, Sendable {
     private let wakes: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    static let firstRetryDelay: Duration = .milliseconds(100)
-    static let longestRetryDelay: Duration = .seconds(5)
+    static var firstRetryDelay: Duration { .milliseconds(100) }
+    static var longestRetryDelay: Duration { .seconds(5) }
 
-    public init(store: any DecisionLogStore, logger: Logger, maxBatch: Int = 512, flushInterval: Duration = .milliseconds(50)) {
+    public init(
+        logger: Logger, maxBatch: Int = 512, flushInterval: Duration = .milliseconds(50),
+        write: @escaping @Sendable ([Record]) async throws -> Void
+    ) {
         precondition(maxBatch > 0, "maxBatch must be positive")
-        self.store = store
+        self.write = write
         self.logger = logger
         self.maxBatch = maxBatch
         self.flushInterval = flushInterval
@@ -55,7 +59,7 @@ public final class DecisionLogWriter: Service, Sendable {
     public var written: Int { state.withLock { $0.written } }
 
     /// Queues a record for writing. Never suspends; holds a lock only to append.
-    public func enqueue(_ record: HomeDecisionRecord) {
+    public func enqueue(_ record: Record) {
         let wakeNow = state.withLock { s -> Bool in
             s.queue.append(record)
             guard s.queue.count >= maxBatch, !s.wakeRequested else { return false }
@@ -127,8 +131,8 @@ public final class DecisionLogWriter: Service, Sendable {
     private func writeQueued() async -> (any Error)? {
         await writeLock.lock()
         defer { writeLock.unlock() }
-        let taken = state.withLock { s -> [HomeDecisionRecord] in
-            var taken: [HomeDecisionRecord] = []
+        let taken = state.withLock { s -> [Record] in
+            var taken: [Record] = []
             swap(&taken, &s.queue)
             s.inFlight = taken.count
             s.wakeRequested = false
@@ -138,7 +142,7 @@ public final class DecisionLogWriter: Service, Sendable {
         while start < taken.count {
             let end = min(start + maxBatch, taken.count)
             do {
-                try await store.appendHomeDecisions(Array(taken[start..<end]))
+                try await write(Array(taken[start..<end]))
             } catch {
                 state.withLock { s in
                     s.queue = Array(taken[start...]) + s.queue
@@ -202,5 +206,16 @@ final class AsyncLock: Sendable {
             return s.waiters.removeFirst()
         }
         next?.resume()
+    }
+}
+
+/// The home page's decision log.
+public typealias DecisionLogWriter = BatchLogWriter<HomeDecisionRecord>
+
+extension BatchLogWriter where Record == HomeDecisionRecord {
+    public convenience init(
+        store: any DecisionLogStore, logger: Logger, maxBatch: Int = 512, flushInterval: Duration = .milliseconds(50)
+    ) {
+        self.init(logger: logger, maxBatch: maxBatch, flushInterval: flushInterval) { try await store.appendHomeDecisions($0) }
     }
 }

@@ -8,6 +8,8 @@ struct EventsController {
     let metrics: ServerMetrics
     /// Folds accepted events into the home page's live state before the answer, so the next page reflects them.
     let home: HomeService?
+    /// Folds accepted ad events into spend, caps and sessions before the answer.
+    var ads: AdService? = nil
 
     struct IngestResponse: ResponseEncodable, Sendable {
         /// Events newly committed.
@@ -71,6 +73,7 @@ struct EventsController {
             }
         }
         await home?.observe(inserted)
+        await ads?.observe(inserted)
         rejected.sort { $0.index < $1.index }
         metrics.recordIngest(accepted: accepted, duplicates: duplicates, rejected: rejected.count)
         return IngestResponse(accepted: accepted, duplicates: duplicates, rejected: rejected)

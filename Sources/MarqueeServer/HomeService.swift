@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MarqueeCore
 import MarqueeRecommend
@@ -200,6 +201,20 @@ public final class HomeService: Sendable {
         } catch {
             logger.error("could not fold events into the home page state", metadata: ["marquee.error": "\(error)"])
         }
+    }
+
+    /// A title by id from the served catalog (nil when unknown).
+    func title(_ id: String) async throws -> Title? {
+        let catalog = try await self.catalog()
+        return catalog.index[id].map { catalog.titles[$0] }
+    }
+
+    /// The viewer's genres by affinity (liked history, recent first weighted), strongest first:
+    /// what ad audiences and the CTR model's viewer features are made of.
+    func topGenres(_ profileID: String, count: Int = 3) async throws -> [String] {
+        _ = try await ensureWarm()
+        let catalog = try await self.catalog()
+        return catalog.topGenres(of: live.profile(profileID), count: count)
     }
 
     /// Builds a page and logs it: the decision record goes to the asynchronous writer, the artwork

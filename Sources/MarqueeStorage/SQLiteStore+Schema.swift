@@ -171,6 +171,22 @@ extension SQLiteStore {
                     CREATE INDEX creatives_by_campaign ON creatives (campaign_id, id);
                     """)
         }
+        migrator.registerMigration("v4-ad-decisions") { db in
+            try db.execute(
+                sql: """
+                    -- One row per served ad pod; the pod (context, ads, propensities) as JSON in doc.
+                    -- profile_key is the requested id, which may be unknown to the store (contextual decisions).
+                    CREATE TABLE ad_decisions (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        profile_key TEXT NOT NULL,
+                        title_id TEXT NOT NULL,
+                        served_at INTEGER NOT NULL,
+                        ad_count INTEGER NOT NULL CHECK (ad_count >= 0),
+                        doc TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX ad_decisions_by_time ON ad_decisions (served_at, id);
+                    """)
+        }
         return migrator
     }
 }

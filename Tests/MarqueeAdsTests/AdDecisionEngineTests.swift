@@ -54,7 +54,8 @@ enum AdBookFixture {
     ) -> AdRequest {
         AdRequest(
             profileKey: profile,
-            viewer: known ? ViewerFacts(profileID: ProfileID(trusted: profile), plan: plan, region: "us-northeast", topGenres: topGenres) : nil,
+            viewer: known
+                ? ViewerFacts(profileID: ProfileID(trusted: profile), plan: plan, region: "us-northeast", topGenres: topGenres) : nil,
             content: ContentFacts(titleID: TitleID(trusted: "t1"), genres: genres, maturity: maturity), breakKind: .midRoll,
             cueSeconds: 600, device: device, region: "us-northeast",
             at: LocalTime(instant: Timestamp(millisecondsSinceEpoch: ms), offsetMinutes: -300),
@@ -74,7 +75,8 @@ enum AdBookFixture {
     @Test func anAdFreeProfileNeverGetsAnAd() {
         let engine = AdBookFixture.engine(AdBookFixture.inventory())
         for k in 0..<1_000 {
-            let request = AdBookFixture.request(plan: .adFree, at: AdBookFixture.start.millisecondsSinceEpoch + Int64(k) * 60_000, seed: UInt64(k))
+            let request = AdBookFixture.request(
+                plan: .adFree, at: AdBookFixture.start.millisecondsSinceEpoch + Int64(k) * 60_000, seed: UInt64(k))
             let pod = engine.decide(request, decisionID: "d\(k)")
             #expect(pod.ads.isEmpty)
             #expect(pod.reasons.contains { $0.contains("ad-free") })
@@ -105,7 +107,8 @@ enum AdBookFixture {
     /// confirmed by an impression: the served log, counted independently, never passes a cap.
     @Test func capsAreNeverExceededOverAThousandSequentialDecisions() {
         let campaigns = (0..<6).map { i in
-            AdBookFixture.campaign(i, cpm: 1000 + 100 * Int64(i), capDay: [1, 2, 3, nil, 2, 4][i], capWeek: [5, 6, nil, 4, 10, 12][i],
+            AdBookFixture.campaign(
+                i, cpm: 1000 + 100 * Int64(i), capDay: [1, 2, 3, nil, 2, 4][i], capWeek: [5, 6, nil, 4, 10, 12][i],
                 capSession: [nil, 1, 2, 1, nil, 2][i])
         }
         let engine = AdBookFixture.engine(AdBookFixture.inventory(campaigns), exploration: 0.2)
@@ -250,10 +253,13 @@ enum AdBookFixture {
                     var n = 0
                     for k in 0..<20 {
                         let pod = engine.decide(
-                            AdBookFixture.request(profile: "c\(client)-\(k)", at: t0 + Int64(k), session: nil, seed: UInt64(client * 100 + k)),
+                            AdBookFixture.request(
+                                profile: "c\(client)-\(k)", at: t0 + Int64(k), session: nil, seed: UInt64(client * 100 + k)),
                             decisionID: "d\(client)-\(k)")
                         for ad in pod.ads {
-                            engine.observe([AdBookFixture.impression(pod, ad, profile: "c\(client)-\(k)", session: nil, at: t0 + Int64(k) + 5)])
+                            engine.observe([
+                                AdBookFixture.impression(pod, ad, profile: "c\(client)-\(k)", session: nil, at: t0 + Int64(k) + 5)
+                            ])
                             n += 1
                         }
                     }

@@ -77,7 +77,9 @@ public final class AdDecisionEngine: Sendable {
                 s.campaignServed = [:]
                 for (k, n) in session.campaignServed where k < map.count && map[k] >= 0 { s.campaignServed[map[k]] = n }
                 s.creativeServed = [:]
-                for (i, n) in session.creativeServed where i < creativeMap.count && creativeMap[i] >= 0 { s.creativeServed[creativeMap[i]] = n }
+                for (i, n) in session.creativeServed where i < creativeMap.count && creativeMap[i] >= 0 {
+                    s.creativeServed[creativeMap[i]] = n
+                }
                 state.sessions[key] = s
             }
             for (key, p) in state.pending {
@@ -101,6 +103,7 @@ public final class AdDecisionEngine: Sendable {
         var pCTR: Double
         var features: [FeatureToken]
         var reason: String
+        var exposuresWeek: Int
     }
 
     /// The pod for one break.
@@ -211,7 +214,7 @@ public final class AdDecisionEngine: Sendable {
                 candidates.append(
                     Candidate(
                         creative: i, campaign: entry.campaign, tier: compiled.tier, score: score, pCTR: pCTR, features: features,
-                        reason: reason))
+                        reason: reason, exposuresWeek: entry.exposuresWeek))
             }
         }
         candidates.sort { a, b in
@@ -279,7 +282,9 @@ public final class AdDecisionEngine: Sendable {
                         durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
                         tier: campaign.priority, cpmCents: campaign.cpmBidCents, priceCents: Double(campaign.cpmBidCents) / 1000,
                         pCTR: cand.pCTR, score: cand.score, propensity: propensity, explored: explored,
-                        reason: explored ? "explored: chosen at random among \(campaign.priority.rawValue) ads to keep learning" : cand.reason))
+                        reason: explored
+                            ? "explored: chosen at random among \(campaign.priority.rawValue) ads to keep learning" : cand.reason,
+                        exposuresWeek: cand.exposuresWeek, sessionAds: session.adsServed))
             }
         }
         pod.ads = served

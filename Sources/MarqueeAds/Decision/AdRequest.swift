@@ -90,6 +90,10 @@ public struct PodAd: Sendable, Hashable {
     public var propensity: Double
     public var explored: Bool
     public var reason: String
+    /// CTR feature inputs: the viewer's exposures to the campaign in the past week, and the
+    /// session's ads before this pod.
+    public var exposuresWeek: Int
+    public var sessionAds: Int
 }
 
 /// An ad pod: the ads in play order, with the pod-level reasons.

@@ -217,3 +217,19 @@ extension Identifier {
         return out
     }
 }
+
+extension HomeCatalog {
+    /// The genres of a viewer's liked history (recency-weighted, as the home page's calibration
+    /// target), strongest first: what ad audiences and the CTR model's viewer features use.
+    public func topGenres(of signals: ProfileSignals, count: Int = 3) -> [String] {
+        let liked = signals.history.filter { $0.liking > 0 && Int($0.title) < self.count }
+        guard !liked.isEmpty else { return [] }
+        var weights: [Double] = []
+        weights.reserveCapacity(liked.count)
+        for k in liked.indices { weights.append(liked[k].liking * pow(0.97, Double(liked.count - 1 - k))) }
+        let p = Calibration.genreDistribution(
+            items: liked.map { Int($0.title) }, weights: weights, itemGenres: genres, genreCount: genreKeys.count)
+        let order = p.indices.filter { p[$0] > 0 }.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
+        return order.prefix(count).map { genreKeys[$0] }
+    }
+}

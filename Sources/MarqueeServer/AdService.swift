@@ -1,0 +1,239 @@
+import Foundation
+import Logging
+import MarqueeAds
+import MarqueeCore
+import Synchronization
+
+/// The ad side of the server: keeps the decision engine's ad book current, folds ad events into
+/// it, decides pods, remembers recent pods for their VAST documents and beacons, and logs every
+/// decision through a batched writer.
+public final class AdService: Sendable {
+    let store: any MarqueeStore
+    let home: HomeService
+    let engine: AdDecisionEngine
+    let signer: BeaconSigner
+    let changes: AdBookChanges
+    let decisionLog: BatchLogWriter<AdDecisionRecord>?
+    let logger: Logger
+    public let breakPolicy: BreakPolicy
+    private let loadedVersion = Mutex<UInt64?>(nil)
+    private let warming = Mutex<Task<Void, any Error>?>(nil)
+    private let recent = Mutex(RecentPods(capacity: 100_000))
+
+    /// A decided pod and what its beacons and VAST document need.
+    struct Served: Sendable {
+        var pod: AdPod
+        var profileKey: String
+        var sessionID: SessionID?
+        var device: Device?
+        var servedAt: Timestamp
+    }
+
+    struct RecentPods {
+        let capacity: Int
+        var pods: [String: Served] = [:]
+        var order: [String] = []
+        var head = 0
+
+        init(capacity: Int) { self.capacity = capacity }
+
+        mutating func insert(_ served: Served) {
+            pods[served.pod.decisionID] = served
+            order.append(served.pod.decisionID)
+            while pods.count > capacity, head < order.count {
+                pods[order[head]] = nil
+                head += 1
+            }
+            if head > capacity {
+                order.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    public init(
+        store: any MarqueeStore, home: HomeService, changes: AdBookChanges, signer: BeaconSigner,
+        decisionLog: BatchLogWriter<AdDecisionRecord>?, logger: Logger, configuration: AdDecisionConfiguration = .init(),
+        breakPolicy: BreakPolicy = BreakPolicy()
+    ) {
+        self.store = store
+        self.home = home
+        self.changes = changes
+        self.signer = signer
+        self.decisionLog = decisionLog
+        self.logger = logger
+        self.breakPolicy = breakPolicy
+        self.engine = AdDecisionEngine(
+            inventory: AdInventory(), configuration: configuration, clickModel: ClickModelBox(CampaignMeanPredictor()))
+    }
+
+    // MARK: State
+
+    /// Loads the ad book and replays the ad events of the log once (spend, caps, sessions).
+    public func warmUp() async throws {
+        let task = warming.withLock { current -> Task<Void, any Error> in
+            if let current { return current }
+            let task = Task { try await self.load() }
+            current = task
+            return task
+        }
+        try await task.value
+    }
+
+    private func load() async throws {
+        try await reloadBook()
+        var after: Int64 = 0
+        var replayed = 0
+        while true {
+            let page = try await store.events(afterSequence: after, limit: 50_000)
+            guard let last = page.last else { break }
+            let relevant = page.map(\.event).filter { $0.type.isAd || $0.type == .abandon }
+            engine.observe(relevant)
+            replayed += relevant.count
+            after = last.sequence
+        }
+        engine.sweep(now: Timestamp.now())
+        logger.info("ad state loaded", metadata: ["marquee.ads.events": .stringConvertible(replayed)])
+    }
+
+    /// Rebuilds the engine's ad book from the store.
+    public func reloadBook() async throws {
+        let version = changes.version
+        let advertisers = try await store.advertisers(limit: 1_000_000, offset: 0).items
+        let campaigns = try await store.campaigns()
+        let creatives = try await store.creatives()
+        engine.replace(inventory: AdInventory(advertisers: advertisers, campaigns: campaigns, creatives: creatives))
+        loadedVersion.withLock { $0 = version }
+    }
+
+    /// Reloads the ad book when the admin API changed it since the last load.
+    func refreshIfChanged() async throws {
+        let current = changes.version
+        if loadedVersion.withLock({ $0 }) != current { try await reloadBook() }
+    }
+
+    /// Folds accepted events (ad events, abandons) into spend, caps, sessions and the CTR model.
+    public func observe(_ events: [Event]) async {
+        let relevant = events.filter { $0.type.isAd || $0.type == .abandon }
+        guard !relevant.isEmpty else { return }
+        do {
+            try await warmUp()
+            engine.observe(relevant)
+        } catch {
+            logger.error("could not fold ad events", metadata: ["marquee.error": "\(error)"])
+        }
+    }
+
+    // MARK: Deciding
+
+    /// What a client asks for: the break and its context.
+    struct Ask: Sendable {
+        var profileKey: String
+        var titleID: String
+        var breakKind: BreakKind
+        var cueSeconds: Double
+        var device: Device?
+        var region: String?
+        var at: LocalTime
+        var sessionID: SessionID?
+        var maxPodSeconds: Int?
+    }
+
+    /// Decides and logs a pod. Throws not-found for an unknown title.
+    func decide(_ ask: Ask) async throws -> (pod: AdPod, served: Served, tracking: [[AdTrackingEvent: String]]) {
+        try await warmUp()
+        try await refreshIfChanged()
+        guard let title = try await home.title(ask.titleID) else {
+            throw APIError.notFound("no title with id '\(EventInput.clipForMessage(ask.titleID))'")
+        }
+        var viewer: ViewerFacts?
+        if ProfileID.problem(with: ask.profileKey) == nil, let profile = try await home.profile(ask.profileKey) {
+            viewer = ViewerFacts(
+                profileID: profile.id, plan: profile.plan, region: profile.region, topGenres: try await home.topGenres(ask.profileKey))
+        }
+        let maxPod =
+            ask.maxPodSeconds ?? (ask.breakKind == .preRoll ? breakPolicy.preRollMaxSeconds : breakPolicy.midRollMaxSeconds)
+        var system = SystemRandomNumberGenerator()
+        let high = system.next()
+        let low = system.next()
+        let decisionID = "a-" + HomeController.hex(high) + HomeController.hex(low)
+        let request = AdRequest(
+            profileKey: ask.profileKey, viewer: viewer,
+            content: ContentFacts(titleID: title.id, genres: title.genres, maturity: title.maturityRating), breakKind: ask.breakKind,
+            cueSeconds: ask.cueSeconds, device: ask.device, region: ask.region, at: ask.at, sessionID: ask.sessionID,
+            maxPodSeconds: maxPod, seed: high ^ low)
+        let pod = engine.decide(request, decisionID: decisionID)
+        let servedAt = Timestamp.now()
+        let served = Served(pod: pod, profileKey: ask.profileKey, sessionID: ask.sessionID, device: ask.device, servedAt: servedAt)
+        recent.withLock { $0.insert(served) }
+        let tracking = pod.ads.map { ad in
+            signer.urls(decisionID: DecisionID(trusted: decisionID), slot: ad.slot, creativeID: ad.creativeID, issuedAt: servedAt)
+        }
+        decisionLog?.enqueue(
+            AdDecisionRecord(
+                decisionID: DecisionID(trusted: decisionID), profileKey: ask.profileKey, personalized: pod.personalized,
+                titleID: title.id, servedAt: servedAt, breakKind: ask.breakKind.rawValue, device: ask.device,
+                daypart: ask.at.daypart, sessionID: ask.sessionID, plan: viewer?.plan, region: viewer?.region ?? ask.region,
+                viewerGenres: viewer?.topGenres ?? [], contentGenres: request.content.genres,
+                ads: pod.ads.map { ad in
+                    LoggedAd(
+                        slot: ad.slot, creativeID: ad.creativeID, campaignID: ad.campaignID, advertiserID: ad.advertiserID,
+                        category: ad.category, durationSeconds: ad.durationSeconds, cpmCents: ad.cpmCents, pCTR: ad.pCTR,
+                        propensity: ad.propensity, explored: ad.explored, exposuresWeek: ad.exposuresWeek, sessionAds: ad.sessionAds)
+                }, reasons: pod.reasons))
+        return (pod, served, tracking)
+    }
+
+    /// Spend so far of a campaign, in millicents (1/1000 cent): spent, reserved, spent today, impressions.
+    public func delivery(of campaign: CampaignID) -> (spent: Int64, reserved: Int64, spentToday: Int64, impressions: Int)? {
+        engine.delivery(of: campaign)
+    }
+
+    /// A recent pod by decision id.
+    func served(_ decisionID: String) -> Served? { recent.withLock { $0.pods[decisionID] } }
+
+    /// The VAST document of a pod.
+    func vast(_ served: Served) -> VASTDocument {
+        let ads = served.pod.ads.map { ad in
+            VASTAd(
+                id: served.pod.decisionID + "-" + String(ad.slot), sequence: ad.slot + 1, creativeID: ad.creativeID,
+                campaignID: ad.campaignID, title: ad.creativeName, advertiser: ad.advertiserName,
+                durationSeconds: Double(ad.durationSeconds), skipOffsetSeconds: ad.durationSeconds >= 15 ? 5 : nil, mediaURL: ad.mediaURL,
+                clickThroughURL: ad.clickURL,
+                trackingURLs: signer.urls(
+                    decisionID: DecisionID(trusted: served.pod.decisionID), slot: ad.slot, creativeID: ad.creativeID,
+                    issuedAt: served.servedAt))
+        }
+        return VASTDocument(ads: ads)
+    }
+
+    // MARK: Beacons
+
+    /// Turns a verified beacon into the ad event it stands for; nil for `start`, which the event
+    /// log does not record.
+    func event(for beacon: TrackingBeacon, at now: Timestamp) async throws -> Event? {
+        guard let type = beacon.eventType else { return nil }
+        var profileKey: String
+        var session: SessionID?
+        var device: Device?
+        var campaign: CampaignID?
+        if let served = served(beacon.decisionID.rawValue) {
+            profileKey = served.profileKey
+            session = served.sessionID
+            device = served.device
+            campaign = served.pod.ads.first { $0.slot == beacon.slot }?.campaignID
+        } else if let logged = try await store.adDecision(id: beacon.decisionID) {
+            profileKey = logged.profileKey
+            session = logged.sessionID
+            device = logged.device
+            campaign = logged.ads.first { $0.slot == beacon.slot }?.campaignID
+        } else {
+            throw APIError(status: .gone, code: "decision_unknown", message: "the beacon's decision is no longer known")
+        }
+        if ProfileID.problem(with: profileKey) != nil { profileKey = "unknown" }
+        return Event(
+            id: beacon.eventID, profileID: ProfileID(trusted: profileKey), type: type, timestamp: now,
+            decisionID: beacon.decisionID, context: EventContext(device: device, sessionID: session), rank: beacon.slot,
+            creativeID: beacon.creativeID, campaignID: campaign, quartile: beacon.quartile)
+    }
+}

@@ -1,0 +1,305 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MarqueeAds
+import MarqueeCore
+import NIOCore
+
+/// Ad decisions over HTTP: `POST /v1/ads/decision` (JSON pod), `GET /v1/ads/vmap` (IAB VMAP 1.0
+/// break schedule for a title), `GET /v1/ads/vast` (a pod decided when the player reaches the
+/// break) and `GET /v1/ads/vast/{decisionId}` (a decided pod as VAST 4.1), and `GET /v1/ads/track`,
+/// where the signed beacons in those documents come back as ad events.
+struct AdsController {
+    let ads: AdService
+    let home: HomeService
+    let store: any MarqueeStore
+    let auth: Authenticator
+    let metrics: ServerMetrics
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("/v1/ads/decision", use: decision)
+        router.get("/v1/ads/vmap", use: vmap)
+        router.get("/v1/ads/vast", use: vastForBreak)
+        router.get("/v1/ads/vast/{decisionId}", use: vastForDecision)
+        router.get("/v1/ads/track", use: track)
+    }
+
+    // MARK: Parsing
+
+    struct DecisionInput: Decodable {
+        var profileId: String?
+        var titleId: String?
+        var breakKind: String?
+        var cuePointSeconds: Double?
+        var device: String?
+        var region: String?
+        var localTime: String?
+        var sessionId: String?
+        var maxPodSeconds: Int?
+    }
+
+    static let maxPodLimit = 600
+
+    static func ask(
+        profile: String?, title: String?, breakKind: String?, cue: Double?, device: String?, region: String?, localTime: String?,
+        session: String?, maxPod: Int?
+    ) throws -> AdService.Ask {
+        guard let profile, !profile.isEmpty else { throw APIError.unprocessable("profileId is required") }
+        guard profile.utf8.count <= 128 else { throw APIError.unprocessable("profileId: at most 128 characters") }
+        guard let title, !title.isEmpty else { throw APIError.unprocessable("titleId is required") }
+        guard TitleID.problem(with: title) == nil else { throw APIError.notFound("no title with id '\(EventInput.clipForMessage(title))'") }
+        var kind = BreakKind.midRoll
+        if let breakKind {
+            guard let k = BreakKind(rawValue: breakKind) else {
+                throw APIError.unprocessable(
+                    "breakKind must be one of: \(BreakKind.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(EventInput.clipForMessage(breakKind))')"
+                )
+            }
+            kind = k
+        }
+        if let cue, !(cue.isFinite && cue >= 0) { throw APIError.unprocessable("cuePointSeconds must be a number of seconds ≥ 0") }
+        var dev: Device?
+        if let device {
+            guard let d = Device(rawValue: device) else {
+                throw APIError.unprocessable(
+                    "device must be one of: \(HomeController.devices) (got '\(EventInput.clipForMessage(device))')")
+            }
+            dev = d
+        }
+        var at = LocalTime(instant: Timestamp.now(), offsetMinutes: 0)
+        if let localTime {
+            guard let parsed = LocalTime(iso8601: localTime) else {
+                throw APIError.unprocessable(
+                    "localTime must be a local ISO 8601 date-time with its UTC offset, such as 2026-11-24T21:30:00-05:00")
+            }
+            at = parsed
+        }
+        var sessionID: SessionID?
+        if let session {
+            guard SessionID.problem(with: session) == nil else { throw APIError.unprocessable("sessionId is not a valid id") }
+            sessionID = SessionID(trusted: session)
+        }
+        if let maxPod, !(1...maxPodLimit).contains(maxPod) {
+            throw APIError.unprocessable("maxPodSeconds must be a whole number from 1 to \(maxPodLimit)")
+        }
+        if let region, region.isEmpty || region.utf8.count > 64 { throw APIError.unprocessable("region: 1 to 64 characters") }
+        return AdService.Ask(
+            profileKey: profile, titleID: title, breakKind: kind, cueSeconds: cue ?? 0, device: dev, region: region, at: at,
+            sessionID: sessionID, maxPodSeconds: maxPod)
+    }
+
+    static func query(_ request: Request, _ name: String) -> String? {
+        request.uri.queryParameters[Substring(name)].map(String.init)
+    }
+
+    static func number<T: LosslessStringConvertible>(_ request: Request, _ name: String, as: T.Type) throws -> T? {
+        guard let raw = query(request, name) else { return nil }
+        guard let v = T(raw) else { throw APIError.unprocessable("\(name) must be a number (got '\(EventInput.clipForMessage(raw))')") }
+        return v
+    }
+
+    // MARK: Handlers
+
+    @Sendable func decision(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await auth.require(.read, request)
+        let body = try await JSONBody.collect(request, context: context)
+        let input: DecisionInput
+        do {
+            input = try JSONDecoder().decode(DecisionInput.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty {
+                throw APIError.badRequest("the request body is not valid JSON: \(JSONBody.describe(error))")
+            }
+            if case .typeMismatch(_, let c) = error, c.codingPath.isEmpty {
+                throw APIError.badRequest("the request body must be a JSON object (an ad request)")
+            }
+            throw APIError.unprocessable(JSONBody.describe(error))
+        }
+        let ask = try Self.ask(
+            profile: input.profileId, title: input.titleId, breakKind: input.breakKind, cue: input.cuePointSeconds, device: input.device,
+            region: input.region, localTime: input.localTime, session: input.sessionId, maxPod: input.maxPodSeconds)
+        let (pod, _, tracking) = try await ads.decide(ask)
+        return Self.json(Self.encode(pod, ask: ask, tracking: tracking, baseURL: ads.signer.baseURL))
+    }
+
+    @Sendable func vastForBreak(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await auth.require(.read, request)
+        let ask = try Self.ask(
+            profile: Self.query(request, "profile"), title: Self.query(request, "title"), breakKind: Self.query(request, "break"),
+            cue: try Self.number(request, "offset", as: Double.self), device: Self.query(request, "device"),
+            region: Self.query(request, "region"), localTime: Self.query(request, "at"), session: Self.query(request, "session"),
+            maxPod: try Self.number(request, "max", as: Int.self))
+        let (_, served, _) = try await ads.decide(ask)
+        return Self.xml(ads.vast(served).xml())
+    }
+
+    @Sendable func vastForDecision(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await auth.require(.read, request)
+        let id = try context.parameters.require("decisionId")
+        guard let served = ads.served(id) else {
+            throw APIError.notFound("no recent ad decision with id '\(EventInput.clipForMessage(id))'")
+        }
+        return Self.xml(ads.vast(served).xml())
+    }
+
+    @Sendable func vmap(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await auth.require(.read, request)
+        guard let profileKey = Self.query(request, "profile"), !profileKey.isEmpty else {
+            throw APIError.unprocessable("profile is required")
+        }
+        guard let titleID = Self.query(request, "title"), !titleID.isEmpty else { throw APIError.unprocessable("title is required") }
+        // Validates device, at and session the same way a decision does.
+        let ask = try Self.ask(
+            profile: profileKey, title: titleID, breakKind: nil, cue: nil, device: Self.query(request, "device"),
+            region: Self.query(request, "region"), localTime: Self.query(request, "at"), session: Self.query(request, "session"),
+            maxPod: nil)
+        guard let title = try await home.title(titleID) else {
+            throw APIError.notFound("no title with id '\(EventInput.clipForMessage(titleID))'")
+        }
+        let plan =
+            ProfileID.problem(with: profileKey) == nil ? try await home.profile(profileKey)?.plan ?? .basicWithAds : .basicWithAds
+        let breaks = BreakPlan(title: title, plan: plan, policy: ads.breakPolicy)
+        let base = ads.signer.baseURL
+        let document = VMAPDocument(plan: breaks) { planned in
+            var q = "profile=\(Self.escaped(profileKey))&title=\(Self.escaped(titleID))&break=\(planned.kind.rawValue)"
+            q += "&offset=\(Int(planned.offsetSeconds))&max=\(planned.maxDurationSeconds)"
+            if let d = ask.device { q += "&device=\(d.rawValue)" }
+            if let s = ask.sessionID { q += "&session=\(Self.escaped(s.rawValue))" }
+            if let r = ask.region { q += "&region=\(Self.escaped(r))" }
+            if let at = Self.query(request, "at") { q += "&at=\(Self.escaped(at))" }
+            return .adTagURI(base + "/v1/ads/vast?" + q)
+        }
+        return Self.xml(document.xml())
+    }
+
+    @Sendable func track(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let now = Timestamp.now()
+        guard let beacon = ads.signer.verify(query: request.uri.query ?? "", now: now) else {
+            throw APIError(status: .forbidden, code: "beacon_invalid", message: "the tracking beacon's signature does not verify")
+        }
+        guard let event = try await ads.event(for: beacon, at: now) else { return Response(status: .noContent) }
+        let statuses = try await store.appendEvents([event], receivedAt: now)
+        switch statuses.first {
+        case .inserted:
+            await ads.observe([event])
+            await home.observe([event])
+            metrics.recordIngest(accepted: 1, duplicates: 0, rejected: 0)
+        case .duplicate:
+            metrics.recordIngest(accepted: 0, duplicates: 1, rejected: 0)
+        case .rejected, .none:
+            // The profile is not in the store (a contextual decision): spend and caps still count.
+            await ads.observe([event])
+        }
+        return Response(status: .noContent)
+    }
+
+    // MARK: Encoding
+
+    static func escaped(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? s
+    }
+
+    static func json(_ bytes: [UInt8]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func xml(_ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func encode(_ pod: AdPod, ask: AdService.Ask, tracking: [[AdTrackingEvent: String]], baseURL: String) -> [UInt8] {
+        var w = JSONWriter(capacity: 2048 + 1536 * pod.ads.count)
+        w.raw("{\"decisionId\":")
+        w.string(pod.decisionID)
+        w.raw(",\"profileId\":")
+        w.string(ask.profileKey)
+        w.raw(",\"titleId\":")
+        w.string(ask.titleID)
+        w.raw(",\"breakKind\":")
+        w.string(ask.breakKind.rawValue)
+        w.raw(",\"personalized\":")
+        w.bool(pod.personalized)
+        w.raw(",\"maxPodSeconds\":")
+        w.int(pod.maxPodSeconds)
+        w.raw(",\"maxAds\":")
+        w.int(pod.maxAds)
+        w.raw(",\"totalSeconds\":")
+        w.int(pod.totalSeconds)
+        w.raw(",\"reasons\":[")
+        for (i, r) in pod.reasons.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(r)
+        }
+        w.raw("],\"vastUrl\":")
+        w.string(baseURL + "/v1/ads/vast/" + pod.decisionID)
+        w.raw(",\"ads\":[")
+        for (i, ad) in pod.ads.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("{\"slot\":")
+            w.int(ad.slot)
+            w.raw(",\"creativeId\":")
+            w.string(ad.creativeID.rawValue)
+            w.raw(",\"campaignId\":")
+            w.string(ad.campaignID.rawValue)
+            w.raw(",\"advertiserId\":")
+            w.string(ad.advertiserID.rawValue)
+            w.raw(",\"advertiser\":")
+            w.string(ad.advertiserName)
+            w.raw(",\"name\":")
+            w.string(ad.creativeName)
+            w.raw(",\"category\":")
+            w.string(ad.category)
+            w.raw(",\"durationSeconds\":")
+            w.int(ad.durationSeconds)
+            w.raw(",\"mediaUrl\":")
+            w.string(ad.mediaURL)
+            w.raw(",\"clickUrl\":")
+            w.string(ad.clickURL)
+            w.raw(",\"tier\":")
+            w.string(ad.tier.rawValue)
+            w.raw(",\"cpmCents\":")
+            w.int(Int(ad.cpmCents))
+            w.raw(",\"priceCents\":")
+            w.number(ad.priceCents, decimals: 3)
+            w.raw(",\"pCTR\":")
+            w.number(ad.pCTR, decimals: 6)
+            w.raw(",\"score\":")
+            w.number(ad.score, decimals: 3)
+            w.raw(",\"propensity\":")
+            w.number(ad.propensity, decimals: 8)
+            w.raw(",\"explored\":")
+            w.bool(ad.explored)
+            w.raw(",\"reason\":")
+            w.string(ad.reason)
+            w.raw(",\"tracking\":{")
+            let urls = i < tracking.count ? tracking[i] : [:]
+            var first = true
+            for event in AdTrackingEvent.allCases {
+                guard let url = urls[event] else { continue }
+                if !first { w.raw(",") }
+                first = false
+                w.string(event.rawValue)
+                w.raw(":")
+                w.string(url)
+            }
+            w.raw("}}")
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+}
+
+extension CharacterSet {
+    /// Characters that may stand unescaped in a query value.
+    static let urlQueryValueAllowed: CharacterSet = {
+        var set = CharacterSet.urlQueryAllowed
+        set.remove(charactersIn: "&=+?#")
+        return set
+    }()
+}

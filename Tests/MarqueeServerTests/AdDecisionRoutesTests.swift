@@ -1,0 +1,287 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MarqueeAds
+import MarqueeCore
+import MarqueeServer
+import MarqueeStorage
+import Testing
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// The home fixture's world served with an ad service that logs its decisions.
+struct AdFixture: @unchecked Sendable {
+    let base: HomeFixture
+    let ads: AdService
+    let adLog: BatchLogWriter<AdDecisionRecord>
+    let router: Router<AppRequestContext>
+
+    static let evening = "2026-11-01T21:00:00-05:00"
+
+    static func make() async throws -> AdFixture {
+        let base = try await HomeFixture.make(profiles: 160, titles: 80, days: 7)
+        let adLog = BatchLogWriter<AdDecisionRecord>(logger: base.quietLogger) { [store = base.store] in
+            try await store.appendAdDecisions($0)
+        }
+        let changes = AdBookChanges()
+        let signer = try BeaconSigner(secret: Array(repeating: 7, count: 32), baseURL: "http://localhost")
+        let ads = AdService(
+            store: base.store, home: base.home, changes: changes, signer: signer, decisionLog: adLog, logger: base.quietLogger)
+        try await ads.warmUp()
+        let router = buildRouter(
+            store: base.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0), home: base.home,
+            adBookChanges: changes, ads: ads)
+        return AdFixture(base: base, ads: ads, adLog: adLog, router: router)
+    }
+
+    var application: some ApplicationProtocol {
+        Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: base.quietLogger)
+    }
+
+    func profile(_ plan: Plan) -> Profile { base.profiles.first { $0.plan == plan }! }
+
+    var anyTitle: Title { base.titles.values.sorted { $0.id.rawValue < $1.id.rawValue }.first! }
+}
+
+/// POSTs an ad request and returns the status and the JSON answer.
+func decide(_ client: some TestClientProtocol, _ body: [String: Any]) async throws -> (HTTPResponse.Status, [String: Any]) {
+    let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+    return try await client.execute(uri: "/v1/ads/decision", method: .post, headers: headers(key: nil), body: buffer(text)) { r in
+        (r.status, (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any]) ?? [:])
+    }
+}
+
+/// The path and query of an absolute URL (the in-process client takes those).
+func pathAndQuery(_ url: String) -> String {
+    guard let range = url.range(of: "://") else { return url }
+    let rest = url[range.upperBound...]
+    return rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
+}
+
+/// Element names and attributes of an XML document, in document order.
+final class XMLOutline: NSObject, XMLParserDelegate {
+    var elements: [(name: String, attributes: [String: String])] = []
+    var text: [String: [String]] = [:]
+    private var current = ""
+    private var stack: [String] = []
+
+    static func parse(_ xml: String) -> XMLOutline? {
+        let outline = XMLOutline()
+        let parser = XMLParser(data: Data(xml.utf8))
+        parser.delegate = outline
+        return parser.parse() ? outline : nil
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
+        elements.append((name, attributes))
+        stack.append(name)
+        current = ""
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { current += string }
+
+    func parser(_ parser: XMLParser, foundCDATA data: Data) { current += String(decoding: data, as: UTF8.self) }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        let trimmed = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !trimmed.isEmpty { text[name, default: []].append(trimmed) }
+        current = ""
+        stack.removeLast()
+    }
+
+    func count(_ name: String) -> Int { elements.filter { $0.name == name }.count }
+}
+
+@Suite(.serialized) struct AdDecisionRoutesTests {
+    @Test func podsOverHTTPCarryReasonsTrackingAndTheRules() async throws {
+        let f = try await AdFixture.make()
+        defer { f.base.cleanUp() }
+        try await f.application.test(.router) { client in try await Self.podChecks(client, f) }
+    }
+
+    static func podChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {
+        let viewer = f.profile(.basicWithAds)
+        let title = f.anyTitle
+        let (status, pod) = try await decide(
+            client,
+            [
+                "profileId": viewer.id.rawValue, "titleId": title.id.rawValue, "breakKind": "mid-roll", "device": "tv",
+                "localTime": AdFixture.evening, "sessionId": "sess-1", "maxPodSeconds": 120,
+            ])
+        #expect(status == .ok)
+        let ads = try #require(pod["ads"] as? [[String: Any]])
+        #expect(!ads.isEmpty)
+        #expect(pod["personalized"] as? Bool == true)
+        let advertisers = ads.compactMap { $0["advertiserId"] as? String }
+        let categories = ads.compactMap { $0["category"] as? String }
+        #expect(Set(advertisers).count == ads.count)
+        #expect(Set(categories).count == ads.count)
+        #expect(ads.compactMap { $0["durationSeconds"] as? Int }.reduce(0, +) <= 120)
+        for ad in ads {
+            #expect(!((ad["reason"] as? String) ?? "").isEmpty)
+            let tracking = try #require(ad["tracking"] as? [String: String])
+            #expect(
+                Set(tracking.keys).isSuperset(of: ["impression", "firstQuartile", "midpoint", "thirdQuartile", "complete", "click", "skip"])
+            )
+        }
+
+        // The impression beacon becomes an ad event; a forged one is refused.
+        let first = ads[0]
+        let tracking = first["tracking"] as! [String: String]
+        let before = try await f.base.store.statistics().events
+        try await client.execute(uri: pathAndQuery(tracking["impression"]!), method: .get) { r in #expect(r.status == .noContent) }
+        try await client.execute(uri: pathAndQuery(tracking["impression"]!), method: .get) { r in #expect(r.status == .noContent) }
+        #expect(try await f.base.store.statistics().events == before + 1)  // the repeat is a duplicate
+        var forged = pathAndQuery(tracking["click"]!)
+        forged = forged.replacingOccurrences(of: "&a=0&", with: "&a=1&")
+        try await client.execute(uri: forged, method: .get) { r in #expect(r.status == .forbidden) }
+        let campaign = CampaignID(trusted: first["campaignId"] as! String)
+        #expect(f.ads.delivery(of: campaign)!.spent > 0)
+
+        // VAST for the decision: one Ad per pod slot, durations as HH:MM:SS.mmm.
+        let decisionID = pod["decisionId"] as! String
+        let vast = try await client.execute(uri: "/v1/ads/vast/\(decisionID)", method: .get) { r in
+            #expect(r.status == .ok)
+            return String(buffer: r.body)
+        }
+        let outline = try #require(XMLOutline.parse(vast))
+        #expect(outline.count("Ad") == ads.count)
+        #expect(outline.elements.first?.attributes["version"] == "4.1")
+        for d in outline.text["Duration"] ?? [] { #expect(d.range(of: #"^\d{2}:\d{2}:\d{2}\.\d{3}$"#, options: .regularExpression) != nil) }
+
+        // Ad-free, contextual, impossible, unknown title, bad enum, bad body.
+        let adFree = try await decide(
+            client, ["profileId": f.profile(.adFree).id.rawValue, "titleId": title.id.rawValue, "localTime": AdFixture.evening])
+        #expect(adFree.0 == .ok)
+        #expect((adFree.1["ads"] as? [Any])?.isEmpty == true)
+        #expect(((adFree.1["reasons"] as? [String]) ?? []).contains { $0.contains("ad-free") })
+        let stranger = try await decide(client, ["profileId": "nobody-here", "titleId": title.id.rawValue, "localTime": AdFixture.evening])
+        #expect(stranger.0 == .ok)
+        #expect(stranger.1["personalized"] as? Bool == false)
+        #expect(((stranger.1["reasons"] as? [String]) ?? []).contains { $0.contains("contextual") })
+        let tiny = try await decide(
+            client, ["profileId": viewer.id.rawValue, "titleId": title.id.rawValue, "maxPodSeconds": 5, "localTime": AdFixture.evening])
+        #expect(tiny.0 == .ok)
+        #expect((tiny.1["ads"] as? [Any])?.isEmpty == true)
+        #expect(((tiny.1["reasons"] as? [String]) ?? []).contains { $0.contains("no ad fits in 5 s") })
+        #expect(try await decide(client, ["profileId": viewer.id.rawValue, "titleId": "no-such-title"]).0 == .notFound)
+        let badKind = try await decide(client, ["profileId": viewer.id.rawValue, "titleId": title.id.rawValue, "breakKind": "post-roll"])
+        #expect(badKind.0 == .unprocessableContent)
+        #expect(((badKind.1["error"] as? [String: Any])?["message"] as? String)?.contains("pre-roll, mid-roll") == true)
+        #expect(try await decide(client, ["titleId": title.id.rawValue]).0 == .unprocessableContent)
+        try await client.execute(uri: "/v1/ads/decision", method: .post, body: buffer("{not json")) { r in #expect(r.status == .badRequest)
+        }
+        try await client.execute(uri: "/v1/ads/vast/a-unknown", method: .get) { r in #expect(r.status == .notFound) }
+    }
+
+    @Test func vmapSchedulesBreaksWhoseTagsDecideAtTheBreak() async throws {
+        let f = try await AdFixture.make()
+        defer { f.base.cleanUp() }
+        try await f.application.test(.router) { client in try await Self.vmapChecks(client, f) }
+    }
+
+    static func vmapChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {
+        let viewer = f.profile(.basicWithAds)
+        let title = try #require(f.base.titles.values.filter { ($0.runtimeSeconds ?? 0) > 3600 && !$0.cuePoints.isEmpty }.first)
+        let vmap = try await client.execute(
+            uri: "/v1/ads/vmap?profile=\(viewer.id.rawValue)&title=\(title.id.rawValue)&device=tv&at=2026-11-01T21:00:00-05:00",
+            method: .get
+        ) { r in
+            #expect(r.status == .ok)
+            return String(buffer: r.body)
+        }
+        let outline = try #require(XMLOutline.parse(vmap))
+        let breaks = outline.elements.filter { $0.name == "vmap:AdBreak" }
+        #expect(breaks.count >= 2)
+        #expect(breaks.first?.attributes["timeOffset"] == "start")
+        let tags = try #require(outline.text["vmap:AdTagURI"])
+        #expect(tags.count == breaks.count)
+        let vast = try await client.execute(uri: pathAndQuery(tags[1]), method: .get) { r in
+            #expect(r.status == .ok)
+            return String(buffer: r.body)
+        }
+        #expect(XMLOutline.parse(vast)?.count("Ad") ?? 0 >= 1)
+        // An ad-free viewer's schedule has no breaks.
+        let none = try await client.execute(
+            uri: "/v1/ads/vmap?profile=\(f.profile(.adFree).id.rawValue)&title=\(title.id.rawValue)", method: .get
+        ) { r in String(buffer: r.body) }
+        #expect(XMLOutline.parse(none)?.elements.filter { $0.name == "vmap:AdBreak" }.isEmpty == true)
+        try await client.execute(uri: "/v1/ads/vmap?profile=\(viewer.id.rawValue)&title=nope", method: .get) { r in
+            #expect(r.status == .notFound)
+        }
+    }
+
+    /// A sponsorship with a budget of 20 impressions, 64 clients deciding and firing impression
+    /// beacons at once: spend stays within one impression's price of the budget.
+    @Test func sixtyFourConcurrentClientsNeverOverspendABudget() async throws {
+        let f = try await AdFixture.make()
+        defer { f.base.cleanUp() }
+        try await f.application.test(.router) { client in try await Self.budgetChecks(client, f) }
+    }
+
+    static func budgetChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {
+        let key = f.base.adminKey
+        try await postJSON(
+            client, "/v1/advertisers", key: key, ["id": "adv-test", "name": "Budget Co", "category": "budget-tests"], expect: .created)
+        try await postJSON(
+            client, "/v1/campaigns", key: key,
+            [
+                "id": "cmp-budget", "advertiserId": "adv-test", "name": "Tiny budget", "startsAt": "2026-10-01T00:00:00Z",
+                "endsAt": "2026-12-31T00:00:00Z", "totalBudgetCents": 100, "cpmBidCents": 5000, "priority": "sponsorship",
+                "pacing": "asFastAsPossible",
+            ], expect: .created)
+        try await postJSON(
+            client, "/v1/creatives", key: key,
+            [
+                "id": "cr-budget", "campaignId": "cmp-budget", "name": "Spot", "durationSeconds": 15,
+                "mediaUrl": "https://cdn.example/b.mp4", "clickUrl": "https://budget.example/",
+            ], expect: .created)
+        let viewers = f.base.profiles.filter { $0.plan != .adFree }
+        let title = f.anyTitle.id.rawValue
+        let shown = try await withThrowingTaskGroup(of: Int.self) { group in
+            for c in 0..<64 {
+                group.addTask {
+                    var n = 0
+                    for k in 0..<3 {
+                        let viewer = viewers[(c * 3 + k) % viewers.count].id.rawValue
+                        let (_, pod) = try await decide(
+                            client, ["profileId": viewer, "titleId": title, "localTime": AdFixture.evening, "sessionId": "b\(c)-\(k)"])
+                        for ad in (pod["ads"] as? [[String: Any]] ?? []) where ad["campaignId"] as? String == "cmp-budget" {
+                            let url = (ad["tracking"] as! [String: String])["impression"]!
+                            try await client.execute(uri: pathAndQuery(url), method: .get) { r in #expect(r.status == .noContent) }
+                            n += 1
+                        }
+                    }
+                    return n
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let delivery = try #require(f.ads.delivery(of: CampaignID(trusted: "cmp-budget")))
+        #expect(shown == 20)  // $1.00 at a $50 CPM
+        #expect(delivery.spent <= 100 * 1000 + 5000)
+        #expect(delivery.spent == Int64(shown) * 5000)
+    }
+
+    @Test func decisionsAreLoggedWithPropensities() async throws {
+        let f = try await AdFixture.make()
+        defer { f.base.cleanUp() }
+        try await f.application.test(.router) { client in
+            let viewer = f.profile(.standardWithAds)
+            let (_, pod) = try await decide(
+                client, ["profileId": viewer.id.rawValue, "titleId": f.anyTitle.id.rawValue, "localTime": AdFixture.evening])
+            await f.adLog.flush()
+            let logged = try #require(try await f.base.store.adDecision(id: DecisionID(trusted: pod["decisionId"] as! String)))
+            let ads = pod["ads"] as! [[String: Any]]
+            #expect(logged.ads.map(\.creativeID.rawValue) == ads.map { $0["creativeId"] as! String })
+            #expect(logged.ads.allSatisfy { $0.propensity > 0 && $0.propensity <= 1 })
+            #expect(logged.profileKey == viewer.id.rawValue)
+        }
+    }
+}
