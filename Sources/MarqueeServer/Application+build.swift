@@ -38,8 +38,12 @@ public struct ServerConfiguration: Sendable {
             secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         }
         let base = publicBaseURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-        // The secret is at least 32 bytes here, the only condition the signer checks.
-        return try! BeaconSigner(secret: secret, baseURL: base)
+        do {
+            return try BeaconSigner(secret: secret, baseURL: base)
+        } catch {
+            // The secret is at least 32 bytes here, the only condition the signer checks.
+            preconditionFailure("a 32-byte beacon secret was refused: \(error)")
+        }
     }
 }
 
