@@ -3,7 +3,8 @@ import MarqueeCore
 /// Snapshots: the whole learner state in a compact little-endian byte string.
 ///
 /// Layout (version 1): the magic `MQCTR`, a version byte, the configuration, the cross selection's
-/// state (fields seen, every probed pair's state and gain, the crossed and undecided pairs in order),
+/// state (each field's first value or whether it varies, every probed pair's state and gain, the
+/// crossed and undecided pairs in order),
 /// then only the touched weights — `(index: UInt32, z: Float32, √n: Float32)` for every coordinate
 /// that has been updated — so a model that has seen a few hundred thousand features stays a few
 /// megabytes whatever its table size. A decoded model predicts and keeps learning exactly as the
@@ -50,7 +51,16 @@ extension CTRModel {
 
         out.u64(UInt64(examplesLearned))
         out.u8(probing ? 1 : 0)
-        for seen in fieldSeen { out.u8(seen ? 1 : 0) }
+        for field in 0..<configuration.fieldCount {
+            if fieldVaries[field] {
+                out.u8(2)
+            } else if let first = fieldFirstValue[field] {
+                out.u8(1)
+                out.u64(first)
+            } else {
+                out.u8(0)
+            }
+        }
         let probed = pairState.indices.filter { pairState[$0] != .unseen }
         out.u32(UInt32(probed.count))
         for id in probed {
@@ -134,7 +144,14 @@ extension CTRModel {
         let fields = configuration.fieldCount
         examplesLearned = Int(clamping: try input.u64())
         probing = try input.u8() == 1
-        for field in 0..<fields { fieldSeen[field] = try input.u8() == 1 }
+        for field in 0..<fields {
+            switch try input.u8() {
+            case 0: break
+            case 1: fieldFirstValue[field] = try input.u64()
+            case 2: fieldVaries[field] = true
+            default: throw MarqueeError.malformed("CTR snapshot: a field state is out of range")
+            }
+        }
         let probed = Int(try input.u32())
         for _ in 0..<probed {
             let id = Int(try input.u32())

@@ -41,7 +41,11 @@ public final class CTRModel: ClickPredictor {
     var activeSecond: [Int32] = []
     var undecidedFirst: [Int32] = []
     var undecidedSecond: [Int32] = []
-    var fieldSeen: [Bool]
+    /// Whether each field has shown two different values: only those are crossed (a field that has
+    /// always had one value — a bias token — would only duplicate the other field of the pair).
+    var fieldVaries: [Bool]
+    /// Each field's first value, until it varies.
+    var fieldFirstValue: [UInt64?]
     let threshold: Double
     let probeInverseAlpha: Float
     let probeBeta: Float
@@ -91,7 +95,8 @@ public final class CTRModel: ClickPredictor {
         l2 = Float(configuration.l2)
         pairState = Array(repeating: .unseen, count: fields * fields)
         pairGain = Array(repeating: 0, count: fields * fields)
-        fieldSeen = Array(repeating: false, count: fields)
+        fieldVaries = Array(repeating: false, count: fields)
+        fieldFirstValue = Array(repeating: nil, count: fields)
         fieldHead = .allocate(capacity: fields)
         fieldHead.initialize(repeating: -1, count: fields)
         switch configuration.crosses {
@@ -279,7 +284,13 @@ public final class CTRModel: ClickPredictor {
             t -= 1
         }
         if learning {
-            for token in tokens where !fieldSeen[token.field] { see(field: token.field) }
+            for token in tokens where !fieldVaries[token.field] {
+                if let first = fieldFirstValue[token.field] {
+                    if first != token.value { see(field: token.field) }
+                } else {
+                    fieldFirstValue[token.field] = token.value
+                }
+            }
         }
     }
 
@@ -374,12 +385,13 @@ public final class CTRModel: ClickPredictor {
 
     // MARK: - Cross selection
 
-    /// Registers a field the model has not learned from before: its pairs with the fields seen so far
+    /// Registers a field that has just shown its second value: its pairs with the other varying fields
     /// become candidates (automatic policy) or crosses (`.all`).
     func see(field: Int) {
-        fieldSeen[field] = true
+        fieldVaries[field] = true
+        fieldFirstValue[field] = nil
         let fields = configuration.fieldCount
-        for other in 0..<fields where other != field && fieldSeen[other] {
+        for other in 0..<fields where other != field && fieldVaries[other] {
             let pair = CTRFieldPair(field, other)
             let id = pair.first * fields + pair.second
             guard pairState[id] == .unseen else { continue }

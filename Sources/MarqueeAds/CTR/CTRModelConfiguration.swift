@@ -17,12 +17,14 @@ public struct CTRFieldPair: Sendable, Hashable, Codable, CustomStringConvertible
 public enum CTRCrossPolicy: Sendable, Hashable {
     /// Only the fields themselves (a plain logistic model).
     case none
-    /// Every pair of fields, from the first example. Crosses that carry no signal add noise: on the
+    /// Every pair of fields, each from the first example where both fields have shown two different
+    /// values (a field that never varies, such as a bias token, is never crossed). Crosses that carry no signal add noise: on the
     /// reference stream this is worse than ``automatic(_:)`` and barely better than ``none``.
     case all
     /// Exactly these pairs, from the first example (when the interactions are known).
     case pairs([CTRFieldPair])
-    /// Pairs chosen from the stream itself by a sequential test (``CTRCrossSelection``).
+    /// Pairs chosen from the stream itself by a sequential test (``CTRCrossSelection``) among the
+    /// pairs of fields that vary.
     case automatic(CTRCrossSelection)
 }
 

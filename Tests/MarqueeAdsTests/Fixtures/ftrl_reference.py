@@ -54,7 +54,8 @@ class Reference:
         for p in self.active:
             self.state[p] = "active"
         self.gain = {}
-        self.seen = [False] * fields
+        self.varies = [False] * fields
+        self.first = [None] * fields
         self.sel = selection
         self.probing = policy == "automatic"
         self.learned = 0
@@ -77,9 +78,10 @@ class Reference:
         self.n[i] = n + g * g
 
     def see(self, field):
-        self.seen[field] = True
+        """A field joins the crosses once it has shown a second value."""
+        self.varies[field] = True
         for other in range(self.fields):
-            if other == field or not self.seen[other]:
+            if other == field or not self.varies[other]:
                 continue
             pair = (min(field, other), max(field, other))
             if pair in self.state:
@@ -121,8 +123,12 @@ class Reference:
 
     def predict_and_learn(self, tokens, clicked):
         keys = self.keys(tokens)
-        for field, _ in tokens:
-            if not self.seen[field]:
+        for field, value in tokens:
+            if self.varies[field]:
+                continue
+            if self.first[field] is None:
+                self.first[field] = value
+            elif self.first[field] != value:
                 self.see(field)
         idx = self.features(tokens, keys)
         ws = [self.weight(i) for i in idx]
