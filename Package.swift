@@ -45,7 +45,9 @@ let package = Package(
             dependencies: ["MarqueeCore", "MarqueeKernels"],
             swiftSettings: numericSettings
         ),
-        .target(name: "MarqueeAds", dependencies: ["MarqueeCore", "MarqueeKernels"], swiftSettings: numericSettings),
+        .target(
+            name: "MarqueeAds", dependencies: ["MarqueeCore", "MarqueeKernels"], exclude: ["README.md"], swiftSettings: numericSettings
+        ),
         .target(
             name: "MarqueeSimulation",
             dependencies: ["MarqueeCore", "MarqueeKernels"],
