@@ -50,7 +50,7 @@ let package = Package(
         ),
         .target(
             name: "MarqueeSimulation",
-            dependencies: ["MarqueeCore", "MarqueeKernels"],
+            dependencies: ["MarqueeCore", "MarqueeKernels", "MarqueeAds"],
             swiftSettings: swiftSettings
         ),
         .target(

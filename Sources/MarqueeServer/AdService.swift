@@ -64,7 +64,7 @@ public final class AdService: Sendable {
         self.logger = logger
         self.breakPolicy = breakPolicy
         self.engine = AdDecisionEngine(
-            inventory: AdInventory(), configuration: configuration, clickModel: ClickModelBox(CampaignMeanPredictor()))
+            inventory: AdInventory(), configuration: configuration, clickModel: .serving())
     }
 
     // MARK: State
@@ -82,15 +82,23 @@ public final class AdService: Sendable {
 
     private func load() async throws {
         try await reloadBook()
+        // The hourly shape of ad traffic comes from the logged impressions, before any pacer starts.
         var after: Int64 = 0
-        var replayed = 0
+        var impressionTimes: [Timestamp] = []
+        var pages: [[Event]] = []
         while true {
             let page = try await store.events(afterSequence: after, limit: 50_000)
             guard let last = page.last else { break }
             let relevant = page.map(\.event).filter { $0.type.isAd || $0.type == .abandon }
+            impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
+            pages.append(relevant)
+            after = last.sequence
+        }
+        if !impressionTimes.isEmpty { engine.setTrafficCurve(TrafficCurve.learned(fromOpportunitiesAt: impressionTimes)) }
+        var replayed = 0
+        for relevant in pages {
             engine.observe(relevant)
             replayed += relevant.count
-            after = last.sequence
         }
         engine.sweep(now: Timestamp.now())
         logger.info("ad state loaded", metadata: ["marquee.ads.events": .stringConvertible(replayed)])
@@ -169,18 +177,7 @@ public final class AdService: Sendable {
         let tracking = pod.ads.map { ad in
             signer.urls(decisionID: DecisionID(trusted: decisionID), slot: ad.slot, creativeID: ad.creativeID, issuedAt: servedAt)
         }
-        decisionLog?.enqueue(
-            AdDecisionRecord(
-                decisionID: DecisionID(trusted: decisionID), profileKey: ask.profileKey, personalized: pod.personalized,
-                titleID: title.id, servedAt: servedAt, breakKind: ask.breakKind.rawValue, device: ask.device,
-                daypart: ask.at.daypart, sessionID: ask.sessionID, plan: viewer?.plan, region: viewer?.region ?? ask.region,
-                viewerGenres: viewer?.topGenres ?? [], contentGenres: request.content.genres,
-                ads: pod.ads.map { ad in
-                    LoggedAd(
-                        slot: ad.slot, creativeID: ad.creativeID, campaignID: ad.campaignID, advertiserID: ad.advertiserID,
-                        category: ad.category, durationSeconds: ad.durationSeconds, cpmCents: ad.cpmCents, pCTR: ad.pCTR,
-                        propensity: ad.propensity, explored: ad.explored, exposuresWeek: ad.exposuresWeek, sessionAds: ad.sessionAds)
-                }, reasons: pod.reasons))
+        decisionLog?.enqueue(pod.record(for: request, servedAt: servedAt))
         return (pod, served, tracking)
     }
 

@@ -8,7 +8,7 @@ struct AdsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ads",
         abstract: "Ad decisioning: click-through models and their evaluation.",
-        subcommands: [CTRBench.self]
+        subcommands: [CTRBench.self, Simulate.self, Evaluate.self]
     )
 
     /// `marquee ads ctr-bench FILE`: one progressive-validation pass of the CTR learner over a stream.

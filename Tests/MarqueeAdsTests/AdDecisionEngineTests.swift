@@ -192,7 +192,14 @@ enum AdBookFixture {
 
     /// The logged propensity of slot 0 matches how often each ad is actually chosen there.
     @Test func loggedPropensitiesMatchTheChoiceFrequencies() {
-        let engine = AdBookFixture.engine(AdBookFixture.inventory(), exploration: 0.2)
+        // As fast as possible: no pacing draw, so the exploration draw is the only randomness
+        // (the logged propensity is conditional on which campaigns pacing let in).
+        let campaigns = (0..<6).map { i in
+            var c = AdBookFixture.campaign(i, cpm: 1000 + 200 * Int64(i))
+            c.pacing = .asFastAsPossible
+            return c
+        }
+        let engine = AdBookFixture.engine(AdBookFixture.inventory(campaigns), exploration: 0.2)
         var counts: [String: Int] = [:]
         var logged: [String: Double] = [:]
         let n = 20_000
@@ -244,7 +251,9 @@ enum AdBookFixture {
 
     /// 64 clients deciding and confirming at once against a budget of 100 impressions.
     @Test func concurrentDecisionsNeverOverspend() async {
-        let campaigns = [AdBookFixture.campaign(2, cpm: 2000, budget: 200)]  // $2.00 at $20 CPM = 100 impressions
+        var campaign = AdBookFixture.campaign(2, cpm: 2000, budget: 200)  // $2.00 at $20 CPM = 100 impressions
+        campaign.pacing = .asFastAsPossible
+        let campaigns = [campaign]
         let engine = AdBookFixture.engine(AdBookFixture.inventory(campaigns), exploration: 0)
         let t0 = AdBookFixture.start.millisecondsSinceEpoch + 86_400_000
         let served = await withTaskGroup(of: Int.self) { group in

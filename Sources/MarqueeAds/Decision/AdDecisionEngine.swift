@@ -49,6 +49,11 @@ public final class AdDecisionEngine: Sendable {
 
     public var inventory: AdInventory { inventoryBox.withLock { $0 } }
 
+    /// The hourly shape of ad traffic new pacers expect (learned from the log by the owner).
+    public func setTrafficCurve(_ curve: TrafficCurve) {
+        state.withLock { $0.trafficCurve = curve }
+    }
+
     /// Swaps in a rebuilt ad book. Delivery state is kept per campaign id.
     public func replace(inventory new: AdInventory) {
         let old = inventoryBox.withLock { current -> AdInventory in
@@ -58,9 +63,18 @@ public final class AdDecisionEngine: Sendable {
         }
         state.withLock { state in
             var moved = [DeliveryState.CampaignDelivery](repeating: .init(), count: new.campaigns.count)
+            var pacers = [PacingStateMachine?](repeating: nil, count: new.campaigns.count)
             for (k, c) in old.campaigns.enumerated() where k < state.campaigns.count {
-                if let j = new.campaignIndex[c.campaign.id.rawValue] { moved[j] = state.campaigns[k] }
+                guard let j = new.campaignIndex[c.campaign.id.rawValue] else { continue }
+                moved[j] = state.campaigns[k]
+                if k < state.pacers.count, var pacer = state.pacers[k] {
+                    if pacer.campaign != new.campaigns[j].campaign {
+                        pacer.update(campaign: new.campaigns[j].campaign, at: Timestamp(millisecondsSinceEpoch: max(state.clock, 0)))
+                    }
+                    pacers[j] = pacer
+                }
             }
+            state.pacers = pacers
             // Campaign indices inside exposures, sessions and pending entries move with the book.
             var map = [Int](repeating: -1, count: old.campaigns.count)
             for (k, c) in old.campaigns.enumerated() { map[k] = new.campaignIndex[c.campaign.id.rawValue] ?? -1 }
@@ -153,8 +167,7 @@ public final class AdDecisionEngine: Sendable {
                     capped += 1
                     continue
                 }
-                let p = state.participation(k, campaign: campaign, at: now)
-                guard rng.nextUnit() < p else {
+                guard let p = state.participation(k, campaign: campaign, at: now, draw: rng.nextUnit()) else {
                     paced += 1
                     continue
                 }
@@ -335,7 +348,8 @@ public final class AdDecisionEngine: Sendable {
                         state.sessions[s, default: .init()].playing = (t, length)
                         state.sessions[s, default: .init()].lastSeen = t
                     }
-                    state.paced(k, spent: inventory.campaigns[k].campaign.cpmBidCents, at: t)
+                    let campaign = inventory.campaigns[k].campaign
+                    state.paced(k, campaign: campaign, spent: campaign.cpmBidCents, at: t)
                 case .adClick:
                     if let d = e.decisionID {
                         let key = DeliveryState.key(decision: d.rawValue, slot: e.rank ?? 0)

@@ -79,3 +79,14 @@ public final class ClickModelBox: Sendable {
         try guarded.withLock { try body($0.model) }
     }
 }
+
+extension ClickModelBox {
+    /// The model decisions are served with: FTRL-Proximal over the ad features with automatically
+    /// selected crosses, 2^20 hashed weights (8 MiB).
+    public static func serving() -> ClickModelBox {
+        var configuration = CTRModelConfiguration()
+        configuration.hashBits = 20
+        configuration.fieldCount = AdFeatures.Field.allCases.count
+        return ClickModelBox(CTRModel(configuration: configuration))
+    }
+}

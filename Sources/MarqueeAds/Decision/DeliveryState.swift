@@ -49,6 +49,10 @@ struct DeliveryState {
     }
 
     var campaigns: [CampaignDelivery] = []
+    /// One pacer per campaign, created at its first opportunity or charge.
+    var pacers: [PacingStateMachine?] = []
+    /// The expected share of a day's ad traffic by hour, for new pacers.
+    var trafficCurve = TrafficCurve.uniform
     var viewers: [String: ViewerExposures] = [:]
     var sessions: [String: SessionHistory] = [:]
     var pending: [String: Pending] = [:]
@@ -64,6 +68,7 @@ struct DeliveryState {
 
     mutating func resize(campaigns count: Int) {
         if campaigns.count < count { campaigns += repeatElement(CampaignDelivery(), count: count - campaigns.count) }
+        if pacers.count < count { pacers += repeatElement(nil, count: count - pacers.count) }
     }
 
     mutating func rollDay(_ k: Int, at ms: Int64) {

@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import MarqueeAds
+import MarqueeCore
+import MarqueeSimulation
+import MarqueeStorage
+
+extension AdsCommand {
+    /// `marquee ads simulate`: a simulated stretch of ad-supported viewing through the real decision engine.
+    struct Simulate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Simulate days of ad breaks through the decision engine and log the decisions and ad events.",
+            discussion: """
+                Viewers of the store (their genres, device and time zone taken from their history) watch titles; every \
+                break of each title's break plan is filled by the same decision engine the server runs (exploration, caps, \
+                pacing, the online CTR model), and the viewers respond by a known click model. The decisions go to the \
+                ad decision log and the ad events to the event log, so `marquee ads evaluate` can replay them.
+                """)
+
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Days to simulate (1–31).") var days = 7
+        @Option(help: "The seed of the simulation.") var seed: UInt64 = 1
+        @Option(help: "The first day (ISO 8601; default: the day after the last event).") var start: String?
+
+        func validate() throws {
+            guard (1...31).contains(days) else { throw ValidationError("--days must be from 1 to 31") }
+            if let start, Timestamp(iso8601: start) == nil {
+                throw ValidationError("--start must be an ISO 8601 time, such as 2026-11-01T00:00:00Z")
+            }
+        }
+
+        func run() async throws {
+            guard FileManager.default.fileExists(atPath: store.path) else {
+                fail("no store at \(store.path); create one with `marquee demo --generate-only --db \(store.path)`")
+            }
+            let sqlite = try openStore(store.path)
+            do {
+                let summary = try await simulateAdDays(sqlite, days: days, seed: seed, start: start.flatMap(Timestamp.init(iso8601:)))
+                print(summary)
+            } catch let error as MarqueeError {
+                try? sqlite.close()
+                fail(error.message)
+            }
+            try sqlite.close()
+        }
+    }
+
+    /// `marquee ads evaluate`: progressive validation of the CTR model on the logged ad decisions.
+    struct Evaluate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay the logged ad decisions in time order and score the CTR model against a per-campaign baseline.",
+            discussion: """
+                Every logged ad that an impression confirmed is one example, labelled by whether a click with its \
+                decision id and slot followed. In serving order, each model predicts the example and then learns from \
+                it (progressive validation): the FTRL-Proximal model the server uses, rebuilt from the logged features, \
+                and the per-campaign running click-through rate. Prints log loss, AUC and calibration deciles of both, \
+                and of the predictions that were logged when the ads were served.
+                """)
+
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "Print the report as JSON instead of tables.") var json = false
+
+        func run() async throws {
+            guard FileManager.default.fileExists(atPath: store.path) else { fail("no store at \(store.path)") }
+            let sqlite = try openStore(store.path)
+            let report: AdEvaluationReport
+            do {
+                report = try await evaluateAdDecisions(sqlite)
+            } catch let error as MarqueeError {
+                try? sqlite.close()
+                fail(error.message)
+            }
+            try sqlite.close()
+            guard report.model.examples > 0 else {
+                fail("no logged ad decision has an impression yet; run `marquee ads simulate` or serve some ads first")
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(report.table())
+            }
+        }
+    }
+}
+
+/// The figures `marquee ads evaluate` prints.
+struct AdEvaluationReport: Codable {
+    var decisions: Int
+    var model: ProgressiveValidationSummary
+    var baseline: ProgressiveValidationSummary
+    var logged: ProgressiveValidationSummary
+
+    func table() -> String {
+        func f(_ v: Double, _ d: Int = 5) -> String { String(format: "%.\(d)f", v) }
+        var lines = [
+            "Ad decisions: \(decisions); shown ads: \(model.examples); clicks: \(model.clicks) (CTR \(f(Double(model.clicks) / Double(max(1, model.examples)) * 100, 3)) %)",
+            "",
+            "model                          log loss      AUC",
+        ]
+        for (name, s) in [
+            ("FTRL-Proximal (progressive)", model), ("per-campaign mean (baseline)", baseline), ("as logged when served", logged),
+        ] {
+            lines.append(name.padding(toLength: 30, withPad: " ", startingAt: 0) + " " + f(s.logLoss) + "   " + f(s.auc, 4))
+        }
+        let gain = (baseline.logLoss - model.logLoss) / baseline.logLoss * 100
+        lines.append("")
+        lines.append("FTRL vs baseline: \(f(gain, 2)) % lower log loss")
+        lines.append("")
+        lines.append("Calibration of the FTRL predictions (deciles): mean predicted → observed")
+        for bin in model.calibration {
+            lines.append("  " + f(bin.meanPredicted) + " → " + f(bin.observedRate) + "  (\(bin.count))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Replays the ad decision log (see `AdsCommand.Evaluate`).
+func evaluateAdDecisions(_ store: SQLiteStore) async throws -> AdEvaluationReport {
+    // Which logged ads were shown and which were clicked, from the event log.
+    var shown = Set<String>()
+    var clicked = Set<String>()
+    var after: Int64 = 0
+    while true {
+        let page = try await store.events(afterSequence: after, limit: 50_000)
+        guard let last = page.last else { break }
+        for (_, e) in page where e.type == .adImpression || e.type == .adClick {
+            guard let d = e.decisionID else { continue }
+            let key = d.rawValue + "#" + String(e.rank ?? 0)
+            if e.type == .adImpression { shown.insert(key) } else { clicked.insert(key) }
+        }
+        after = last.sequence
+    }
+    let total = try await store.adDecisionCount()
+    let bar = ProgressBar("replaying ad decisions")
+    let model = ClickModelBox.serving()
+    let baseline = CampaignMeanPredictor()
+    var m = ProgressiveValidation()
+    var b = ProgressiveValidation()
+    var l = ProgressiveValidation()
+    var position: (servedAt: Timestamp, id: DecisionID)?
+    var decisions = 0
+    while true {
+        let records = try await store.adDecisions(after: position, limit: 20_000)
+        guard let last = records.last else { break }
+        for record in records {
+            for ad in record.ads {
+                let key = record.decisionID.rawValue + "#" + String(ad.slot)
+                guard shown.contains(key) else { continue }
+                let y = clicked.contains(key)
+                let tokens = AdFeatures.tokens(record, ad)
+                m.record(probability: model.predict(tokens), clicked: y)
+                model.learn(tokens, clicked: y)
+                b.record(probability: baseline.predict(tokens), clicked: y)
+                baseline.learn(tokens, clicked: y)
+                l.record(probability: ad.pCTR, clicked: y)
+            }
+        }
+        decisions += records.count
+        bar.update(decisions, total)
+        position = (last.servedAt, last.decisionID)
+    }
+    return AdEvaluationReport(decisions: decisions, model: m.summary(), baseline: b.summary(), logged: l.summary())
+}
+
+/// Simulates `days` of ad breaks on the store's world and writes the decisions and events.
+/// Returns a one-line summary.
+func simulateAdDays(_ store: SQLiteStore, days: Int, seed: UInt64, start: Timestamp?) async throws -> String {
+    var titles: [Title] = []
+    var offset = 0
+    while true {
+        let page = try await store.titles(limit: 1000, offset: offset)
+        titles += page.items
+        offset += page.items.count
+        if page.items.isEmpty || offset >= page.total { break }
+    }
+    let profiles = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
+    let index = Dictionary(uniqueKeysWithValues: titles.map { ($0.id.rawValue, $0) })
+    // Each viewer's genres, device and time zone, from their history.
+    var genreCounts: [String: [String: Double]] = [:]
+    var devices: [String: [Device: Int]] = [:]
+    var offsets: [String: [Int: Int]] = [:]
+    var lastEvent: Int64 = 0
+    var after: Int64 = 0
+    while true {
+        let page = try await store.events(afterSequence: after, limit: 50_000)
+        guard let last = page.last else { break }
+        for (_, e) in page {
+            lastEvent = max(lastEvent, e.timestamp.millisecondsSinceEpoch)
+            let p = e.profileID.rawValue
+            if let d = e.context.device { devices[p, default: [:]][d, default: 0] += 1 }
+            if let o = e.context.localTimeOffsetMinutes { offsets[p, default: [:]][o, default: 0] += 1 }
+            let weight: Double
+            switch e.type {
+            case .complete, .like: weight = 2
+            case .play: weight = 1
+            case .rate: weight = Double((e.rating ?? 3) - 3)
+            case .dislike: weight = -2
+            default: weight = 0
+            }
+            guard weight != 0, let t = e.titleID.flatMap({ index[$0.rawValue] }), !t.genres.isEmpty else { continue }
+            for g in t.genres { genreCounts[p, default: [:]][g.lowercased(), default: 0] += weight / Double(t.genres.count) }
+        }
+        after = last.sequence
+    }
+    let viewers = profiles.map { profile -> AdWeekSimulation.Viewer in
+        let p = profile.id.rawValue
+        let genres = (genreCounts[p] ?? [:]).filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let device = (devices[p] ?? [:]).max { $0.value != $1.value ? $0.value < $1.value : $0.key.rawValue > $1.key.rawValue }?.key ?? .tv
+        let offset = (offsets[p] ?? [:]).max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? -300
+        return AdWeekSimulation.Viewer(profile: profile, topGenres: genres.prefix(3).map(\.key), device: device, offsetMinutes: offset)
+    }
+    let dayMs: Int64 = 86_400_000
+    let first = start ?? Timestamp(millisecondsSinceEpoch: (lastEvent / dayMs + 1) * dayMs)
+    let advertisers = try await store.advertisers(limit: 1_000_000, offset: 0).items
+    let engine = AdDecisionEngine(
+        inventory: AdInventory(advertisers: advertisers, campaigns: try await store.campaigns(), creatives: try await store.creatives()),
+        clickModel: .serving())
+    let bar = ProgressBar("simulating ad days")
+    let output = AdWeekSimulation.run(
+        viewers: viewers, titles: titles, engine: engine,
+        configuration: AdWeekSimulation.Configuration(start: first, days: days, seed: seed)
+    ) { bar.update($0, $1) }
+    let writeBar = ProgressBar("writing ad events")
+    var written = 0
+    for chunk in stride(from: 0, to: output.events.count, by: 10_000) {
+        let slice = Array(output.events[chunk..<min(chunk + 10_000, output.events.count)])
+        _ = try await store.appendEvents(slice, receivedAt: slice.last!.timestamp)
+        written += slice.count
+        writeBar.update(written, output.events.count)
+    }
+    for chunk in stride(from: 0, to: output.decisions.count, by: 5_000) {
+        try await store.appendAdDecisions(Array(output.decisions[chunk..<min(chunk + 5_000, output.decisions.count)]))
+    }
+    return "Simulated \(days) days from \(first.iso8601): \(output.decisions.count) ad decisions, \(output.impressions) impressions, "
+        + "\(output.clicks) clicks, \(output.skips) skips, \(output.abandons) abandons"
+}
