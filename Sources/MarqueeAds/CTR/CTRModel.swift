@@ -5,7 +5,9 @@ import Foundation
 /// the Trenches", KDD 2013).
 ///
 /// Each token `(field, value)` and each cross of two tokens of a crossed field pair is hashed into a
-/// table of `2^hashBits` coordinates, each holding FTRL's `z` and `√n` as `Float`s side by side.
+/// table of `2^hashBits` coordinates, each holding FTRL's `z` and `√n` as `Float`s side by side (`√n`
+/// stored negative while the coordinate was last written by a shadow cross of the automatic
+/// selection; see ``sweepShadows()``).
 /// A coordinate's weight is computed when it is read:
 /// `w = 0` if `|z| ≤ L1`, else `−(z − sign(z)·L1) / ((β + √n)/α + L2)`; after the prediction
 /// `p = σ(Σw)` the gradient `g = p − y` updates every coordinate the example touched:
@@ -208,6 +210,7 @@ public final class CTRModel: ClickPredictor {
 
     /// Whether the automatic cross selection is still probing undecided pairs.
     public var isSelectingCrosses: Bool { probing }
+    /// How many pairs the automatic selection is still probing.
     public var undecidedCount: Int { undecidedFirst.count }
 
     /// The progressive log-likelihood gain (nats) measured for a pair by the automatic selection
@@ -230,7 +233,7 @@ public final class CTRModel: ClickPredictor {
         let z = table[2 &* index]
         let magnitude = abs(z) - l1
         if magnitude <= 0 { return 0 }
-        let sqrtN = table[2 &* index &+ 1]
+        let sqrtN = abs(table[2 &* index &+ 1])
         return -(z > 0 ? magnitude : -magnitude) / ((beta + sqrtN) * inverseAlpha + l2)
     }
 
@@ -238,24 +241,28 @@ public final class CTRModel: ClickPredictor {
     @inline(__always)
     func shadowWeight(at index: Int) -> Float {
         let z = table[2 &* index]
-        let sqrtN = table[2 &* index &+ 1]
+        let sqrtN = abs(table[2 &* index &+ 1])
         return -z / ((probeBeta + sqrtN) * probeInverseAlpha + probeL2)
     }
 
+    /// FTRL's update of one coordinate the prediction used.
     @inline(__always)
     func step(index: Int, weight: Float, gradient g: Float, squared g2: Float) {
-        step(index: index, weight: weight, gradient: g, squared: g2, inverseAlpha: inverseAlpha)
+        step(index: index, weight: weight, gradient: g, squared: g2, inverseAlpha: inverseAlpha, sign: 1)
     }
 
+    /// The update, storing `sign · √n`: shadow steps store it negative, which marks the coordinate as
+    /// last written by an undecided pair's shadow (``sweepShadows()`` clears those); `√n` is read as
+    /// its magnitude everywhere.
     @inline(__always)
-    func step(index: Int, weight: Float, gradient g: Float, squared g2: Float, inverseAlpha: Float) {
+    func step(index: Int, weight: Float, gradient g: Float, squared g2: Float, inverseAlpha: Float, sign: Float) {
         let zSlot = table + 2 &* index
-        let sqrtN = zSlot[1]
+        let sqrtN = abs(zSlot[1])
         let next = (sqrtN * sqrtN + g2).squareRoot()
         let sum = next + sqrtN
         let sigma = sum > 0 ? g2 / sum * inverseAlpha : 0
         zSlot[0] += g - sigma * weight
-        zSlot[1] = next
+        zSlot[1] = sign * next
     }
 
     @inline(__always)
@@ -475,7 +482,7 @@ public final class CTRModel: ClickPredictor {
         // 4. Train the shadow crosses on this example's residual.
         let g2 = g * g
         for j in 0..<shadowCount {
-            step(index: indices[j], weight: weights[j], gradient: g, squared: g2, inverseAlpha: probeInverseAlpha)
+            step(index: indices[j], weight: weights[j], gradient: g, squared: g2, inverseAlpha: probeInverseAlpha, sign: -1)
         }
         if decided {
             var c = pairs - 1
@@ -484,6 +491,7 @@ public final class CTRModel: ClickPredictor {
                 if pairState[id] != .undecided { removeUndecided(at: c) }
                 c -= 1
             }
+            if undecidedFirst.isEmpty { sweepShadows() }
         }
     }
 
@@ -503,6 +511,18 @@ public final class CTRModel: ClickPredictor {
         undecidedFirst.removeAll()
         undecidedSecond.removeAll()
         probing = false
+        sweepShadows()
+    }
+
+    /// Zeroes every coordinate last written by a shadow cross. Called when no pair is left undecided:
+    /// without it the dropped pairs' shadows (millions of cells on the reference stream) would stay in
+    /// the table, colliding with live features and filling snapshots. A promoted pair keeps every cell
+    /// it has updated since its promotion; cells it saw only as a shadow start again from zero.
+    func sweepShadows() {
+        for slot in 0...mask where table[2 &* slot &+ 1] < 0 {
+            table[2 &* slot] = 0
+            table[2 &* slot &+ 1] = 0
+        }
     }
 }
 

@@ -40,7 +40,8 @@ public enum CTRCrossPolicy: Sendable, Hashable {
 ///
 /// Probing costs one extra hashed coordinate per undecided pair per example, so it stops after
 /// `maxProbeExamples` examples (pairs still undecided then are dropped) or when `maxActivePairs`
-/// are promoted.
+/// are promoted. Whenever no pair is left undecided, the cells the shadows wrote are cleared from
+/// the weight table, so dropped pairs neither collide with live features nor fill snapshots.
 public struct CTRCrossSelection: Sendable, Hashable {
     /// The gain in nats at which a pair is promoted (and its negative, at which it is dropped).
     public var threshold: Double

@@ -47,6 +47,7 @@ class Reference:
         self.bias = mix(seed ^ 0x6269617362696173) & self.mask
         self.z = {}
         self.n = {}
+        self.shadow_owned = set()
         self.policy = policy
         self.active = sorted(set(pairs)) if policy == "pairs" else []
         self.undecided = []
@@ -71,11 +72,22 @@ class Reference:
         s = self.sel
         return -self.z.get(i, 0.0) / ((s["beta"] + math.sqrt(self.n.get(i, 0.0))) / s["alpha"] + s["l2"])
 
-    def step(self, i, w, g, alpha):
+    def step(self, i, w, g, alpha, shadow=False):
         n = self.n.get(i, 0.0)
         sigma = (math.sqrt(n + g * g) - math.sqrt(n)) / alpha
         self.z[i] = self.z.get(i, 0.0) + g - sigma * w
         self.n[i] = n + g * g
+        # Who wrote a coordinate last: the sweep forgets the ones a shadow cross wrote last.
+        if shadow:
+            self.shadow_owned.add(i)
+        else:
+            self.shadow_owned.discard(i)
+
+    def sweep(self):
+        for i in self.shadow_owned:
+            del self.z[i]
+            del self.n[i]
+        self.shadow_owned = set()
 
     def see(self, field):
         """A field joins the crosses once it has shown a second value."""
@@ -148,10 +160,12 @@ class Reference:
                 self.state[pair] = "dropped"
             self.undecided = []
             self.probing = False
+            self.sweep()
             return
         shadows = [(pair, self.crosses(tokens, keys, pair)) for pair in self.undecided]
         weights = [[self.shadow_weight(i) for i in idx] for _, idx in shadows]
         h = p * (1 - p)
+        decided = False
         for (pair, idx), ws in zip(shadows, weights):
             if not idx:
                 continue
@@ -162,11 +176,13 @@ class Reference:
             if gain >= s["threshold"] and len(self.active) < s["max_active"]:
                 self.state[pair] = "active"
                 self.active.append(pair)
+                decided = True
             elif gain <= -s["threshold"]:
                 self.state[pair] = "dropped"
+                decided = True
         for (pair, idx), ws in zip(shadows, weights):
             for i, w in zip(idx, ws):
-                self.step(i, w, g, s["alpha"])
+                self.step(i, w, g, s["alpha"], shadow=True)
         # Swap-remove decided pairs from the back, as the Swift model does.
         c = len(self.undecided) - 1
         while c >= 0:
@@ -174,6 +190,8 @@ class Reference:
                 self.undecided[c] = self.undecided[-1]
                 self.undecided.pop()
             c -= 1
+        if decided and not self.undecided:
+            self.sweep()
 
     margins = []
 
