@@ -23,6 +23,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Days of viewing history.") var days: Int = 28
     @Flag(help: "Delete an existing store file first and generate anew.") var fresh = false
     @Flag(help: "Generate the world and exit without serving.") var generateOnly = false
+    @Option(help: "Days of ad breaks to simulate through the decision engine after the history (0: none).")
+    var adDays: Int = 7
 
     var path: String {
         if let db { return db }
@@ -40,6 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as MarqueeError {
             throw ValidationError(error.message)
         }
+        guard (0...31).contains(adDays) else { throw ValidationError("--ad-days must be from 0 to 31") }
     }
 
     func run() async throws {
@@ -50,7 +53,7 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         let store = try openStore(path)
-        let signature = "seed=\(seed) profiles=\(profiles) titles=\(titles) days=\(days)"
+        let signature = "seed=\(seed) profiles=\(profiles) titles=\(titles) days=\(days)" + (adDays == 7 ? "" : " adDays=\(adDays)")
         let existing = try await store.meta("demo.world")
         if let existing {
             if existing != signature {
@@ -71,6 +74,10 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let bar = ProgressBar("writing events")
             let summary = try await store.importDataset(dataset, receivedAt: nil, progress: { bar.update($0, $1) })
+            if adDays > 0 {
+                // A logged stretch of ad decisions and responses: what `marquee ads evaluate` and the reports read.
+                print(try await simulateAdDays(store, days: adDays, seed: seed, start: world.end))
+            }
             try await store.setMeta("demo.world", signature)
             print(
                 "Demo world: \(summary.titles) titles, \(summary.profiles) profiles, \(summary.eventsInserted) events, "
