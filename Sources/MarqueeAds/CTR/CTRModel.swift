@@ -27,7 +27,6 @@ public final class CTRModel: ClickPredictor {
     let mask: Int
     let biasIndex: Int
     let fieldSalts: [UInt64]
-    let alpha: Float
     let inverseAlpha: Float
     let beta: Float
     let l1: Float
@@ -90,7 +89,6 @@ public final class CTRModel: ClickPredictor {
         }
         fieldSalts = salts
         biasIndex = Int(truncatingIfNeeded: CTRHashing.mix(configuration.seed ^ 0x6269_6173_6269_6173)) & (slots - 1)
-        alpha = Float(configuration.alpha)
         inverseAlpha = Float(1 / configuration.alpha)
         beta = Float(configuration.beta)
         l1 = Float(configuration.l1)
@@ -311,7 +309,7 @@ public final class CTRModel: ClickPredictor {
     func gatherFeatures() -> Float {
         var count = 0
         var logit: Float = 0
-        let needed = 1 + tokenKey.count + crossCountBound()
+        let needed = 1 + tokenKey.count + crossCount()
         featureIndex.reserve(needed)
         featureWeight.reserve(needed)
         let indices = featureIndex.base
@@ -353,12 +351,11 @@ public final class CTRModel: ClickPredictor {
         return logit
     }
 
-    /// An upper bound on the crosses of the active pairs for the prepared example.
+    /// How many crosses the active pairs make in the prepared example (tokens of the first field ×
+    /// tokens of the second, summed over the pairs), to size the feature scratch.
     @inline(__always)
-    func crossCountBound() -> Int {
+    func crossCount() -> Int {
         guard !activeFirst.isEmpty else { return 0 }
-        // Each cross pairs two tokens of distinct fields: at most tokens² / 4 per pair… but usually
-        // one token per field, so count exactly instead of bounding loosely.
         let next = tokenNext.base
         var total = 0
         for p in 0..<activeFirst.count {
