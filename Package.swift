@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
-        .testTarget(name: "MarqueeAdsTests", dependencies: ["MarqueeAds", "MarqueeCore", "MarqueeKernels"]),
+        .testTarget(name: "MarqueeAdsTests", dependencies: ["MarqueeAds", "MarqueeCore", "MarqueeKernels"], exclude: ["Fixtures"]),
         .target(name: "MarqueeTestSupport", path: "Tests/MarqueeTestSupport"),
         .testTarget(
             name: "MarqueeRecommendTests",

@@ -16,6 +16,8 @@ public final class AdService: Sendable {
     let decisionLog: BatchLogWriter<AdDecisionRecord>?
     let logger: Logger
     public let breakPolicy: BreakPolicy
+    /// The delivery clock (flights, budgets, caps, pacing, beacon ages); tests fix it.
+    let clock: @Sendable () -> Timestamp
     private let loadedVersion = Mutex<UInt64?>(nil)
     private let warming = Mutex<Task<Void, any Error>?>(nil)
     private let recent = Mutex(RecentPods(capacity: 100_000))
@@ -54,8 +56,9 @@ public final class AdService: Sendable {
     public init(
         store: any MarqueeStore, home: HomeService, changes: AdBookChanges, signer: BeaconSigner,
         decisionLog: BatchLogWriter<AdDecisionRecord>?, logger: Logger, configuration: AdDecisionConfiguration = .init(),
-        breakPolicy: BreakPolicy = BreakPolicy()
+        breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
+        self.clock = clock
         self.store = store
         self.home = home
         self.changes = changes
@@ -96,12 +99,28 @@ public final class AdService: Sendable {
         }
         if !impressionTimes.isEmpty { engine.setTrafficCurve(TrafficCurve.learned(fromOpportunitiesAt: impressionTimes)) }
         var replayed = 0
+        var log = AdLogReplay()
         for relevant in pages {
             engine.observe(relevant)
+            log.note(relevant)
             replayed += relevant.count
         }
-        engine.sweep(now: Timestamp.now())
-        logger.info("ad state loaded", metadata: ["marquee.ads.events": .stringConvertible(replayed)])
+        // The CTR model starts from everything the decision log and its outcomes teach.
+        var position: (servedAt: Timestamp, id: DecisionID)?
+        var examples = 0
+        while true {
+            let records = try await store.adDecisions(after: position, limit: 20_000)
+            guard let last = records.last else { break }
+            log.examples(records) { tokens, clicked, _ in
+                engine.clicks.learn(tokens, clicked: clicked)
+                examples += 1
+            }
+            position = (last.servedAt, last.decisionID)
+        }
+        engine.sweep(now: clock())
+        logger.info(
+            "ad state loaded",
+            metadata: ["marquee.ads.events": .stringConvertible(replayed), "marquee.ads.ctr_examples": .stringConvertible(examples)])
     }
 
     /// Rebuilds the engine's ad book from the store.
@@ -142,7 +161,8 @@ public final class AdService: Sendable {
         var cueSeconds: Double
         var device: Device?
         var region: String?
-        var at: LocalTime
+        /// The viewer's local time (context only); nil: the server's clock in UTC.
+        var at: LocalTime?
         var sessionID: SessionID?
         var maxPodSeconds: Int?
     }
@@ -165,13 +185,14 @@ public final class AdService: Sendable {
         let high = system.next()
         let low = system.next()
         let decisionID = "a-" + HomeController.hex(high) + HomeController.hex(low)
+        let servedAt = clock()
         let request = AdRequest(
             profileKey: ask.profileKey, viewer: viewer,
             content: ContentFacts(titleID: title.id, genres: title.genres, maturity: title.maturityRating), breakKind: ask.breakKind,
-            cueSeconds: ask.cueSeconds, device: ask.device, region: ask.region, at: ask.at, sessionID: ask.sessionID,
+            cueSeconds: ask.cueSeconds, device: ask.device, region: ask.region,
+            at: ask.at ?? LocalTime(instant: servedAt, offsetMinutes: 0), now: servedAt, sessionID: ask.sessionID,
             maxPodSeconds: maxPod, seed: high ^ low)
         let pod = engine.decide(request, decisionID: decisionID)
-        let servedAt = Timestamp.now()
         let served = Served(pod: pod, profileKey: ask.profileKey, sessionID: ask.sessionID, device: ask.device, servedAt: servedAt)
         recent.withLock { $0.insert(served) }
         let tracking = pod.ads.map { ad in

@@ -66,7 +66,7 @@ struct AdsController {
             }
             dev = d
         }
-        var at = LocalTime(instant: Timestamp.now(), offsetMinutes: 0)
+        var at: LocalTime?
         if let localTime {
             guard let parsed = LocalTime(iso8601: localTime) else {
                 throw APIError.unprocessable(
@@ -173,7 +173,7 @@ struct AdsController {
     }
 
     @Sendable func track(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let now = Timestamp.now()
+        let now = ads.clock()
         guard let beacon = ads.signer.verify(query: request.uri.query ?? "", now: now) else {
             throw APIError(status: .forbidden, code: "beacon_invalid", message: "the tracking beacon's signature does not verify")
         }

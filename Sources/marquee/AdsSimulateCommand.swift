@@ -119,17 +119,12 @@ struct AdEvaluationReport: Codable {
 /// Replays the ad decision log (see `AdsCommand.Evaluate`).
 func evaluateAdDecisions(_ store: SQLiteStore) async throws -> AdEvaluationReport {
     // Which logged ads were shown and which were clicked, from the event log.
-    var shown = Set<String>()
-    var clicked = Set<String>()
+    var replay = AdLogReplay()
     var after: Int64 = 0
     while true {
         let page = try await store.events(afterSequence: after, limit: 50_000)
         guard let last = page.last else { break }
-        for (_, e) in page where e.type == .adImpression || e.type == .adClick {
-            guard let d = e.decisionID else { continue }
-            let key = d.rawValue + "#" + String(e.rank ?? 0)
-            if e.type == .adImpression { shown.insert(key) } else { clicked.insert(key) }
-        }
+        replay.note(page.lazy.map(\.event))
         after = last.sequence
     }
     let total = try await store.adDecisionCount()
@@ -144,18 +139,12 @@ func evaluateAdDecisions(_ store: SQLiteStore) async throws -> AdEvaluationRepor
     while true {
         let records = try await store.adDecisions(after: position, limit: 20_000)
         guard let last = records.last else { break }
-        for record in records {
-            for ad in record.ads {
-                let key = record.decisionID.rawValue + "#" + String(ad.slot)
-                guard shown.contains(key) else { continue }
-                let y = clicked.contains(key)
-                let tokens = AdFeatures.tokens(record, ad)
-                m.record(probability: model.predict(tokens), clicked: y)
-                model.learn(tokens, clicked: y)
-                b.record(probability: baseline.predict(tokens), clicked: y)
-                baseline.learn(tokens, clicked: y)
-                l.record(probability: ad.pCTR, clicked: y)
-            }
+        replay.examples(records) { tokens, y, ad in
+            m.record(probability: model.predict(tokens), clicked: y)
+            model.learn(tokens, clicked: y)
+            b.record(probability: baseline.predict(tokens), clicked: y)
+            baseline.learn(tokens, clicked: y)
+            l.record(probability: ad.pCTR, clicked: y)
         }
         decisions += records.count
         bar.update(decisions, total)

@@ -29,8 +29,10 @@ struct AdFixture: @unchecked Sendable {
         }
         let changes = AdBookChanges()
         let signer = try BeaconSigner(secret: Array(repeating: 7, count: 32), baseURL: "http://localhost")
+        // The delivery clock is the evening the requests name, whatever day the tests run on.
         let ads = AdService(
-            store: base.store, home: base.home, changes: changes, signer: signer, decisionLog: adLog, logger: base.quietLogger)
+            store: base.store, home: base.home, changes: changes, signer: signer, decisionLog: adLog, logger: base.quietLogger,
+            clock: { LocalTime(iso8601: AdFixture.evening)!.instant })
         try await ads.warmUp()
         let router = buildRouter(
             store: base.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0), home: base.home,

@@ -38,7 +38,7 @@ public final class AdDecisionEngine: Sendable {
     public let configuration: AdDecisionConfiguration
     private let inventoryBox: Mutex<AdInventory>
     private let state = Mutex(DeliveryState())
-    let clicks: ClickModelBox
+    public let clicks: ClickModelBox
 
     public init(inventory: AdInventory, configuration: AdDecisionConfiguration = AdDecisionConfiguration(), clickModel: ClickModelBox) {
         self.configuration = configuration
@@ -124,7 +124,7 @@ public final class AdDecisionEngine: Sendable {
     public func decide(_ request: AdRequest, decisionID: String) -> AdPod {
         let inventory = self.inventory
         let c = configuration
-        let now = request.at.instant.millisecondsSinceEpoch
+        let now = request.now.millisecondsSinceEpoch
         var pod = AdPod(
             decisionID: decisionID, ads: [], reasons: [], maxPodSeconds: request.maxPodSeconds, maxAds: c.maxAdsPerPod,
             personalized: request.viewer != nil)

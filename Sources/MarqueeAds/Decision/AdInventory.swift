@@ -71,7 +71,7 @@ public struct AdInventory: Sendable {
     /// Budgets, caps and pacing are the delivery state's concern.
     public func refusal(_ k: Int, _ request: AdRequest, plan: Plan?, region: String?) -> String? {
         let c = campaigns[k]
-        let now = request.at.instant
+        let now = request.now
         if c.campaign.status != .active { return "campaign \(c.campaign.status.rawValue)" }
         if now < c.campaign.startsAt || now >= c.campaign.endsAt { return "outside the flight" }
         if !c.regions.isEmpty {

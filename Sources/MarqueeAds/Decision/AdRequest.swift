@@ -41,7 +41,11 @@ public struct AdRequest: Sendable {
     public var device: Device?
     /// The request's region, used when the viewer is unknown.
     public var region: String?
+    /// The viewer's local time: the context (daypart) of the break and its CTR features.
     public var at: LocalTime
+    /// The delivery clock: flights, budgets, caps and pacing run on it. The server passes its own
+    /// clock (a client's `localTime` must not move budgets); a simulation passes simulated time.
+    public var now: Timestamp
     public var sessionID: SessionID?
     public var maxPodSeconds: Int
     /// Drives exploration and pacing draws; the same seed gives the same pod on the same state.
@@ -49,9 +53,10 @@ public struct AdRequest: Sendable {
 
     public init(
         profileKey: String, viewer: ViewerFacts?, content: ContentFacts, breakKind: BreakKind, cueSeconds: Double = 0,
-        device: Device? = nil, region: String? = nil, at: LocalTime, sessionID: SessionID? = nil, maxPodSeconds: Int,
-        seed: UInt64
+        device: Device? = nil, region: String? = nil, at: LocalTime, now: Timestamp? = nil, sessionID: SessionID? = nil,
+        maxPodSeconds: Int, seed: UInt64
     ) {
+        self.now = now ?? at.instant
         self.profileKey = profileKey
         self.viewer = viewer
         self.content = content

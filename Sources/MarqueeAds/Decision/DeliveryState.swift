@@ -71,9 +71,13 @@ struct DeliveryState {
         if pacers.count < count { pacers += repeatElement(nil, count: count - pacers.count) }
     }
 
+    static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / dayMs : (ms - dayMs + 1) / dayMs }
+
+    /// Moves campaign `k`'s day forward to the one holding `ms`; never back (a late event of an
+    /// earlier day must not reset today's spend).
     mutating func rollDay(_ k: Int, at ms: Int64) {
-        let day = ms >= 0 ? ms / Self.dayMs : (ms - Self.dayMs + 1) / Self.dayMs
-        if campaigns[k].day != day {
+        let day = Self.day(ms)
+        if day > campaigns[k].day {
             campaigns[k].day = day
             campaigns[k].spentToday = 0
             campaigns[k].reservedToday = 0
@@ -162,8 +166,7 @@ struct DeliveryState {
         campaigns[k].spent += p.price
         campaigns[k].impressions += 1
         rollDay(k, at: p.servedAt)
-        let servedDay = p.servedAt / Self.dayMs
-        if campaigns[k].day == servedDay {
+        if campaigns[k].day == Self.day(p.servedAt) {
             campaigns[k].reservedToday -= p.price
             campaigns[k].spentToday += p.price
         }
@@ -176,7 +179,7 @@ struct DeliveryState {
     mutating func chargeUnreserved(campaign k: Int, creative: Int, price: Int64, profileKey: String, sessionKey: String?, at ms: Int64) {
         rollDay(k, at: ms)
         campaigns[k].spent += price
-        if campaigns[k].day == (ms >= 0 ? ms / Self.dayMs : -1) { campaigns[k].spentToday += price }
+        if campaigns[k].day == Self.day(ms) { campaigns[k].spentToday += price }
         campaigns[k].impressions += 1
         addExposure(profileKey, campaign: k, at: ms)
         if let s = sessionKey {
@@ -218,7 +221,7 @@ struct DeliveryState {
     mutating func release(_ p: Pending) {
         let k = p.campaign
         campaigns[k].reserved -= p.price
-        if campaigns[k].day == p.servedAt / Self.dayMs { campaigns[k].reservedToday -= p.price }
+        if campaigns[k].day == Self.day(p.servedAt) { campaigns[k].reservedToday -= p.price }
         // The exposure stays counted: a cap is about what was served, and a player that never
         // reports impressions must not get more ads past the cap.
     }
