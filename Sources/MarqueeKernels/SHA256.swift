@@ -32,10 +32,41 @@ public struct SHA256: Sendable {
         }
     }
 
-    public mutating func update(_ string: String) { update(string.utf8) }
+    /// Bytes in memory: whole blocks are compressed straight from `bytes`, only the tail is buffered.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        let count = bytes.count
+        // Fill a partly filled buffer first.
+        while !buffer.isEmpty && offset < count {
+            buffer.append(bytes[offset])
+            offset += 1
+            if buffer.count == 64 {
+                compress()
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        while count - offset >= 64 {
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 64]))
+            compress()
+            buffer.removeAll(keepingCapacity: true)
+            offset += 64
+        }
+        if offset < count { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<count])) }
+        length &+= UInt64(count)
+    }
+
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+    public mutating func update(_ string: String) {
+        var string = string
+        string.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+    }
 
     private mutating func compress() {
-        var w = [UInt32](repeating: 0, count: 64)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in compress(schedule: w) }
+    }
+
+    private mutating func compress(schedule w: UnsafeMutableBufferPointer<UInt32>) {
         for i in 0..<16 {
             w[i] =
                 UInt32(buffer[4 * i]) << 24 | UInt32(buffer[4 * i + 1]) << 16 | UInt32(buffer[4 * i + 2]) << 8

@@ -282,4 +282,28 @@ enum AdBookFixture {
         #expect(delivery.spent == 200 * 1000)
         #expect(delivery.reserved == 0)
     }
+
+    /// What the decision log keeps rebuilds exactly the features the ad was served (and will be
+    /// labelled) with, so `marquee ads evaluate` replays the served model's inputs.
+    @Test func loggedRecordsRebuildTheServedFeatures() {
+        let engine = AdBookFixture.engine(AdBookFixture.inventory(), exploration: 0.3)
+        var checked = 0
+        for k in 0..<50 {
+            let request = AdBookFixture.request(
+                profile: "p\(k % 7)", session: "s\(k % 5)", seed: UInt64(k), genres: ["Drama", "sci-fi"], device: [.tv, .mobile][k % 2])
+            let pod = engine.decide(request, decisionID: "d\(k)")
+            let record = pod.record(for: request, servedAt: request.now)
+            for ad in record.ads {
+                #expect(engine.pendingFeatures(decision: "d\(k)", slot: ad.slot) == AdFeatures.tokens(record, ad))
+                checked += 1
+            }
+        }
+        #expect(checked > 50)
+    }
+
+    /// The feature hash is FNV-1a 64, the same as the Kernels' stable hash.
+    @Test func featureHashesAreFNV1a() {
+        for s in ["", "a", "drama|gaming", "cr-013", "ünïcode"] { #expect(AdFeatures.fnv(s) == StableHash.fnv1a64(s)) }
+        #expect(AdFeatures.fnv("gaming", from: AdFeatures.fnv("drama|")) == StableHash.fnv1a64("drama|gaming"))
+    }
 }

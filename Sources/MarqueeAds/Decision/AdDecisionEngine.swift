@@ -116,8 +116,21 @@ public final class AdDecisionEngine: Sendable {
         var score: Double
         var pCTR: Double
         var features: [FeatureToken]
-        var reason: String
+        var quality: Double
+        var fatigue: Double
+        var repeats: Int
+        var pacing: Double
         var exposuresWeek: Int
+
+        /// Why it won, written only for the ads that are served.
+        func reason(_ campaign: Campaign) -> String {
+            var reason = "\(campaign.priority.rawValue) tier, CPM \(AdDecisionEngine.money(campaign.cpmBidCents)) × quality "
+            reason += AdDecisionEngine.fixed(quality, 2)
+            if fatigue < 1 { reason += " × fatigue " + AdDecisionEngine.fixed(fatigue, 2) }
+            if repeats > 0 { reason += " (creative already shown \(repeats)× this session)" }
+            if pacing < 1 { reason += "; pacing lets it bid \(Int((pacing * 100).rounded()))% of the time" }
+            return reason
+        }
     }
 
     /// The pod for one break.
@@ -203,32 +216,33 @@ public final class AdDecisionEngine: Sendable {
             return pod
         }
 
-        // Score every active creative of the live campaigns.
+        // Score every active creative of the live campaigns (one lock for all the predictions).
         var candidates: [Candidate] = []
         let meanCTR = clicks.meanCTR
+        let context = AdFeatures.context(request)
         for entry in live {
             let compiled = inventory.campaigns[entry.campaign]
+            let ids = inventory.campaignHashes[entry.campaign]
             for i in compiled.creatives where inventory.creatives[i].status == .active {
-                let creative = inventory.creatives[i]
-                guard creative.durationSeconds <= maxSeconds else { continue }
+                guard inventory.creatives[i].durationSeconds <= maxSeconds else { continue }
                 let repeats = session.creativeServed[i] ?? 0
                 let features = AdFeatures.tokens(
-                    request: request, campaign: compiled, creative: creative, slot: 0, exposuresWeek: entry.exposuresWeek,
-                    sessionAds: session.adsServed)
-                let pCTR = clicks.predict(features)
-                let quality = min(max(pCTR / max(meanCTR, 1e-6), c.qualityRange.lowerBound), c.qualityRange.upperBound)
+                    context, slot: 0, exposuresWeek: entry.exposuresWeek, sessionAds: session.adsServed,
+                    creative: inventory.creativeHashes[i], campaign: ids.campaign, advertiser: ids.advertiser, category: compiled.category)
                 let fatigue = pow(c.creativeRepeatPenalty, Double(repeats)) * pow(c.campaignDayPenalty, Double(entry.exposuresDay))
-                let score = Double(compiled.campaign.cpmBidCents) * quality * fatigue
-                var reason = "\(compiled.campaign.priority.rawValue) tier, CPM \(Self.money(compiled.campaign.cpmBidCents)) × quality "
-                reason += Self.fixed(quality, 2)
-                if fatigue < 1 { reason += " × fatigue " + Self.fixed(fatigue, 2) }
-                if repeats > 0 { reason += " (creative already shown \(repeats)× this session)" }
-                if entry.pacing < 1 { reason += "; pacing lets it bid \(Int((entry.pacing * 100).rounded()))% of the time" }
                 candidates.append(
                     Candidate(
-                        creative: i, campaign: entry.campaign, tier: compiled.tier, score: score, pCTR: pCTR, features: features,
-                        reason: reason, exposuresWeek: entry.exposuresWeek))
+                        creative: i, campaign: entry.campaign, tier: compiled.tier, score: 0, pCTR: 0, features: features,
+                        quality: 1, fatigue: fatigue, repeats: repeats, pacing: entry.pacing, exposuresWeek: entry.exposuresWeek))
             }
+        }
+        let predictions = clicks.predict(candidates.map(\.features))
+        for j in candidates.indices {
+            let pCTR = predictions[j]
+            let quality = min(max(pCTR / max(meanCTR, 1e-6), c.qualityRange.lowerBound), c.qualityRange.upperBound)
+            candidates[j].pCTR = pCTR
+            candidates[j].quality = quality
+            candidates[j].score = Double(inventory.campaigns[candidates[j].campaign].campaign.cpmBidCents) * quality * candidates[j].fatigue
         }
         candidates.sort { a, b in
             a.tier != b.tier ? a.tier < b.tier : a.score != b.score ? a.score > b.score : a.creative < b.creative
@@ -261,8 +275,7 @@ public final class AdDecisionEngine: Sendable {
             }
             let share = tierPool.count > 1 ? c.explorationShare : 0
             let propensity = (pick == best ? 1 - share : 0) + share / Double(tierPool.count)
-            var cand = candidates[pick]
-            cand.features = AdFeatures.withSlot(cand.features, slot: chosen.count)
+            let cand = candidates[pick]
             chosen.append((cand, propensity, explored))
             let compiled = inventory.campaigns[cand.campaign]
             remaining -= inventory.creatives[cand.creative].durationSeconds
@@ -285,7 +298,7 @@ public final class AdDecisionEngine: Sendable {
                 state.serve(
                     DeliveryState.Pending(
                         campaign: cand.campaign, creative: cand.creative, profileKey: request.profileKey, sessionKey: sessionKey,
-                        servedAt: now, price: campaign.cpmBidCents, features: cand.features),
+                        servedAt: now, price: campaign.cpmBidCents, features: AdFeatures.withSlot(cand.features, slot: slot)),
                     key: DeliveryState.key(decision: decisionID, slot: slot))
                 let creative = inventory.creatives[cand.creative]
                 served.append(
@@ -296,7 +309,8 @@ public final class AdDecisionEngine: Sendable {
                         tier: campaign.priority, cpmCents: campaign.cpmBidCents, priceCents: Double(campaign.cpmBidCents) / 1000,
                         pCTR: cand.pCTR, score: cand.score, propensity: propensity, explored: explored,
                         reason: explored
-                            ? "explored: chosen at random among \(campaign.priority.rawValue) ads to keep learning" : cand.reason,
+                            ? "explored: chosen at random among \(campaign.priority.rawValue) ads to keep learning"
+                            : cand.reason(campaign),
                         exposuresWeek: cand.exposuresWeek, sessionAds: session.adsServed))
             }
         }
@@ -385,6 +399,11 @@ public final class AdDecisionEngine: Sendable {
             return state.expire(now: state.clock, reservation: configuration.reservationMs, labelWindow: configuration.labelWindowMs)
         }
         for f in negatives { clicks.learn(f, clicked: false) }
+    }
+
+    /// The CTR features a served ad is waiting to be labelled with (for tests).
+    func pendingFeatures(decision: String, slot: Int) -> [FeatureToken]? {
+        state.withLock { $0.pending[DeliveryState.key(decision: decision, slot: slot)]?.features }
     }
 
     /// Spend so far of a campaign, in millicents: (spent, reserved, spent today).

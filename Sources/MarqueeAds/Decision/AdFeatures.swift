@@ -2,16 +2,33 @@ import MarqueeCore
 import MarqueeKernels
 
 /// The CTR model's view of one ad in one break: hashed categorical features, one field each,
-/// with the viewer's genre affinities crossed with the ad's category (what makes "sci-fi fans
-/// click on gaming ads" learnable). Shared by serving, the online updates and `marquee ads evaluate`.
+/// with the viewer's genre affinities and the content's genres crossed with the ad's category
+/// (what makes "sci-fi fans click on gaming ads" learnable). Shared by serving, the online
+/// updates and `marquee ads evaluate`, which must build exactly the same tokens.
+///
+/// Values are hashed with FNV-1a 64 (the Kernels' `StableHash`), written here so that a cross
+/// "genre|category" can continue the genre's hash instead of building the joined string.
 public enum AdFeatures {
     public enum Field: Int, CaseIterable, Sendable {
         case bias, creative, campaign, advertiser, category, device, daypart, breakKind, slot, exposures, sessionAds
         case contentGenre, viewerGenre, viewerGenreByCategory, plan, region, contentGenreByCategory
     }
 
+    static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    static let prime: UInt64 = 0x100_0000_01b3
+
+    /// FNV-1a 64 of `s`, continuing from `h` (the offset basis starts a fresh hash).
+    @inline(__always) static func fnv(_ s: String, from h: UInt64 = offsetBasis) -> UInt64 {
+        var h = h
+        for b in s.utf8 {
+            h ^= UInt64(b)
+            h &*= prime
+        }
+        return h
+    }
+
     @inline(__always) static func token(_ field: Field, _ value: String) -> FeatureToken {
-        FeatureToken(field: field.rawValue, value: StableHash.fnv1a64(value))
+        FeatureToken(field: field.rawValue, value: fnv(value))
     }
 
     /// Exposure counts in buckets 0, 1, 2, 3–4, 5–8, 9+.
@@ -24,52 +41,100 @@ public enum AdFeatures {
         }
     }
 
-    /// The tokens of one (viewer, content, context, ad) at pod slot `slot`.
+    static let bucketHashes: [UInt64] = (0...9).map { fnv(bucket($0)) }
+    static let slotHashes: [UInt64] = (0..<16).map { fnv(String($0)) }
+
+    /// The hash of `n`'s bucket.
+    @inline(__always) static func bucketHash(_ n: Int) -> UInt64 { bucketHashes[min(max(n, 0), 9)] }
+
+    /// The parts of the tokens that depend only on the request, hashed once per decision.
+    public struct Context: Sendable {
+        var device: UInt64
+        var daypart: UInt64
+        var breakKind: UInt64
+        var plan: UInt64
+        var region: UInt64
+        var contentGenres: [UInt64]
+        var viewerGenres: [UInt64]
+        /// Hash states after "genre|", continued with the category for the crosses.
+        var contentGenrePrefixes: [UInt64]
+        var viewerGenrePrefixes: [UInt64]
+
+        public init(
+            viewerGenres: [String], plan: Plan?, region: String?, contentGenres: [String], device: Device?, daypart: Daypart,
+            breakKind: BreakKind
+        ) {
+            self.device = fnv(device?.rawValue ?? "-")
+            self.daypart = fnv(daypart.rawValue)
+            self.breakKind = fnv(breakKind.rawValue)
+            self.plan = fnv(plan?.rawValue ?? "-")
+            self.region = fnv(region ?? "-")
+            let content = Array(contentGenres.prefix(4))
+            let viewer = Array(viewerGenres.prefix(3))
+            self.contentGenres = content.map { fnv($0) }
+            self.viewerGenres = viewer.map { fnv($0) }
+            contentGenrePrefixes = content.map { fnv("|", from: fnv($0)) }
+            viewerGenrePrefixes = viewer.map { fnv("|", from: fnv($0)) }
+        }
+    }
+
+    /// The tokens of one ad in context, at pod slot `slot`. `category` is the ad's competitive
+    /// category; the other ids are hashed as given.
+    public static func tokens(
+        _ context: Context, slot: Int, exposuresWeek: Int, sessionAds: Int, creative: UInt64, campaign: UInt64, advertiser: UInt64,
+        category: String
+    ) -> [FeatureToken] {
+        var t: [FeatureToken] = []
+        t.reserveCapacity(13 + 2 * context.contentGenres.count + 2 * context.viewerGenres.count)
+        t.append(FeatureToken(field: Field.bias.rawValue, value: 1))
+        t.append(FeatureToken(field: Field.creative.rawValue, value: creative))
+        t.append(FeatureToken(field: Field.campaign.rawValue, value: campaign))
+        t.append(FeatureToken(field: Field.advertiser.rawValue, value: advertiser))
+        t.append(FeatureToken(field: Field.category.rawValue, value: fnv(category)))
+        t.append(FeatureToken(field: Field.device.rawValue, value: context.device))
+        t.append(FeatureToken(field: Field.daypart.rawValue, value: context.daypart))
+        t.append(FeatureToken(field: Field.breakKind.rawValue, value: context.breakKind))
+        t.append(FeatureToken(field: Field.slot.rawValue, value: slot < slotHashes.count ? slotHashes[slot] : fnv(String(slot))))
+        t.append(FeatureToken(field: Field.exposures.rawValue, value: bucketHash(exposuresWeek)))
+        t.append(FeatureToken(field: Field.sessionAds.rawValue, value: bucketHash(sessionAds)))
+        t.append(FeatureToken(field: Field.plan.rawValue, value: context.plan))
+        t.append(FeatureToken(field: Field.region.rawValue, value: context.region))
+        for (g, prefix) in zip(context.contentGenres, context.contentGenrePrefixes) {
+            t.append(FeatureToken(field: Field.contentGenre.rawValue, value: g))
+            t.append(FeatureToken(field: Field.contentGenreByCategory.rawValue, value: fnv(category, from: prefix)))
+        }
+        for (g, prefix) in zip(context.viewerGenres, context.viewerGenrePrefixes) {
+            t.append(FeatureToken(field: Field.viewerGenre.rawValue, value: g))
+            t.append(FeatureToken(field: Field.viewerGenreByCategory.rawValue, value: fnv(category, from: prefix)))
+        }
+        return t
+    }
+
+    /// The tokens from plain values (what the decision log keeps).
     public static func tokens(
         viewerGenres: [String], plan: Plan?, region: String?, contentGenres: [String], device: Device?, daypart: Daypart,
         breakKind: BreakKind, slot: Int, exposuresWeek: Int, sessionAds: Int, creative: String, campaign: String, advertiser: String,
         category: String
     ) -> [FeatureToken] {
-        var t: [FeatureToken] = []
-        t.reserveCapacity(16 + 2 * contentGenres.count + 2 * viewerGenres.count)
-        t.append(FeatureToken(field: Field.bias.rawValue, value: 1))
-        t.append(token(.creative, creative))
-        t.append(token(.campaign, campaign))
-        t.append(token(.advertiser, advertiser))
-        t.append(token(.category, category))
-        t.append(token(.device, device?.rawValue ?? "-"))
-        t.append(token(.daypart, daypart.rawValue))
-        t.append(token(.breakKind, breakKind.rawValue))
-        t.append(token(.slot, String(slot)))
-        t.append(token(.exposures, bucket(exposuresWeek)))
-        t.append(token(.sessionAds, bucket(sessionAds)))
-        t.append(token(.plan, plan?.rawValue ?? "-"))
-        t.append(token(.region, region ?? "-"))
-        for g in contentGenres.prefix(4) {
-            t.append(token(.contentGenre, g))
-            t.append(token(.contentGenreByCategory, g + "|" + category))
-        }
-        for g in viewerGenres.prefix(3) {
-            t.append(token(.viewerGenre, g))
-            t.append(token(.viewerGenreByCategory, g + "|" + category))
-        }
-        return t
+        tokens(
+            Context(
+                viewerGenres: viewerGenres, plan: plan, region: region, contentGenres: contentGenres, device: device, daypart: daypart,
+                breakKind: breakKind), slot: slot, exposuresWeek: exposuresWeek, sessionAds: sessionAds, creative: fnv(creative),
+            campaign: fnv(campaign), advertiser: fnv(advertiser), category: category)
     }
 
-    static func tokens(
-        request: AdRequest, campaign: AdInventory.CompiledCampaign, creative: Creative, slot: Int, exposuresWeek: Int, sessionAds: Int
-    ) -> [FeatureToken] {
-        tokens(
+    static func context(_ request: AdRequest) -> Context {
+        Context(
             viewerGenres: request.viewer?.topGenres ?? [], plan: request.viewer?.plan, region: request.viewer?.region ?? request.region,
-            contentGenres: request.content.genres, device: request.device, daypart: request.at.daypart, breakKind: request.breakKind,
-            slot: slot, exposuresWeek: exposuresWeek, sessionAds: sessionAds, creative: creative.id.rawValue,
-            campaign: campaign.campaign.id.rawValue, advertiser: campaign.advertiser.id.rawValue, category: campaign.category)
+            contentGenres: request.content.genres, device: request.device, daypart: request.at.daypart, breakKind: request.breakKind)
     }
 
     /// The same tokens with the pod slot replaced.
     static func withSlot(_ tokens: [FeatureToken], slot: Int) -> [FeatureToken] {
         var t = tokens
-        if let i = t.firstIndex(where: { $0.field == Field.slot.rawValue }) { t[i] = token(.slot, String(slot)) }
+        if let i = t.firstIndex(where: { $0.field == Field.slot.rawValue }) {
+            t[i] = FeatureToken(field: Field.slot.rawValue, value: slot < slotHashes.count ? slotHashes[slot] : fnv(String(slot)))
+        }
         return t
     }
 }

@@ -28,6 +28,9 @@ public struct AdInventory: Sendable {
     public var campaignOfCreative: [Int] = []
     public var campaignIndex: [String: Int] = [:]
     public var creativeIndex: [String: Int] = [:]
+    /// Feature hashes of each creative's id, and of each campaign's id and advertiser id.
+    var creativeHashes: [UInt64] = []
+    var campaignHashes: [(campaign: UInt64, advertiser: UInt64)] = []
 
     public init() {}
 
@@ -47,8 +50,10 @@ public struct AdInventory: Sendable {
                     maxMaturityRank: t.maxContentMaturity?.rank, audienceGenres: t.audiences.compactMap(AudienceSegment.fansGenre),
                     creatives: []))
         }
+        campaignHashes = self.campaigns.map { (AdFeatures.fnv($0.campaign.id.rawValue), AdFeatures.fnv($0.advertiser.id.rawValue)) }
         for creative in creatives {
             guard let k = campaignIndex[creative.campaignID.rawValue] else { continue }
+            creativeHashes.append(AdFeatures.fnv(creative.id.rawValue))
             creativeIndex[creative.id.rawValue] = self.creatives.count
             self.campaigns[k].creatives.append(self.creatives.count)
             self.creatives.append(creative)

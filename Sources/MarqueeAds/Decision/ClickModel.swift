@@ -66,6 +66,11 @@ public final class ClickModelBox: Sendable {
         guarded.withLock { $0.model.predict(tokens) }
     }
 
+    /// Predictions for several examples under one lock.
+    public func predict(_ examples: [[FeatureToken]]) -> [Double] {
+        guarded.withLock { g in examples.map { g.model.predict($0) } }
+    }
+
     public func learn(_ tokens: [FeatureToken], clicked: Bool) {
         guarded.withLock { g in
             g.model.learn(tokens, clicked: clicked)

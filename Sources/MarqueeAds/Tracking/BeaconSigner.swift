@@ -103,12 +103,22 @@ public struct BeaconSigner: Sendable {
     }
 
     /// The tracking URL of every event for one ad in a pod, ready for `VASTAd.trackingURLs`.
+    /// The signed message's shared head is absorbed once for all events (the same codes as `url(for:)`).
     public func urls(decisionID: DecisionID, slot: Int, creativeID: CreativeID, issuedAt: Timestamp) -> [AdTrackingEvent: String] {
+        precondition(slot >= 0, "a pod slot is 0 or more")
+        precondition(issuedAt.millisecondsSinceEpoch >= 0, "beacons are issued after 1970")
+        let events = AdTrackingEvent.allCases
+        let t = String(issuedAt.millisecondsSinceEpoch)
+        let codes = signing.authenticationCodes(
+            prefix: "\(Self.domain)\nd=\(decisionID.rawValue)\na=\(slot)\nc=\(creativeID.rawValue)",
+            suffixes: events.map { "\ne=\($0.rawValue)\nt=" + t })
+        let head =
+            baseURL + Self.path + "?d=" + Self.percentEncoded(decisionID.rawValue) + "&a=" + String(slot) + "&c="
+            + Self.percentEncoded(creativeID.rawValue) + "&e="
         var urls: [AdTrackingEvent: String] = [:]
-        for event in AdTrackingEvent.allCases {
-            urls[event] = url(
-                for: TrackingBeacon(
-                    decisionID: decisionID, slot: slot, creativeID: creativeID, event: event, issuedAt: issuedAt))
+        urls.reserveCapacity(events.count)
+        for (event, code) in zip(events, codes) {
+            urls[event] = head + event.rawValue + "&t=" + t + "&s=" + SHA256.hex(Array(code.prefix(Self.signatureBytes)))
         }
         return urls
     }
@@ -170,6 +180,7 @@ public struct BeaconSigner: Sendable {
 
     /// Percent-encodes everything but RFC 3986 unreserved characters and `: @ /` (allowed in a query).
     static func percentEncoded(_ value: String) -> String {
+        if value.utf8.allSatisfy(isUnreserved) { return value }
         var out = ""
         for byte in value.utf8 {
             switch byte {
@@ -182,6 +193,17 @@ public struct BeaconSigner: Sendable {
             }
         }
         return out
+    }
+
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "@"),
+            UInt8(ascii: "/"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// Decodes `%XX` escapes (a `+` stays a `+`); nil for a broken escape or bytes that are not UTF-8.

@@ -41,7 +41,26 @@ public struct HMACSHA256: Sendable {
     }
 
     /// The 32-byte authentication code of `message`'s UTF-8 bytes.
-    public func authenticationCode(for message: String) -> [UInt8] { authenticationCode(for: message.utf8) }
+    public func authenticationCode(for message: String) -> [UInt8] {
+        var innerHash = inner
+        innerHash.update(message)
+        var outerHash = outer
+        outerHash.update(innerHash.finalize())
+        return outerHash.finalize()
+    }
+
+    /// The codes of `prefix + suffix` for each suffix, absorbing the shared prefix once.
+    public func authenticationCodes(prefix: String, suffixes: [String]) -> [[UInt8]] {
+        var shared = inner
+        shared.update(prefix)
+        return suffixes.map { suffix in
+            var innerHash = shared
+            innerHash.update(suffix)
+            var outerHash = outer
+            outerHash.update(innerHash.finalize())
+            return outerHash.finalize()
+        }
+    }
 
     /// One-shot `HMAC-SHA-256(key, message)`.
     public static func authenticationCode<Key: Collection, Message: Sequence>(key: Key, message: Message) -> [UInt8]
