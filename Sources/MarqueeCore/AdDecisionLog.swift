@@ -87,3 +87,87 @@ public protocol AdDecisionLogStore: Sendable {
     func adDecisions(after position: (servedAt: Timestamp, id: DecisionID)?, limit: Int) async throws -> [AdDecisionRecord]
     func adDecisionCount() async throws -> Int
 }
+
+extension AdDecisionRecord {
+    /// The record as JSON, written directly (the synthesized `Decodable` reads it back): the
+    /// decision log encodes one per served pod, too many for `JSONEncoder` on a busy server.
+    public func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 512 + 320 * ads.count)
+        w.raw("{\"decisionID\":")
+        w.string(decisionID.rawValue)
+        w.raw(",\"profileKey\":")
+        w.string(profileKey)
+        w.raw(",\"personalized\":")
+        w.bool(personalized)
+        w.raw(",\"titleID\":")
+        w.string(titleID.rawValue)
+        w.raw(",\"servedAt\":")
+        w.string(servedAt.iso8601)
+        w.raw(",\"breakKind\":")
+        w.string(breakKind)
+        if let device {
+            w.raw(",\"device\":")
+            w.string(device.rawValue)
+        }
+        w.raw(",\"daypart\":")
+        w.string(daypart.rawValue)
+        if let sessionID {
+            w.raw(",\"sessionID\":")
+            w.string(sessionID.rawValue)
+        }
+        if let plan {
+            w.raw(",\"plan\":")
+            w.string(plan.rawValue)
+        }
+        if let region {
+            w.raw(",\"region\":")
+            w.string(region)
+        }
+        w.raw(",\"viewerGenres\":")
+        Self.strings(viewerGenres, &w)
+        w.raw(",\"contentGenres\":")
+        Self.strings(contentGenres, &w)
+        w.raw(",\"reasons\":")
+        Self.strings(reasons, &w)
+        w.raw(",\"ads\":[")
+        for (i, ad) in ads.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("{\"slot\":")
+            w.int(ad.slot)
+            w.raw(",\"creativeID\":")
+            w.string(ad.creativeID.rawValue)
+            w.raw(",\"campaignID\":")
+            w.string(ad.campaignID.rawValue)
+            w.raw(",\"advertiserID\":")
+            w.string(ad.advertiserID.rawValue)
+            w.raw(",\"category\":")
+            w.string(ad.category)
+            w.raw(",\"durationSeconds\":")
+            w.int(ad.durationSeconds)
+            w.raw(",\"cpmCents\":")
+            w.int(Int(ad.cpmCents))
+            w.raw(",\"pCTR\":")
+            w.exact(ad.pCTR.isFinite ? ad.pCTR : 0)
+            w.raw(",\"propensity\":")
+            w.exact(ad.propensity.isFinite ? ad.propensity : 1)
+            w.raw(",\"explored\":")
+            w.bool(ad.explored)
+            w.raw(",\"exposuresWeek\":")
+            w.int(ad.exposuresWeek)
+            w.raw(",\"sessionAds\":")
+            w.int(ad.sessionAds)
+            w.raw("}")
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+
+    static func strings(_ values: [String], _ w: inout JSONWriter) {
+        w.raw("[")
+        for (i, v) in values.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(v)
+        }
+        w.raw("]")
+    }
+}

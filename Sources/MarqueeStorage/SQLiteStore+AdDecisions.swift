@@ -5,7 +5,7 @@ import MarqueeCore
 extension SQLiteStore: AdDecisionLogStore {
     public func appendAdDecisions(_ records: [AdDecisionRecord]) async throws {
         guard !records.isEmpty else { return }
-        let docs = try records.map { String(decoding: try Self.jsonEncoder.encode($0), as: UTF8.self) }
+        let docs = records.map { String(decoding: $0.json(), as: UTF8.self) }
         try await write("logging ad decisions") { db in
             let statement = try db.cachedStatement(
                 sql: """
