@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Shared by bench-home.sh and bench-ads.sh: one route of a demo server against the bare GET /hello of
+# the same server, in the same run, with wrk at 64 connections (release build, default demo world).
+# Installs wrk with apt-get when missing. Prints both request rates, p50/p99 latencies and the ratio.
+# Usage: scripts/bench-http.sh LABEL SCRIPT.lua TARGET_RATIO_PERCENT TARGET_P99_MS [SECONDS]
+# (MARQUEE_LOG_LEVEL is passed through to the server; MARQUEE_SCRATCH picks the build directory, default .build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+label="$1"
+lua="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+target_ratio="$3"
+target_p99="$4"
+seconds="${5:-15}"
+if ! command -v wrk >/dev/null; then
+    (apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)) \
+        || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+fi
+# MARQUEE_SCRATCH: another build directory (so that a benchmark does not wait on a debug build's lock).
+scratch="${MARQUEE_SCRATCH:-.build}"
+swift build -c release --product marquee --scratch-path "$scratch" >/dev/null
+work="$(mktemp -d)"
+port=$((20000 + RANDOM % 20000))
+"$scratch/release/marquee" demo --db "$work/demo.sqlite" --port "$port" >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 240); do
+    curl -sf "http://127.0.0.1:$port/hello" >/dev/null 2>&1 && break
+    sleep 0.5
+done
+curl -sf "http://127.0.0.1:$port/hello" >/dev/null || { cat "$work/server.log"; exit 1; }
+# Warm both paths, then measure each for the same time.
+wrk -t1 -c16 -d3s "http://127.0.0.1:$port/hello" >/dev/null
+wrk -t1 -c16 -d3s -s "$lua" "http://127.0.0.1:$port" >/dev/null
+wrk -t1 -c64 -d"${seconds}s" --latency "http://127.0.0.1:$port/hello" >"$work/hello.txt"
+wrk -t1 -c64 -d"${seconds}s" --latency -s "$lua" "http://127.0.0.1:$port" >"$work/route.txt"
+python3 - "$work/hello.txt" "$work/route.txt" "$label" "$target_ratio" "$target_p99" <<'PY'
+import re, sys
+def parse(path):
+    text = open(path).read()
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    def ms(label):
+        v, unit = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % label, text).groups()
+        return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return rate, ms("50"), ms("99"), int(errors.group(1)) if errors else 0
+hello, route = parse(sys.argv[1]), parse(sys.argv[2])
+label, target_ratio, target_p99 = sys.argv[3], sys.argv[4], sys.argv[5]
+print("%-10s %12s %10s %10s %8s" % ("route", "requests/s", "p50 ms", "p99 ms", "non-2xx"))
+for name, r in (("/hello", hello), (label, route)):
+    print("%-10s %12.0f %10.2f %10.2f %8d" % (name, r[0], r[1], r[2], r[3]))
+if route[3] or hello[3]:
+    print("FAILED: non-2xx responses"); sys.exit(1)
+print("%s/hello rate: %.1f%% (target >= %s%%); %s p99 %.2f ms (target <= %s ms)"
+      % (label.strip("/"), 100 * route[0] / hello[0], target_ratio, label, route[2], target_p99))
+PY
