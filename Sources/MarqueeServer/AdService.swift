@@ -21,6 +21,10 @@ public final class AdService: Sendable {
     private let loadedVersion = Mutex<UInt64?>(nil)
     private let warming = Mutex<Task<Void, any Error>?>(nil)
     private let recent = Mutex(RecentPods(capacity: 100_000))
+    /// Where the CTR model is kept between runs (nil: rebuilt from the whole log at every start).
+    let ctrSnapshotPath: String?
+    /// The newest decision the model has been taught from, or that was served since (the replay point of the next start).
+    private let learnedThrough = Mutex<(servedAt: Timestamp, id: DecisionID)?>(nil)
 
     /// A decided pod and what its beacons and VAST document need.
     struct Served: Sendable {
@@ -56,9 +60,11 @@ public final class AdService: Sendable {
     public init(
         store: any MarqueeStore, home: HomeService, changes: AdBookChanges, signer: BeaconSigner,
         decisionLog: BatchLogWriter<AdDecisionRecord>?, logger: Logger, configuration: AdDecisionConfiguration = .init(),
-        breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        ctrSnapshotPath: String? = nil
     ) {
         self.clock = clock
+        self.ctrSnapshotPath = ctrSnapshotPath
         self.store = store
         self.home = home
         self.changes = changes
@@ -105,8 +111,14 @@ public final class AdService: Sendable {
             log.note(relevant)
             replayed += relevant.count
         }
-        // The CTR model starts from everything the decision log and its outcomes teach.
+        // The CTR model starts from its snapshot, then learns what the decision log and its outcomes
+        // teach after the snapshot's position (from the start when there is none).
         var position: (servedAt: Timestamp, id: DecisionID)?
+        if let path = ctrSnapshotPath, let file = CTRSnapshotFile.read(path), let model = try? CTRModel(encoded: file.model) {
+            engine.clicks.restore(model, shows: file.shows, clicks: file.clicks)
+            position = file.position
+            logger.info("CTR model restored", metadata: ["marquee.ads.ctr_snapshot": .string(path)])
+        }
         var examples = 0
         while true {
             let records = try await store.adDecisions(after: position, limit: 20_000)
@@ -117,10 +129,22 @@ public final class AdService: Sendable {
             }
             position = (last.servedAt, last.decisionID)
         }
+        learnedThrough.withLock { $0 = position }
+        try? saveCTRSnapshot()
         engine.sweep(now: clock())
         logger.info(
             "ad state loaded",
             metadata: ["marquee.ads.events": .stringConvertible(replayed), "marquee.ads.ctr_examples": .stringConvertible(examples)])
+    }
+
+    /// Writes the CTR model and the log position it has learned through (see `CTRSnapshotFile`).
+    public func saveCTRSnapshot() throws {
+        guard let path = ctrSnapshotPath else { return }
+        let counts = engine.clicks.counts
+        let model = engine.clicks.withModel { ($0 as? CTRModel)?.encoded() }
+        guard let model else { return }
+        try CTRSnapshotFile(shows: counts.shows, clicks: counts.clicks, position: learnedThrough.withLock { $0 }, model: model)
+            .write(to: path)
     }
 
     /// Rebuilds the engine's ad book from the store.
@@ -193,6 +217,7 @@ public final class AdService: Sendable {
             at: ask.at ?? LocalTime(instant: servedAt, offsetMinutes: 0), now: servedAt, sessionID: ask.sessionID,
             maxPodSeconds: maxPod, seed: high ^ low)
         let pod = engine.decide(request, decisionID: decisionID)
+        learnedThrough.withLock { $0 = (servedAt, DecisionID(trusted: decisionID)) }
         let served = Served(pod: pod, profileKey: ask.profileKey, sessionID: ask.sessionID, device: ask.device, servedAt: servedAt)
         recent.withLock { $0.insert(served) }
         let tracking = pod.ads.map { ad in

@@ -3,6 +3,7 @@ import Logging
 import MarqueeAds
 import MarqueeCore
 import NIOCore
+import ServiceLifecycle
 
 /// How the HTTP server runs.
 public struct ServerConfiguration: Sendable {
@@ -17,11 +18,14 @@ public struct ServerConfiguration: Sendable {
     public var beaconSecret: [UInt8]?
     /// Where players reach this server, for the URLs inside VAST/VMAP (default http://host:port).
     public var publicBaseURL: String?
+    /// Where the ad CTR model is saved at shutdown and restored at start (nil: rebuilt from the log).
+    public var ctrSnapshotPath: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, snapshotPath: String? = nil,
-        beaconSecret: [UInt8]? = nil, publicBaseURL: String? = nil
+        beaconSecret: [UInt8]? = nil, publicBaseURL: String? = nil, ctrSnapshotPath: String? = nil
     ) {
+        self.ctrSnapshotPath = ctrSnapshotPath
         self.host = host
         self.port = port
         self.protectReads = protectReads
@@ -95,7 +99,7 @@ public func buildApplication(
         store: store, snapshots: snapshots, editorial: EditorialRuleBook(), decisionLog: decisionLog, logger: logger)
     let ads = AdService(
         store: store, home: home, changes: AdBookChanges(), signer: configuration.beaconSigner(), decisionLog: adDecisionLog,
-        logger: logger)
+        logger: logger, ctrSnapshotPath: configuration.ctrSnapshotPath)
     let router = buildRouter(
         store: store, metrics: metrics, configuration: configuration, snapshots: snapshots, home: home, ads: ads)
     var app = Application(
@@ -110,6 +114,7 @@ public func buildApplication(
     // Services stop in reverse order, so the HTTP server (and its in-flight requests) finishes before the decision log.
     if let decisionLog { app.addServices(decisionLog) }
     if let adDecisionLog { app.addServices(adDecisionLog) }
+    app.addServices(CTRSnapshotSaver(ads: ads, logger: logger))
     // Load the snapshot before accepting requests, so the first request already has a model.
     app.beforeServerStarts {
         await snapshots.reloadIfChanged()
@@ -117,4 +122,19 @@ public func buildApplication(
         try await ads.warmUp()
     }
     return app
+}
+
+/// Saves the ad CTR model when the application shuts down (after the HTTP server has stopped).
+struct CTRSnapshotSaver: Service {
+    let ads: AdService
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try ads.saveCTRSnapshot()
+        } catch {
+            logger.error("could not save the CTR model", metadata: ["marquee.error": "\(error)"])
+        }
+    }
 }

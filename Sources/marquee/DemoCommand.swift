@@ -48,7 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let fm = FileManager.default
         if fresh {
-            for suffix in ["", "-wal", "-shm", ".model"] where fm.fileExists(atPath: path + suffix) {
+            for suffix in ["", "-wal", "-shm", ".model", ".ctr", ".beacon-key"] where fm.fileExists(atPath: path + suffix) {
                 try fm.removeItem(atPath: path + suffix)
             }
         }

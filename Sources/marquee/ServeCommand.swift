@@ -70,7 +70,7 @@ func runServer(_ store: SQLiteStore, options: ServerOptions, snapshotPath: Strin
         store: store,
         configuration: ServerConfiguration(
             host: options.host, port: options.port, protectReads: protectReads, snapshotPath: snapshotPath,
-            beaconSecret: beaconSecret(for: store), publicBaseURL: env["MARQUEE_PUBLIC_URL"]),
+            beaconSecret: beaconSecret(for: store), publicBaseURL: env["MARQUEE_PUBLIC_URL"], ctrSnapshotPath: store.path + ".ctr"),
         logger: logger,
         decisionLog: decisionLog,
         adDecisionLog: adDecisionLog,

@@ -307,3 +307,32 @@ enum AdBookFixture {
         #expect(AdFeatures.fnv("gaming", from: AdFeatures.fnv("drama|")) == StableHash.fnv1a64("drama|gaming"))
     }
 }
+
+/// A saved CTR model predicts exactly as the one it was saved from, and a damaged file is refused.
+@Test func ctrSnapshotFilesRoundTrip() throws {
+    let model = CTRModel(configuration: CTRModelConfiguration(hashBits: 16, fieldCount: AdFeatures.Field.allCases.count))
+    var rng = SeededGenerator(seed: 3)
+    var examples: [[FeatureToken]] = []
+    for k in 0..<2_000 {
+        let tokens = AdFeatures.tokens(
+            viewerGenres: [["drama", "comedy", "sci-fi"][k % 3]], plan: .basicWithAds, region: "us-west", contentGenres: ["drama"],
+            device: [.tv, .mobile][k % 2], daypart: .evening, breakKind: .midRoll, slot: k % 3, exposuresWeek: k % 5, sessionAds: k % 4,
+            creative: "cr\(k % 7)", campaign: "cmp\(k % 4)", advertiser: "adv\(k % 4)", category: ["a", "b"][k % 2])
+        model.learn(tokens, clicked: rng.nextUnit() < 0.05)
+        examples.append(tokens)
+    }
+    let file = CTRSnapshotFile(
+        shows: 2000, clicks: 97, position: (Timestamp(millisecondsSinceEpoch: 1_793_491_200_123), DecisionID(trusted: "a-ff01")),
+        model: model.encoded())
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ctr-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try file.write(to: path)
+    let read = try #require(CTRSnapshotFile.read(path))
+    #expect(read.shows == 2000 && read.clicks == 97)
+    #expect(read.position?.servedAt.millisecondsSinceEpoch == 1_793_491_200_123)
+    #expect(read.position?.id.rawValue == "a-ff01")
+    let restored = try CTRModel(encoded: read.model)
+    for tokens in examples.prefix(50) { #expect(restored.predict(tokens) == model.predict(tokens)) }
+    #expect(CTRSnapshotFile(bytes: Array(file.bytes().prefix(20))) == nil)
+    #expect(CTRSnapshotFile(bytes: Array("MQCTR and more bytes than needed here".utf8)) == nil)
+}

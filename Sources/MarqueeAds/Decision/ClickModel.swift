@@ -79,6 +79,18 @@ public final class ClickModelBox: Sendable {
         }
     }
 
+    /// The labels learned so far: (shown, clicked).
+    public var counts: (shows: Double, clicks: Double) { guarded.withLock { ($0.shows, $0.clicks) } }
+
+    /// Puts a restored model (and its label counts) in place of the current one.
+    public func restore(_ model: sending any ClickPredictor, shows: Double, clicks: Double) {
+        guarded.withLock { g in
+            g.model = model
+            g.shows = shows
+            g.clicks = clicks
+        }
+    }
+
     /// Runs `body` with the model (for snapshots).
     public func withModel<T>(_ body: (any ClickPredictor) throws -> T) rethrows -> T {
         try guarded.withLock { try body($0.model) }
