@@ -113,6 +113,9 @@ struct AdsController {
             if case .typeMismatch(_, let c) = error, c.codingPath.isEmpty {
                 throw APIError.badRequest("the request body must be a JSON object (an ad request)")
             }
+            if case .valueNotFound(_, let c) = error, c.codingPath.isEmpty {
+                throw APIError.badRequest("the request body must be a JSON object (an ad request), not null")
+            }
             throw APIError.unprocessable(JSONBody.describe(error))
         }
         let ask = try Self.ask(

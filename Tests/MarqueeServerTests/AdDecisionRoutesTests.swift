@@ -177,7 +177,10 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         #expect(badKind.0 == .unprocessableContent)
         #expect(((badKind.1["error"] as? [String: Any])?["message"] as? String)?.contains("pre-roll, mid-roll") == true)
         #expect(try await decide(client, ["titleId": title.id.rawValue]).0 == .unprocessableContent)
-        try await client.execute(uri: "/v1/ads/decision", method: .post, body: buffer("{not json")) { r in #expect(r.status == .badRequest)
+        for body in ["{not json", "null", "[1]", "42"] {
+            try await client.execute(uri: "/v1/ads/decision", method: .post, body: buffer(body)) { r in
+                #expect(r.status == .badRequest, "\(body)")
+            }
         }
         try await client.execute(uri: "/v1/ads/vast/a-unknown", method: .get) { r in #expect(r.status == .notFound) }
     }
