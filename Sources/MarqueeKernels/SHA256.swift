@@ -102,24 +102,29 @@ public struct SHA256: Sendable {
     /// The 32-byte digest. The hasher should not be used after this.
     public mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
+        // Padding: 0x80, zeros to 56 mod 64, the bit length big-endian; one or two blocks.
         buffer.append(0x80)
         if buffer.count > 56 {
-            while buffer.count < 64 { buffer.append(0) }
+            buffer.append(contentsOf: repeatElement(0, count: 64 - buffer.count))
             compress()
             buffer.removeAll(keepingCapacity: true)
         }
-        while buffer.count < 56 { buffer.append(0) }
+        buffer.append(contentsOf: repeatElement(0, count: 56 - buffer.count))
         for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
         compress()
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for word in [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] {
-            out.append(UInt8(truncatingIfNeeded: word >> 24))
-            out.append(UInt8(truncatingIfNeeded: word >> 16))
-            out.append(UInt8(truncatingIfNeeded: word >> 8))
-            out.append(UInt8(truncatingIfNeeded: word))
+        return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            let words = (h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7)
+            withUnsafeBytes(of: words) { raw in
+                for i in 0..<8 {
+                    let word = raw.load(fromByteOffset: 4 * i, as: UInt32.self)
+                    out[4 * i] = UInt8(truncatingIfNeeded: word >> 24)
+                    out[4 * i + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                    out[4 * i + 2] = UInt8(truncatingIfNeeded: word >> 8)
+                    out[4 * i + 3] = UInt8(truncatingIfNeeded: word)
+                }
+            }
+            count = 32
         }
-        return out
     }
 
     /// The lower-case hex digest.
