@@ -87,7 +87,7 @@ let package = Package(
             name: "MarqueeStorageTests",
             dependencies: ["MarqueeStorage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "MarqueeSimulationTests", dependencies: ["MarqueeSimulation", "MarqueeCore", "MarqueeKernels"]),
+        .testTarget(name: "MarqueeSimulationTests", dependencies: ["MarqueeSimulation", "MarqueeAds", "MarqueeCore", "MarqueeKernels"]),
         .testTarget(
             name: "MarqueeServerTests",
             dependencies: [
