@@ -165,47 +165,24 @@ func simulateAdDays(_ store: SQLiteStore, days: Int, seed: UInt64, start: Timest
         if page.items.isEmpty || offset >= page.total { break }
     }
     let profiles = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
-    let index = Dictionary(uniqueKeysWithValues: titles.map { ($0.id.rawValue, $0) })
-    // Each viewer's genres, device and time zone, from their history.
-    var genreCounts: [String: [String: Double]] = [:]
-    var devices: [String: [Device: Int]] = [:]
-    var offsets: [String: [Int: Int]] = [:]
-    var lastEvent: Int64 = 0
+    var history = AdWeekSimulation.History(titles: titles)
     var after: Int64 = 0
     while true {
         let page = try await store.events(afterSequence: after, limit: 50_000)
         guard let last = page.last else { break }
-        for (_, e) in page {
-            lastEvent = max(lastEvent, e.timestamp.millisecondsSinceEpoch)
-            let p = e.profileID.rawValue
-            if let d = e.context.device { devices[p, default: [:]][d, default: 0] += 1 }
-            if let o = e.context.localTimeOffsetMinutes { offsets[p, default: [:]][o, default: 0] += 1 }
-            let weight: Double
-            switch e.type {
-            case .complete, .like: weight = 2
-            case .play: weight = 1
-            case .rate: weight = Double((e.rating ?? 3) - 3)
-            case .dislike: weight = -2
-            default: weight = 0
-            }
-            guard weight != 0, let t = e.titleID.flatMap({ index[$0.rawValue] }), !t.genres.isEmpty else { continue }
-            for g in t.genres { genreCounts[p, default: [:]][g.lowercased(), default: 0] += weight / Double(t.genres.count) }
-        }
+        history.note(page.lazy.map(\.event))
         after = last.sequence
     }
-    let viewers = profiles.map { profile -> AdWeekSimulation.Viewer in
-        let p = profile.id.rawValue
-        let genres = (genreCounts[p] ?? [:]).filter { $0.value > 0 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-        let device = (devices[p] ?? [:]).max { $0.value != $1.value ? $0.value < $1.value : $0.key.rawValue > $1.key.rawValue }?.key ?? .tv
-        let offset = (offsets[p] ?? [:]).max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? -300
-        return AdWeekSimulation.Viewer(profile: profile, topGenres: genres.prefix(3).map(\.key), device: device, offsetMinutes: offset)
-    }
+    let viewers = history.viewers(profiles)
+    let lastEvent = history.lastEvent?.millisecondsSinceEpoch ?? 0
     let dayMs: Int64 = 86_400_000
     let first = start ?? Timestamp(millisecondsSinceEpoch: (lastEvent / dayMs + 1) * dayMs)
     let advertisers = try await store.advertisers(limit: 1_000_000, offset: 0).items
     let engine = AdDecisionEngine(
         inventory: AdInventory(advertisers: advertisers, campaigns: try await store.campaigns(), creatives: try await store.creatives()),
         clickModel: .serving())
+    // The pacers pace to the hourly shape of the logged ad traffic, as the server's do.
+    engine.setTrafficCurve(history.trafficCurve)
     let bar = ProgressBar("simulating ad days")
     let output = AdWeekSimulation.run(
         viewers: viewers, titles: titles, engine: engine,

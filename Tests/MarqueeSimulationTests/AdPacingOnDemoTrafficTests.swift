@@ -56,38 +56,11 @@ struct AdPacingDemoRun: Sendable {
     var eventSpent: (even: Int64, afap: Int64)
     var seconds: Double
 
-    /// The simulation's viewers from the world's history, as `marquee ads simulate` derives them from
-    /// the event log: top genres by weighted plays, completions, likes and ratings; most used device;
-    /// most seen time-zone offset.
+    /// The simulation's viewers from the world's history, as `marquee ads simulate` derives them.
     static func viewers(of world: Dataset) -> [AdWeekSimulation.Viewer] {
-        let index = Dictionary(uniqueKeysWithValues: world.titles.map { ($0.id.rawValue, $0) })
-        var genreCounts: [String: [String: Double]] = [:]
-        var devices: [String: [Device: Int]] = [:]
-        var offsets: [String: [Int: Int]] = [:]
-        for e in world.events {
-            let p = e.profileID.rawValue
-            if let d = e.context.device { devices[p, default: [:]][d, default: 0] += 1 }
-            if let o = e.context.localTimeOffsetMinutes { offsets[p, default: [:]][o, default: 0] += 1 }
-            let weight: Double
-            switch e.type {
-            case .complete, .like: weight = 2
-            case .play: weight = 1
-            case .rate: weight = Double((e.rating ?? 3) - 3)
-            case .dislike: weight = -2
-            default: weight = 0
-            }
-            guard weight != 0, let t = e.titleID.flatMap({ index[$0.rawValue] }), !t.genres.isEmpty else { continue }
-            for g in t.genres { genreCounts[p, default: [:]][g.lowercased(), default: 0] += weight / Double(t.genres.count) }
-        }
-        return world.profiles.map { profile in
-            let p = profile.id.rawValue
-            let genres = (genreCounts[p] ?? [:]).filter { $0.value > 0 }
-                .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            let device =
-                (devices[p] ?? [:]).max { $0.value != $1.value ? $0.value < $1.value : $0.key.rawValue > $1.key.rawValue }?.key ?? .tv
-            let offset = (offsets[p] ?? [:]).max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? -300
-            return AdWeekSimulation.Viewer(profile: profile, topGenres: genres.prefix(3).map(\.key), device: device, offsetMinutes: offset)
-        }
+        var history = AdWeekSimulation.History(titles: world.titles)
+        history.note(world.events)
+        return history.viewers(world.profiles)
     }
 
     /// The pacer's day budget (`DailyBudgetRule.capOnEvenShare`) on day `d` of a flight of `flightDays`
