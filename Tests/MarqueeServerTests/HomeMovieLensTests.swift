@@ -64,25 +64,10 @@ extension HomeFixture {
         let (snapshot, _) = try await SnapshotTrainer.train(from: store, now: Timestamp(iso8601: "1998-04-23T00:00:00Z")!)
         try snapshot.write(to: path)
         lap("train")
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let snapshots = SnapshotService(path: path, store: store, logger: logger)
-        await snapshots.reloadIfChanged()
-        let decisionLog = DecisionLogWriter(store: store, logger: logger)
-        var configuration = HomeConfiguration()
-        configuration.seed = 11
-        let home = HomeService(
-            store: store, snapshots: snapshots, editorial: EditorialRuleBook(), decisionLog: decisionLog, configuration: configuration,
-            logger: logger)
-        try await home.warmUp()
+        let fixture = try await serving(
+            store: store, directory: directory, adminKey: made.key, snapshotPath: path, titles: converted.titles,
+            profiles: converted.profiles)
         lap("warm-up")
-        let router = buildRouter(
-            store: store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, snapshotPath: path), snapshots: snapshots,
-            home: home)
-        let fixture = HomeFixture(
-            store: store, directory: directory, adminKey: made.key,
-            titles: Dictionary(uniqueKeysWithValues: converted.titles.map { ($0.id.rawValue, $0) }), profiles: converted.profiles,
-            home: home, decisionLog: decisionLog, router: router)
         return (fixture, converted, timings)
     }
 }

@@ -32,6 +32,14 @@ struct HomeFixture: @unchecked Sendable {
         let path = directory.appendingPathComponent("model").path
         let (snapshot, _) = try await SnapshotTrainer.train(from: store, now: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
         try snapshot.write(to: path)
+        return try await serving(
+            store: store, directory: directory, adminKey: made.key, snapshotPath: path, titles: world.titles, profiles: world.profiles)
+    }
+
+    /// The home service (warmed up) and router over a filled store with a trained snapshot at `snapshotPath`.
+    static func serving(
+        store: SQLiteStore, directory: URL, adminKey: String, snapshotPath path: String, titles: [Title], profiles: [Profile]
+    ) async throws -> HomeFixture {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let snapshots = SnapshotService(path: path, store: store, logger: logger)
@@ -47,8 +55,8 @@ struct HomeFixture: @unchecked Sendable {
             store: store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, snapshotPath: path), snapshots: snapshots,
             home: home)
         return HomeFixture(
-            store: store, directory: directory, adminKey: made.key,
-            titles: Dictionary(uniqueKeysWithValues: world.titles.map { ($0.id.rawValue, $0) }), profiles: world.profiles, home: home,
+            store: store, directory: directory, adminKey: adminKey,
+            titles: Dictionary(uniqueKeysWithValues: titles.map { ($0.id.rawValue, $0) }), profiles: profiles, home: home,
             decisionLog: decisionLog, router: router)
     }
 
