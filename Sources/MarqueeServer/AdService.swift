@@ -205,17 +205,14 @@ public final class AdService: Sendable {
         }
         let maxPod =
             ask.maxPodSeconds ?? (ask.breakKind == .preRoll ? breakPolicy.preRollMaxSeconds : breakPolicy.midRollMaxSeconds)
-        var system = SystemRandomNumberGenerator()
-        let high = system.next()
-        let low = system.next()
-        let decisionID = "a-" + HomeController.hex(high) + HomeController.hex(low)
         let servedAt = clock()
+        let (decisionID, seed) = DecisionIDs.make(prefix: "a-", at: servedAt)
         let request = AdRequest(
             profileKey: ask.profileKey, viewer: viewer,
             content: ContentFacts(titleID: title.id, genres: title.genres, maturity: title.maturityRating), breakKind: ask.breakKind,
             cueSeconds: ask.cueSeconds, device: ask.device, region: ask.region,
             at: ask.at ?? LocalTime(instant: servedAt, offsetMinutes: 0), now: servedAt, sessionID: ask.sessionID,
-            maxPodSeconds: maxPod, seed: high ^ low)
+            maxPodSeconds: maxPod, seed: seed)
         let pod = engine.decide(request, decisionID: decisionID)
         learnedThrough.withLock { $0 = (servedAt, DecisionID(trusted: decisionID)) }
         let served = Served(pod: pod, profileKey: ask.profileKey, sessionID: ask.sessionID, device: ask.device, servedAt: servedAt)

@@ -336,3 +336,21 @@ enum AdBookFixture {
     #expect(CTRSnapshotFile(bytes: Array(file.bytes().prefix(20))) == nil)
     #expect(CTRSnapshotFile(bytes: Array("MQCTR and more bytes than needed here".utf8)) == nil)
 }
+
+/// Without impressions or events, the table of served ads stays within its bound and the early
+/// expiries release their budget reservations.
+@Test func pendingServedAdsStayBounded() {
+    var configuration = AdDecisionConfiguration()
+    configuration.maxPending = 50
+    let engine = AdDecisionEngine(
+        inventory: AdBookFixture.inventory(), configuration: configuration, clickModel: ClickModelBox(CampaignMeanPredictor()))
+    var served = 0
+    for k in 0..<300 {
+        let pod = engine.decide(AdBookFixture.request(profile: "v\(k)", session: nil, seed: UInt64(k)), decisionID: "d\(k)")
+        served += pod.ads.count
+        #expect(engine.pendingCount <= 50 + 4)
+    }
+    #expect(served > 300)
+    let reserved = (0..<6).compactMap { engine.delivery(of: CampaignID(trusted: "cmp\($0)"))?.reserved }.reduce(0, +)
+    #expect(reserved <= Int64(54) * 2000)  // only what is still pending stays reserved (≤ 54 ads at ≤ $20 CPM)
+}

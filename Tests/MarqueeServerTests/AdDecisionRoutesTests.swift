@@ -290,3 +290,13 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         }
     }
 }
+
+/// Decision ids are 32 hex digits after their prefix and sort by serving time.
+@Test func decisionIDsSortByTime() {
+    let early = DecisionIDs.make(prefix: "a-", at: Timestamp(millisecondsSinceEpoch: 1_793_491_200_000))
+    let later = DecisionIDs.make(prefix: "a-", at: Timestamp(millisecondsSinceEpoch: 1_793_491_200_001))
+    #expect(early.id < later.id)
+    #expect(early.id.range(of: "^a-[0-9a-f]{32}$", options: .regularExpression) != nil)
+    #expect(String(early.id.dropFirst(2).prefix(12)) == "01a19467e800")  // hex(1793491200000) in Python
+    #expect(DecisionIDs.make(prefix: "h-", at: .now()).id != DecisionIDs.make(prefix: "h-", at: .now()).id)
+}

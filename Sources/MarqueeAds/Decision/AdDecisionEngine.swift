@@ -15,6 +15,8 @@ public struct AdDecisionConfiguration: Sendable, Hashable {
     public var reservationMs: Int64 = 10 * 60_000
     /// A shown ad without a click after this long (ms) is a negative for the CTR model.
     public var labelWindowMs: Int64 = 10 * 60_000
+    /// Served ads kept waiting for their impression and click at most (the oldest go early beyond it).
+    public var maxPending = 200_000
     /// Score × this per earlier showing of the same creative in the session.
     public var creativeRepeatPenalty = 0.6
     /// Score × this per exposure to the campaign in the last 24 hours.
@@ -284,9 +286,10 @@ public final class AdDecisionEngine: Sendable {
             usedCampaigns.insert(cand.campaign)
         }
 
-        // Reserve under the lock, re-checking budgets and caps against concurrent decisions.
+        // Reserve under the lock, re-checking budgets and caps against concurrent decisions; old
+        // pending ads are expired here too, so the table stays bounded when no events arrive.
         var served: [PodAd] = []
-        state.withLock { state in
+        let negatives = state.withLock { state -> [[FeatureToken]] in
             for (cand, propensity, explored) in chosen {
                 let compiled = inventory.campaigns[cand.campaign]
                 let campaign = compiled.campaign
@@ -313,7 +316,13 @@ public final class AdDecisionEngine: Sendable {
                             : cand.reason(campaign),
                         exposuresWeek: cand.exposuresWeek, sessionAds: session.adsServed))
             }
+            guard state.pending.count > c.maxPending || served.count > 0 && state.pendingOrder.count % 1024 < served.count else {
+                return []
+            }
+            state.clock = max(state.clock, now)
+            return state.expire(now: state.clock, reservation: c.reservationMs, labelWindow: c.labelWindowMs, keepAtMost: c.maxPending)
         }
+        for f in negatives { clicks.learn(f, clicked: false) }
         pod.ads = served
         if served.isEmpty { pod.reasons.append("no ad fits the pod") }
         return pod
@@ -400,6 +409,9 @@ public final class AdDecisionEngine: Sendable {
         }
         for f in negatives { clicks.learn(f, clicked: false) }
     }
+
+    /// Served ads waiting for an impression or a click.
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
 
     /// The CTR features a served ad is waiting to be labelled with (for tests).
     func pendingFeatures(decision: String, slot: Int) -> [FeatureToken]? {

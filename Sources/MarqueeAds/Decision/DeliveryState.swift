@@ -193,7 +193,9 @@ struct DeliveryState {
     /// Releases reservations older than `reservation` ms that no impression confirmed, and hands
     /// back confirmed ads older than `labelWindow` ms whose click never came (negatives for the
     /// CTR model). Pending entries are visited in serving order.
-    mutating func expire(now: Int64, reservation: Int64, labelWindow: Int64) -> [[FeatureToken]] {
+    /// Beyond `keepAtMost` entries the oldest go early whatever their age (a bound on memory when
+    /// impressions or events stop arriving): their reservations are released, shown ads labelled.
+    mutating func expire(now: Int64, reservation: Int64, labelWindow: Int64, keepAtMost: Int = .max) -> [[FeatureToken]] {
         var negatives: [[FeatureToken]] = []
         while pendingHead < pendingOrder.count {
             let key = pendingOrder[pendingHead]
@@ -201,11 +203,12 @@ struct DeliveryState {
                 pendingHead += 1
                 continue
             }
+            let crowded = pending.count > keepAtMost
             if let confirmed = p.confirmedAt {
-                guard now - max(confirmed, p.servedAt) >= labelWindow else { break }
+                guard crowded || now - max(confirmed, p.servedAt) >= labelWindow else { break }
                 if !p.clicked { negatives.append(p.features) }
             } else {
-                guard now - p.servedAt >= reservation else { break }
+                guard crowded || now - p.servedAt >= reservation else { break }
                 release(p)
             }
             pending[key] = nil
