@@ -46,7 +46,13 @@ public final class AdDecisionEngine: Sendable {
         self.configuration = configuration
         self.inventoryBox = Mutex(inventory)
         self.clicks = clickModel
-        state.withLock { $0.resize(campaigns: inventory.campaigns.count) }
+        state.withLock { state in
+            state.resize(campaigns: inventory.campaigns.count)
+            // Room for the whole bound up front: a rehash of a large table under the lock would
+            // stall every decision waiting on it.
+            state.pending.reserveCapacity(configuration.maxPending)
+            state.pendingOrder.reserveCapacity(configuration.maxPending)
+        }
     }
 
     public var inventory: AdInventory { inventoryBox.withLock { $0 } }
