@@ -124,11 +124,11 @@ extension AdDecisionRecord {
             w.string(region)
         }
         w.raw(",\"viewerGenres\":")
-        Self.strings(viewerGenres, &w)
+        w.strings(viewerGenres)
         w.raw(",\"contentGenres\":")
-        Self.strings(contentGenres, &w)
+        w.strings(contentGenres)
         w.raw(",\"reasons\":")
-        Self.strings(reasons, &w)
+        w.strings(reasons)
         w.raw(",\"ads\":[")
         for (i, ad) in ads.enumerated() {
             if i > 0 { w.raw(",") }
@@ -160,14 +160,5 @@ extension AdDecisionRecord {
         }
         w.raw("]}")
         return w.bytes
-    }
-
-    static func strings(_ values: [String], _ w: inout JSONWriter) {
-        w.raw("[")
-        for (i, v) in values.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.string(v)
-        }
-        w.raw("]")
     }
 }

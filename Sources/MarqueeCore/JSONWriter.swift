@@ -40,6 +40,16 @@ public struct JSONWriter: Sendable {
 
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// An array of strings.
+    public mutating func strings(_ values: [String]) {
+        bytes.append(91)
+        for (i, v) in values.enumerated() {
+            if i > 0 { bytes.append(44) }
+            string(v)
+        }
+        bytes.append(93)
+    }
+
     public mutating func int(_ v: Int) {
         if v < 0 {
             bytes.append(45)

@@ -10,21 +10,7 @@ import NIOCore
 enum AdBookInput {
     /// Decodes a body: 400 when it is not a JSON object, 422 naming the field when a field has the wrong type or is missing.
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer, what: String) throws -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
-        } catch let error as DecodingError {
-            switch error {
-            case .keyNotFound:
-                throw APIError.unprocessable(JSONBody.describe(error), code: "missing_field")
-            case .dataCorrupted(let context) where context.codingPath.isEmpty:
-                throw APIError.badRequest("the request body is not valid JSON: \(JSONBody.describe(error))")
-            case .typeMismatch(_, let context) where context.codingPath.isEmpty,
-                .valueNotFound(_, let context) where context.codingPath.isEmpty:
-                throw APIError.badRequest("the request body must be a JSON object (\(what))")
-            default:
-                throw APIError.unprocessable(JSONBody.describe(error))
-            }
-        }
+        try JSONBody.object(type, from: body, what: what, missingFieldCode: "missing_field")
     }
 
     /// The value of `E` spelled `raw`, or a 422 naming `field` with the allowed values.

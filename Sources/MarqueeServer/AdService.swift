@@ -232,17 +232,19 @@ public final class AdService: Sendable {
     /// A recent pod by decision id.
     func served(_ decisionID: String) -> Served? { recent.withLock { $0.pods[decisionID] } }
 
-    /// The VAST document of a pod.
-    func vast(_ served: Served) -> VASTDocument {
-        let ads = served.pod.ads.map { ad in
+    /// The VAST document of a pod; `tracking` are its beacon URLs when the caller has them already
+    /// (signed by `decide`), else they are signed again from the pod.
+    func vast(_ served: Served, tracking: [[AdTrackingEvent: String]]? = nil) -> VASTDocument {
+        let ads = served.pod.ads.enumerated().map { i, ad in
             VASTAd(
                 id: served.pod.decisionID + "-" + String(ad.slot), sequence: ad.slot + 1, creativeID: ad.creativeID,
                 campaignID: ad.campaignID, title: ad.creativeName, advertiser: ad.advertiserName,
                 durationSeconds: Double(ad.durationSeconds), skipOffsetSeconds: ad.durationSeconds >= 15 ? 5 : nil, mediaURL: ad.mediaURL,
                 clickThroughURL: ad.clickURL,
-                trackingURLs: signer.urls(
-                    decisionID: DecisionID(trusted: served.pod.decisionID), slot: ad.slot, creativeID: ad.creativeID,
-                    issuedAt: served.servedAt))
+                trackingURLs: tracking.map { $0[i] }
+                    ?? signer.urls(
+                        decisionID: DecisionID(trusted: served.pod.decisionID), slot: ad.slot, creativeID: ad.creativeID,
+                        issuedAt: served.servedAt))
         }
         return VASTDocument(ads: ads)
     }

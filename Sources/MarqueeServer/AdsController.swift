@@ -103,26 +103,12 @@ struct AdsController {
     @Sendable func decision(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try await auth.require(.read, request)
         let body = try await JSONBody.collect(request, context: context)
-        let input: DecisionInput
-        do {
-            input = try JSONDecoder().decode(DecisionInput.self, from: Data(buffer: body))
-        } catch let error as DecodingError {
-            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty {
-                throw APIError.badRequest("the request body is not valid JSON: \(JSONBody.describe(error))")
-            }
-            if case .typeMismatch(_, let c) = error, c.codingPath.isEmpty {
-                throw APIError.badRequest("the request body must be a JSON object (an ad request)")
-            }
-            if case .valueNotFound(_, let c) = error, c.codingPath.isEmpty {
-                throw APIError.badRequest("the request body must be a JSON object (an ad request), not null")
-            }
-            throw APIError.unprocessable(JSONBody.describe(error))
-        }
+        let input = try JSONBody.object(DecisionInput.self, from: body, what: "an ad request")
         let ask = try Self.ask(
             profile: input.profileId, title: input.titleId, breakKind: input.breakKind, cue: input.cuePointSeconds, device: input.device,
             region: input.region, localTime: input.localTime, session: input.sessionId, maxPod: input.maxPodSeconds)
         let (pod, _, tracking) = try await ads.decide(ask)
-        return Self.json(Self.encode(pod, ask: ask, tracking: tracking, baseURL: ads.signer.baseURL))
+        return Response.uncachedJSON(Self.encode(pod, ask: ask, tracking: tracking, baseURL: ads.signer.baseURL))
     }
 
     @Sendable func vastForBreak(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -132,8 +118,8 @@ struct AdsController {
             cue: try Self.number(request, "offset", as: Double.self), device: Self.query(request, "device"),
             region: Self.query(request, "region"), localTime: Self.query(request, "at"), session: Self.query(request, "session"),
             maxPod: try Self.number(request, "max", as: Int.self))
-        let (_, served, _) = try await ads.decide(ask)
-        return Self.xml(ads.vast(served).xml())
+        let (_, served, tracking) = try await ads.decide(ask)
+        return Response.uncachedXML(ads.vast(served, tracking: tracking).xml())
     }
 
     @Sendable func vastForDecision(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -142,7 +128,7 @@ struct AdsController {
         guard let served = ads.served(id) else {
             throw APIError.notFound("no recent ad decision with id '\(EventInput.clipForMessage(id))'")
         }
-        return Self.xml(ads.vast(served).xml())
+        return Response.uncachedXML(ads.vast(served).xml())
     }
 
     @Sendable func vmap(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -164,15 +150,15 @@ struct AdsController {
         let breaks = BreakPlan(title: title, plan: plan, policy: ads.breakPolicy)
         let base = ads.signer.baseURL
         let document = VMAPDocument(plan: breaks) { planned in
-            var q = "profile=\(Self.escaped(profileKey))&title=\(Self.escaped(titleID))&break=\(planned.kind.rawValue)"
+            var q = "profile=\(BeaconSigner.percentEncoded(profileKey))&title=\(BeaconSigner.percentEncoded(titleID))&break=\(planned.kind.rawValue)"
             q += "&offset=\(Int(planned.offsetSeconds))&max=\(planned.maxDurationSeconds)"
             if let d = ask.device { q += "&device=\(d.rawValue)" }
-            if let s = ask.sessionID { q += "&session=\(Self.escaped(s.rawValue))" }
-            if let r = ask.region { q += "&region=\(Self.escaped(r))" }
-            if let at = Self.query(request, "at") { q += "&at=\(Self.escaped(at))" }
+            if let s = ask.sessionID { q += "&session=\(BeaconSigner.percentEncoded(s.rawValue))" }
+            if let r = ask.region { q += "&region=\(BeaconSigner.percentEncoded(r))" }
+            if let at = Self.query(request, "at") { q += "&at=\(BeaconSigner.percentEncoded(at))" }
             return .adTagURI(base + "/v1/ads/vast?" + q)
         }
-        return Self.xml(document.xml())
+        return Response.uncachedXML(document.xml())
     }
 
     @Sendable func track(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -198,23 +184,6 @@ struct AdsController {
 
     // MARK: Encoding
 
-    static func escaped(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? s
-    }
-
-    static func json(_ bytes: [UInt8]) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    static func xml(_ text: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/xml; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
 
     static func encode(_ pod: AdPod, ask: AdService.Ask, tracking: [[AdTrackingEvent: String]], baseURL: String) -> [UInt8] {
         var w = JSONWriter(capacity: 2048 + 1536 * pod.ads.count)
@@ -234,12 +203,9 @@ struct AdsController {
         w.int(pod.maxAds)
         w.raw(",\"totalSeconds\":")
         w.int(pod.totalSeconds)
-        w.raw(",\"reasons\":[")
-        for (i, r) in pod.reasons.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.string(r)
-        }
-        w.raw("],\"vastUrl\":")
+        w.raw(",\"reasons\":")
+        w.strings(pod.reasons)
+        w.raw(",\"vastUrl\":")
         w.string(baseURL + "/v1/ads/vast/" + pod.decisionID)
         w.raw(",\"ads\":[")
         for (i, ad) in pod.ads.enumerated() {
@@ -296,13 +262,4 @@ struct AdsController {
         w.raw("]}")
         return w.bytes
     }
-}
-
-extension CharacterSet {
-    /// Characters that may stand unescaped in a query value.
-    static let urlQueryValueAllowed: CharacterSet = {
-        var set = CharacterSet.urlQueryAllowed
-        set.remove(charactersIn: "&=+?#")
-        return set
-    }()
 }

@@ -124,21 +124,7 @@ struct EditorialRuleInput: Decodable {
 
     /// Decodes a body: 400 when it is not a JSON object, 422 naming the field when a field has the wrong type.
     static func decode(from body: ByteBuffer) throws -> EditorialRuleInput {
-        do {
-            return try JSONDecoder().decode(EditorialRuleInput.self, from: Data(buffer: body))
-        } catch let error as DecodingError {
-            switch error {
-            case .keyNotFound:
-                throw APIError.unprocessable(JSONBody.describe(error))
-            case .dataCorrupted(let context) where context.codingPath.isEmpty:
-                throw APIError.badRequest("the request body is not valid JSON: \(JSONBody.describe(error))")
-            case .typeMismatch(_, let context) where context.codingPath.isEmpty,
-                .valueNotFound(_, let context) where context.codingPath.isEmpty:
-                throw APIError.badRequest("the request body must be a JSON object (an editorial rule)")
-            default:
-                throw APIError.unprocessable(JSONBody.describe(error))
-            }
-        }
+        try JSONBody.object(EditorialRuleInput.self, from: body, what: "an editorial rule")
     }
 
     /// A new rule id: `er-` and 16 lowercase hex digits.

@@ -50,11 +50,7 @@ struct HomeController {
         let (decisionID, seed) = DecisionIDs.make(prefix: "h-", at: Timestamp.now())
         let request = HomeRequest(profile: profile, device: device, at: at, rows: rows, perRow: perRow, seed: seed)
         let (page, catalog) = try await home.page(for: request, decisionID: decisionID)
-        let body = Self.encode(page, catalog: catalog, profile: profile, decisionID: decisionID, at: at)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return .uncachedJSON(Self.encode(page, catalog: catalog, profile: profile, decisionID: decisionID, at: at))
     }
 
     static func hex(_ v: UInt64) -> String { DecisionIDs.hex(v, digits: 16) }

@@ -37,6 +37,29 @@ enum JSONBody {
         }
     }
 
+    /// Decodes one JSON object: 400 when the body is not valid JSON or not an object (`what` names
+    /// what it should have been), 422 naming the field when a field is missing (`missingFieldCode`)
+    /// or has the wrong type.
+    static func object<T: Decodable>(
+        _ type: T.Type, from body: ByteBuffer, what: String, missingFieldCode: String = "invalid_value"
+    ) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            switch error {
+            case .keyNotFound:
+                throw APIError.unprocessable(describe(error), code: missingFieldCode)
+            case .dataCorrupted(let context) where context.codingPath.isEmpty:
+                throw APIError.badRequest("the request body is not valid JSON: \(describe(error))")
+            case .typeMismatch(_, let context) where context.codingPath.isEmpty,
+                .valueNotFound(_, let context) where context.codingPath.isEmpty:
+                throw APIError.badRequest("the request body must be a JSON object (\(what))")
+            default:
+                throw APIError.unprocessable(describe(error))
+            }
+        }
+    }
+
     /// Decodes a batch sent either as a bare array or as `{"<key>": [...]}`; refuses more than `limit` items with 413.
     static func batch<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, key: String, limit: Int) throws -> [Slot<T>] {
         let data = Data(buffer: buffer)
@@ -124,5 +147,23 @@ struct LazyArray<T: Decodable>: Decodable {
             slots = []
             wasArray = false
         }
+    }
+}
+
+extension Response {
+    /// 200 with a JSON body written by the byte writer, never cached (decisions are per request).
+    static func uncachedJSON(_ bytes: [UInt8]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// 200 with an XML document (VAST, VMAP), never cached.
+    static func uncachedXML(_ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

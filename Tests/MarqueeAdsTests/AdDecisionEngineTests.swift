@@ -126,14 +126,19 @@ enum AdBookFixture {
         #expect(served.count >= 100)  // the caps bind: about 116 ads fit under them in these two weeks
         for c in campaigns {
             let times = served.filter { $0.campaign == c.id.rawValue }
+            var most = (day: 0, week: 0)
             for (i, s) in times.enumerated() {
                 let day = times[...i].filter { $0.at > s.at - 86_400_000 }.count
                 let week = times[...i].filter { $0.at > s.at - 7 * 86_400_000 }.count
                 let session = times[...i].filter { $0.session == s.session }.count
+                most = (max(most.day, day), max(most.week, week))
                 if let cap = c.capPerDay { #expect(day <= cap, "\(c.id) day") }
                 if let cap = c.capPerWeek { #expect(week <= cap, "\(c.id) week") }
                 if let cap = c.capPerSession { #expect(session <= cap, "\(c.id) session") }
             }
+            // The binding cap is reached: the bound is exercised, not merely respected from afar.
+            if let cap = c.capPerWeek { #expect(most.week == cap, "\(c.id) never reached its weekly cap") }
+            if c.capPerWeek == nil, let cap = c.capPerDay { #expect(most.day == cap, "\(c.id) never reached its daily cap") }
         }
     }
 
@@ -233,7 +238,9 @@ enum AdBookFixture {
         let second = engine.decide(AdBookFixture.request(at: t0 + 60_000, maxPod: 120), decisionID: "d2")
         #expect(second.maxPodSeconds == 90)
         #expect(second.reasons.contains { $0.contains("1 skips") })
-        // The creative shown before ranks lower now, and says why.
+        // The creative shown first before lost its place to the repeat penalty; where it is served
+        // again, its reason says why.
+        #expect(second.ads.first?.creativeID != ad.creativeID)
         let repeated = second.ads.first { $0.creativeID == ad.creativeID }
         #expect(repeated == nil || repeated!.reason.contains("already shown"))
         // An abandon while an ad plays shrinks further.
@@ -353,4 +360,19 @@ enum AdBookFixture {
     #expect(served > 300)
     let reserved = (0..<6).compactMap { engine.delivery(of: CampaignID(trusted: "cmp\($0)"))?.reserved }.reduce(0, +)
     #expect(reserved <= Int64(54) * 2000)  // only what is still pending stays reserved (≤ 54 ads at ≤ $20 CPM)
+}
+
+/// With a single creative in the book, the repeat is served again and its reason names the repeat.
+@Test func aRepeatedCreativeSaysSoInItsReason() throws {
+    let inventory = AdBookFixture.inventory([AdBookFixture.campaign(5)])
+    let engine = AdBookFixture.engine(inventory, exploration: 0)
+    let t0 = AdBookFixture.start.millisecondsSinceEpoch + 86_400_000
+    let first = engine.decide(AdBookFixture.request(at: t0, maxPod: 15), decisionID: "r1")
+    let ad = try #require(first.ads.first)
+    #expect(!ad.reason.contains("already shown"))
+    let second = engine.decide(AdBookFixture.request(at: t0 + 60_000, maxPod: 15), decisionID: "r2")
+    let again = try #require(second.ads.first)
+    #expect(again.creativeID == ad.creativeID)
+    #expect(again.reason.contains("already shown 1× this session"))
+    #expect(again.score < ad.score)
 }

@@ -155,6 +155,7 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         let outline = try #require(XMLOutline.parse(vast))
         #expect(outline.count("Ad") == ads.count)
         #expect(outline.elements.first?.attributes["version"] == "4.1")
+        #expect(outline.text["Duration"]?.count == ads.count)
         for d in outline.text["Duration"] ?? [] { #expect(d.range(of: #"^\d{2}:\d{2}:\d{2}\.\d{3}$"#, options: .regularExpression) != nil) }
 
         // Ad-free, contextual, impossible, unknown title, bad enum, bad body.
@@ -284,6 +285,7 @@ final class XMLOutline: NSObject, XMLParserDelegate {
             await f.adLog.flush()
             let logged = try #require(try await f.base.store.adDecision(id: DecisionID(trusted: pod["decisionId"] as! String)))
             let ads = pod["ads"] as! [[String: Any]]
+            #expect(!ads.isEmpty)
             #expect(logged.ads.map(\.creativeID.rawValue) == ads.map { $0["creativeId"] as! String })
             #expect(logged.ads.allSatisfy { $0.propensity > 0 && $0.propensity <= 1 })
             #expect(logged.profileKey == viewer.id.rawValue)

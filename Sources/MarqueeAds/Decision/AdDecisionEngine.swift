@@ -158,7 +158,7 @@ public final class AdDecisionEngine: Sendable {
             pod.reasons.append("unknown profile: a contextual decision without personal features")
         }
         let plan = request.viewer?.plan
-        let region = request.viewer?.region ?? request.region
+        let region = request.effectiveRegion
         var rng = SeededGenerator(seed: request.seed ^ c.seed)
         let sessionKey = request.sessionID?.rawValue
 
@@ -184,7 +184,8 @@ public final class AdDecisionEngine: Sendable {
                     broke += 1
                     continue
                 }
-                if state.capRefusal(k, campaign: campaign, profileKey: request.profileKey, sessionKey: sessionKey, at: now) != nil {
+                let seen = state.exposures(request.profileKey, campaign: k, at: now)
+                if state.capRefusal(k, campaign: campaign, seen: seen, sessionKey: sessionKey) != nil {
                     capped += 1
                     continue
                 }
@@ -192,7 +193,6 @@ public final class AdDecisionEngine: Sendable {
                     paced += 1
                     continue
                 }
-                let seen = state.exposures(request.profileKey, campaign: k, at: now)
                 live.append((k, seen.day, seen.week, p))
             }
         }
@@ -300,8 +300,9 @@ public final class AdDecisionEngine: Sendable {
                 let compiled = inventory.campaigns[cand.campaign]
                 let campaign = compiled.campaign
                 guard state.affordable(cand.campaign, price: campaign.cpmBidCents, campaign: campaign, at: now),
-                    state.capRefusal(cand.campaign, campaign: campaign, profileKey: request.profileKey, sessionKey: sessionKey, at: now)
-                        == nil
+                    state.capRefusal(
+                        cand.campaign, campaign: campaign, seen: state.exposures(request.profileKey, campaign: cand.campaign, at: now),
+                        sessionKey: sessionKey) == nil
                 else { continue }
                 let slot = served.count
                 state.serve(
@@ -375,7 +376,6 @@ public final class AdDecisionEngine: Sendable {
                     if let s = sessionKey {
                         let length = Int64((e.durationSeconds ?? Double(inventory.creatives[i].durationSeconds)) * 1000)
                         state.sessions[s, default: .init()].playing = (t, length)
-                        state.sessions[s, default: .init()].lastSeen = t
                     }
                     let campaign = inventory.campaigns[k].campaign
                     state.paced(k, campaign: campaign, spent: campaign.cpmBidCents, at: t)
@@ -432,11 +432,5 @@ public final class AdDecisionEngine: Sendable {
             let d = state.campaigns[k]
             return (d.spent, d.reserved, d.spentToday, d.impressions)
         }
-    }
-
-    /// The viewer's exposures to a campaign in the last day and week (served and shown).
-    public func exposures(profileKey: String, campaignID: CampaignID, at: Timestamp) -> (day: Int, week: Int) {
-        guard let k = inventory.campaignIndex[campaignID.rawValue] else { return (0, 0) }
-        return state.withLock { $0.exposures(profileKey, campaign: k, at: at.millisecondsSinceEpoch) }
     }
 }

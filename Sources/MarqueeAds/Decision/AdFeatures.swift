@@ -44,6 +44,8 @@ public enum AdFeatures {
     static let bucketHashes: [UInt64] = (0...9).map { fnv(bucket($0)) }
     static let slotHashes: [UInt64] = (0..<16).map { fnv(String($0)) }
 
+    @inline(__always) static func slotHash(_ slot: Int) -> UInt64 { slot < slotHashes.count ? slotHashes[slot] : fnv(String(slot)) }
+
     /// The hash of `n`'s bucket.
     @inline(__always) static func bucketHash(_ n: Int) -> UInt64 { bucketHashes[min(max(n, 0), 9)] }
 
@@ -73,8 +75,8 @@ public enum AdFeatures {
             let viewer = Array(viewerGenres.prefix(3))
             self.contentGenres = content.map { fnv($0) }
             self.viewerGenres = viewer.map { fnv($0) }
-            contentGenrePrefixes = content.map { fnv("|", from: fnv($0)) }
-            viewerGenrePrefixes = viewer.map { fnv("|", from: fnv($0)) }
+            contentGenrePrefixes = self.contentGenres.map { fnv("|", from: $0) }
+            viewerGenrePrefixes = self.viewerGenres.map { fnv("|", from: $0) }
         }
     }
 
@@ -94,7 +96,7 @@ public enum AdFeatures {
         t.append(FeatureToken(field: Field.device.rawValue, value: context.device))
         t.append(FeatureToken(field: Field.daypart.rawValue, value: context.daypart))
         t.append(FeatureToken(field: Field.breakKind.rawValue, value: context.breakKind))
-        t.append(FeatureToken(field: Field.slot.rawValue, value: slot < slotHashes.count ? slotHashes[slot] : fnv(String(slot))))
+        t.append(FeatureToken(field: Field.slot.rawValue, value: slotHash(slot)))
         t.append(FeatureToken(field: Field.exposures.rawValue, value: bucketHash(exposuresWeek)))
         t.append(FeatureToken(field: Field.sessionAds.rawValue, value: bucketHash(sessionAds)))
         t.append(FeatureToken(field: Field.plan.rawValue, value: context.plan))
@@ -125,7 +127,7 @@ public enum AdFeatures {
 
     static func context(_ request: AdRequest) -> Context {
         Context(
-            viewerGenres: request.viewer?.topGenres ?? [], plan: request.viewer?.plan, region: request.viewer?.region ?? request.region,
+            viewerGenres: request.viewer?.topGenres ?? [], plan: request.viewer?.plan, region: request.effectiveRegion,
             contentGenres: request.content.genres, device: request.device, daypart: request.at.daypart, breakKind: request.breakKind)
     }
 
@@ -133,7 +135,7 @@ public enum AdFeatures {
     static func withSlot(_ tokens: [FeatureToken], slot: Int) -> [FeatureToken] {
         var t = tokens
         if let i = t.firstIndex(where: { $0.field == Field.slot.rawValue }) {
-            t[i] = FeatureToken(field: Field.slot.rawValue, value: slot < slotHashes.count ? slotHashes[slot] : fnv(String(slot)))
+            t[i] = FeatureToken(field: Field.slot.rawValue, value: slotHash(slot))
         }
         return t
     }

@@ -8,13 +8,11 @@ public struct AdLogReplay: Sendable {
 
     public init() {}
 
-    static func key(_ decision: String, _ slot: Int) -> String { decision + "#" + String(slot) }
-
     /// Notes the impressions and clicks among `events` (others are ignored).
     public mutating func note(_ events: some Sequence<Event>) {
         for e in events where e.type == .adImpression || e.type == .adClick {
             guard let d = e.decisionID else { continue }
-            let k = Self.key(d.rawValue, e.rank ?? 0)
+            let k = DeliveryState.key(decision: d.rawValue, slot: e.rank ?? 0)
             if e.type == .adImpression { shown.insert(k) } else { clicked.insert(k) }
         }
     }
@@ -23,7 +21,7 @@ public struct AdLogReplay: Sendable {
     public func examples(_ records: [AdDecisionRecord], _ body: (_ tokens: [FeatureToken], _ clicked: Bool, _ ad: LoggedAd) -> Void) {
         for record in records {
             for ad in record.ads {
-                let k = Self.key(record.decisionID.rawValue, ad.slot)
+                let k = DeliveryState.key(decision: record.decisionID.rawValue, slot: ad.slot)
                 guard shown.contains(k) else { continue }
                 body(AdFeatures.tokens(record, ad), clicked.contains(k), ad)
             }

@@ -7,7 +7,7 @@ extension AdPod {
             decisionID: DecisionID(trusted: decisionID), profileKey: request.profileKey, personalized: personalized,
             titleID: request.content.titleID, servedAt: servedAt, breakKind: request.breakKind.rawValue, device: request.device,
             daypart: request.at.daypart, sessionID: request.sessionID, plan: request.viewer?.plan,
-            region: request.viewer?.region ?? request.region, viewerGenres: request.viewer?.topGenres ?? [],
+            region: request.effectiveRegion, viewerGenres: request.viewer?.topGenres ?? [],
             contentGenres: request.content.genres,
             ads: ads.map { ad in
                 LoggedAd(

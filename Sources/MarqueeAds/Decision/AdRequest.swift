@@ -48,6 +48,8 @@ public struct AdRequest: Sendable {
     public var now: Timestamp
     public var sessionID: SessionID?
     public var maxPodSeconds: Int
+    /// The viewer's region, else the request's.
+    public var effectiveRegion: String? { viewer?.region ?? region }
     /// Drives exploration and pacing draws; the same seed gives the same pod on the same state.
     public var seed: UInt64
 

@@ -32,7 +32,6 @@ struct DeliveryState {
         var abandons = 0
         /// The ad playing now: its start (ms) and length (ms), until it completes or is skipped.
         var playing: (start: Int64, length: Int64)?
-        var lastSeen: Int64 = 0
     }
 
     /// A served ad waiting for its impression (and then for a click, for the CTR model).
@@ -114,10 +113,10 @@ struct DeliveryState {
         return (count(times, since: ms - Self.dayMs + 1), count(times, since: ms - Self.weekMs + 1))
     }
 
-    /// Why campaign `k` may not show another ad to this viewer now, or nil.
-    func capRefusal(_ k: Int, campaign: Campaign, profileKey: String, sessionKey: String?, at ms: Int64) -> String? {
+    /// Why campaign `k` may not show another ad to this viewer now, or nil; `seen` is the viewer's
+    /// `exposures` to it at this moment.
+    func capRefusal(_ k: Int, campaign: Campaign, seen: (day: Int, week: Int), sessionKey: String?) -> String? {
         if campaign.capPerDay != nil || campaign.capPerWeek != nil {
-            let seen = exposures(profileKey, campaign: k, at: ms)
             if let cap = campaign.capPerDay, seen.day >= cap { return "daily cap of \(cap) reached" }
             if let cap = campaign.capPerWeek, seen.week >= cap { return "weekly cap of \(cap) reached" }
         }
@@ -151,7 +150,6 @@ struct DeliveryState {
             sessions[s, default: SessionHistory()].campaignServed[k, default: 0] += 1
             sessions[s, default: SessionHistory()].creativeServed[p.creative, default: 0] += 1
             sessions[s, default: SessionHistory()].adsServed += 1
-            sessions[s, default: SessionHistory()].lastSeen = p.servedAt
         }
         pending[key] = p
         pendingOrder.append(key)
@@ -186,7 +184,6 @@ struct DeliveryState {
             sessions[s, default: SessionHistory()].campaignServed[k, default: 0] += 1
             sessions[s, default: SessionHistory()].creativeServed[creative, default: 0] += 1
             sessions[s, default: SessionHistory()].adsServed += 1
-            sessions[s, default: SessionHistory()].lastSeen = ms
         }
     }
 

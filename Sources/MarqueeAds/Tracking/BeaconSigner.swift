@@ -179,7 +179,8 @@ public struct BeaconSigner: Sendable {
     // MARK: Encoding helpers
 
     /// Percent-encodes everything but RFC 3986 unreserved characters and `: @ /` (allowed in a query).
-    static func percentEncoded(_ value: String) -> String {
+    /// `value` percent-encoded for a query string (unreserved bytes and `:@/` stay as they are).
+    public static func percentEncoded(_ value: String) -> String {
         if value.utf8.allSatisfy(isUnreserved) { return value }
         var out = ""
         for byte in value.utf8 {
