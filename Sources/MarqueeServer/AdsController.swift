@@ -150,7 +150,8 @@ struct AdsController {
         let breaks = BreakPlan(title: title, plan: plan, policy: ads.breakPolicy)
         let base = ads.signer.baseURL
         let document = VMAPDocument(plan: breaks) { planned in
-            var q = "profile=\(BeaconSigner.percentEncoded(profileKey))&title=\(BeaconSigner.percentEncoded(titleID))&break=\(planned.kind.rawValue)"
+            var q =
+                "profile=\(BeaconSigner.percentEncoded(profileKey))&title=\(BeaconSigner.percentEncoded(titleID))&break=\(planned.kind.rawValue)"
             q += "&offset=\(Int(planned.offsetSeconds))&max=\(planned.maxDurationSeconds)"
             if let d = ask.device { q += "&device=\(d.rawValue)" }
             if let s = ask.sessionID { q += "&session=\(BeaconSigner.percentEncoded(s.rawValue))" }
@@ -183,7 +184,6 @@ struct AdsController {
     }
 
     // MARK: Encoding
-
 
     static func encode(_ pod: AdPod, ask: AdService.Ask, tracking: [[AdTrackingEvent: String]], baseURL: String) -> [UInt8] {
         var w = JSONWriter(capacity: 2048 + 1536 * pod.ads.count)
