@@ -25,7 +25,7 @@ public enum EventBatchParser {
 
     /// Parses `[ … ]` or `{"events": [ … ], …}`.
     public static func parseBatch(_ bytes: UnsafeRawBufferPointer, key: String = "events") throws -> [Element] {
-        var reader = Reader(bytes)
+        var reader = JSONBytesReader(bytes)
         reader.skipWhitespace()
         var elements: [Element] = []
         switch reader.peek() {
@@ -59,7 +59,7 @@ public enum EventBatchParser {
 
     /// Parses one event object (a line of a JSON Lines file).
     public static func parseEvent(_ bytes: UnsafeRawBufferPointer) throws -> Element {
-        var reader = Reader(bytes)
+        var reader = JSONBytesReader(bytes)
         let element = try reader.parseElement()
         reader.skipWhitespace()
         if reader.position != reader.count { throw reader.error("unexpected data after the JSON value") }
@@ -76,14 +76,15 @@ public enum EventBatchParser {
 }
 
 /// The value found for a field, used to report a wrong type.
-private enum Found: Sendable {
+enum Found: Sendable {
     case string(String)
     case number(Double, isInteger: Bool)
     case null
     case other(String)
 }
 
-private struct Reader {
+/// The byte-level JSON reader shared by `EventBatchParser` and `FlatJSONObject`.
+struct JSONBytesReader {
     let base: UnsafeRawBufferPointer
     let count: Int
     var position = 0
@@ -132,7 +133,7 @@ private struct Reader {
     }
 
     /// `{ "name": value, … }` after the opening brace; `body` consumes each value.
-    mutating func parseMembers(_ body: (inout Reader, String) throws -> Void) throws {
+    mutating func parseMembers(_ body: (inout JSONBytesReader, String) throws -> Void) throws {
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             position += 1
@@ -161,7 +162,7 @@ private struct Reader {
         position += 1
         var event = EventInput()
         var problem: String?
-        try parseMembers { (reader: inout Reader, name: String) throws in
+        try parseMembers { (reader: inout JSONBytesReader, name: String) throws in
             func note(_ message: String) { if problem == nil { problem = message } }
             switch name {
             case "id": event.id = try reader.stringField(name, note)
@@ -189,7 +190,7 @@ private struct Reader {
                 if reader.peek() == UInt8(ascii: "{") {
                     reader.position += 1
                     var context = EventInput.ContextInput()
-                    try reader.parseMembers { (inner: inout Reader, key: String) throws in
+                    try reader.parseMembers { (inner: inout JSONBytesReader, key: String) throws in
                         switch key {
                         case "device": context.device = try inner.stringField("context.device", note)
                         case "region": context.region = try inner.stringField("context.region", note)
@@ -295,7 +296,7 @@ private struct Reader {
         switch b {
         case UInt8(ascii: "{"):
             position += 1
-            try parseMembers { (reader: inout Reader, _: String) throws in try reader.skipValue(depth: depth + 1) }
+            try parseMembers { (reader: inout JSONBytesReader, _: String) throws in try reader.skipValue(depth: depth + 1) }
         case UInt8(ascii: "["):
             position += 1
             skipWhitespace()

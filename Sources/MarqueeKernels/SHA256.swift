@@ -5,10 +5,14 @@ public struct SHA256: Sendable {
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
     )
-    private var buffer: [UInt8] = []
+    /// The partial block, held inline (64 bytes) so that copying a hasher (HMAC's saved key states)
+    /// copies no heap storage.
+    private var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    /// Bytes of `block` in use.
+    private var used = 0
     private var length: UInt64 = 0
 
-    public init() { buffer.reserveCapacity(64) }
+    public init() {}
 
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -22,37 +26,39 @@ public struct SHA256: Sendable {
     ]
 
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        if bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) != nil { return }
         for byte in bytes {
-            buffer.append(byte)
+            withUnsafeMutableBytes(of: &block) { $0[used] = byte }
+            used += 1
             length &+= 1
-            if buffer.count == 64 {
-                compress()
-                buffer.removeAll(keepingCapacity: true)
-            }
+            if used == 64 { compressBlock() }
         }
     }
 
     /// Bytes in memory: whole blocks are compressed straight from `bytes`, only the tail is buffered.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let count = bytes.count
-        // Fill a partly filled buffer first.
-        while !buffer.isEmpty && offset < count {
-            buffer.append(bytes[offset])
-            offset += 1
-            if buffer.count == 64 {
-                compress()
-                buffer.removeAll(keepingCapacity: true)
-            }
+        length &+= UInt64(count)
+        var offset = 0
+        if used > 0 {
+            let take = min(64 - used, count)
+            let at = used
+            withUnsafeMutableBytes(of: &block) { $0.baseAddress!.advanced(by: at).copyMemory(from: base, byteCount: take) }
+            used += take
+            offset = take
+            guard used == 64 else { return }
+            compressBlock()
         }
         while count - offset >= 64 {
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 64]))
-            compress()
-            buffer.removeAll(keepingCapacity: true)
+            compress(base + offset)
             offset += 64
         }
-        if offset < count { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<count])) }
-        length &+= UInt64(count)
+        if offset < count {
+            let rest = count - offset
+            withUnsafeMutableBytes(of: &block) { $0.baseAddress!.copyMemory(from: base + offset, byteCount: rest) }
+            used = rest
+        }
     }
 
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
@@ -62,16 +68,23 @@ public struct SHA256: Sendable {
         string.withUTF8 { update(UnsafeRawBufferPointer($0)) }
     }
 
-    private mutating func compress() {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in compress(schedule: w) }
+    /// Compresses the full buffered block and empties it.
+    private mutating func compressBlock() {
+        let copy = block
+        withUnsafeBytes(of: copy) { compress($0.baseAddress!) }
+        used = 0
     }
 
-    private mutating func compress(schedule w: UnsafeMutableBufferPointer<UInt32>) {
-        for i in 0..<16 {
-            w[i] =
-                UInt32(buffer[4 * i]) << 24 | UInt32(buffer[4 * i + 1]) << 16 | UInt32(buffer[4 * i + 2]) << 8
-                | UInt32(buffer[4 * i + 3])
+    /// Compresses the 64 bytes at `p`.
+    private mutating func compress(_ p: UnsafeRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            Self.k.withUnsafeBufferPointer { k in compress(p, schedule: w, k: k) }
         }
+    }
+
+    @inline(__always)
+    private mutating func compress(_ p: UnsafeRawPointer, schedule w: UnsafeMutableBufferPointer<UInt32>, k: UnsafeBufferPointer<UInt32>) {
+        for i in 0..<16 { w[i] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
         for i in 16..<64 {
             let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
             let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
@@ -81,7 +94,7 @@ public struct SHA256: Sendable {
         for i in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ Self.k[i] &+ w[i]
+            let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj
@@ -99,30 +112,33 @@ public struct SHA256: Sendable {
 
     @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    /// The 32-byte digest. The hasher should not be used after this.
-    public mutating func finalize() -> [UInt8] {
+    /// Writes the 32-byte digest to `out` (at least 32 bytes). The hasher should not be used after this.
+    public mutating func finalize(into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 32, "a SHA-256 digest is 32 bytes")
         let bitLength = length &* 8
         // Padding: 0x80, zeros to 56 mod 64, the bit length big-endian; one or two blocks.
-        buffer.append(0x80)
-        if buffer.count > 56 {
-            buffer.append(contentsOf: repeatElement(0, count: 64 - buffer.count))
-            compress()
-            buffer.removeAll(keepingCapacity: true)
+        let at = used
+        withUnsafeMutableBytes(of: &block) { b in
+            b[at] = 0x80
+            for i in (at + 1)..<64 { b[i] = 0 }
         }
-        buffer.append(contentsOf: repeatElement(0, count: 56 - buffer.count))
-        for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        compress()
-        return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-            let words = (h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7)
-            withUnsafeBytes(of: words) { raw in
-                for i in 0..<8 {
-                    let word = raw.load(fromByteOffset: 4 * i, as: UInt32.self)
-                    out[4 * i] = UInt8(truncatingIfNeeded: word >> 24)
-                    out[4 * i + 1] = UInt8(truncatingIfNeeded: word >> 16)
-                    out[4 * i + 2] = UInt8(truncatingIfNeeded: word >> 8)
-                    out[4 * i + 3] = UInt8(truncatingIfNeeded: word)
-                }
+        if at + 1 > 56 {
+            compressBlock()
+            block = (0, 0, 0, 0, 0, 0, 0, 0)
+        }
+        block.7 = bitLength.bigEndian
+        compressBlock()
+        withUnsafeBytes(of: h) { words in
+            for i in 0..<8 {
+                out.storeBytes(of: words.load(fromByteOffset: 4 * i, as: UInt32.self).bigEndian, toByteOffset: 4 * i, as: UInt32.self)
             }
+        }
+    }
+
+    /// The 32-byte digest. The hasher should not be used after this.
+    public mutating func finalize() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            finalize(into: UnsafeMutableRawBufferPointer(out))
             count = 32
         }
     }

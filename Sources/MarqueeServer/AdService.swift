@@ -192,7 +192,7 @@ public final class AdService: Sendable {
     }
 
     /// Decides and logs a pod. Throws not-found for an unknown title.
-    func decide(_ ask: Ask) async throws -> (pod: AdPod, served: Served, tracking: [[AdTrackingEvent: String]]) {
+    func decide(_ ask: Ask) async throws -> (pod: AdPod, served: Served, tracking: [AdBeacons]) {
         try await warmUp()
         try await refreshIfChanged()
         guard let title = try await home.title(ask.titleID) else {
@@ -218,7 +218,7 @@ public final class AdService: Sendable {
         let served = Served(pod: pod, profileKey: ask.profileKey, sessionID: ask.sessionID, device: ask.device, servedAt: servedAt)
         recent.withLock { $0.insert(served) }
         let tracking = pod.ads.map { ad in
-            signer.urls(decisionID: DecisionID(trusted: decisionID), slot: ad.slot, creativeID: ad.creativeID, issuedAt: servedAt)
+            signer.beacons(decisionID: DecisionID(trusted: decisionID), slot: ad.slot, creativeID: ad.creativeID, issuedAt: servedAt)
         }
         decisionLog?.enqueue(pod.record(for: request, servedAt: servedAt))
         return (pod, served, tracking)
@@ -234,14 +234,14 @@ public final class AdService: Sendable {
 
     /// The VAST document of a pod; `tracking` are its beacon URLs when the caller has them already
     /// (signed by `decide`), else they are signed again from the pod.
-    func vast(_ served: Served, tracking: [[AdTrackingEvent: String]]? = nil) -> VASTDocument {
+    func vast(_ served: Served, tracking: [AdBeacons]? = nil) -> VASTDocument {
         let ads = served.pod.ads.enumerated().map { i, ad in
             VASTAd(
                 id: served.pod.decisionID + "-" + String(ad.slot), sequence: ad.slot + 1, creativeID: ad.creativeID,
                 campaignID: ad.campaignID, title: ad.creativeName, advertiser: ad.advertiserName,
                 durationSeconds: Double(ad.durationSeconds), skipOffsetSeconds: ad.durationSeconds >= 15 ? 5 : nil, mediaURL: ad.mediaURL,
                 clickThroughURL: ad.clickURL,
-                trackingURLs: tracking.map { $0[i] }
+                trackingURLs: tracking.map { $0[i].urls }
                     ?? signer.urls(
                         decisionID: DecisionID(trusted: served.pod.decisionID), slot: ad.slot, creativeID: ad.creativeID,
                         issuedAt: served.servedAt))

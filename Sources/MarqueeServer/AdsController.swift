@@ -36,6 +36,43 @@ struct AdsController {
         var localTime: String?
         var sessionId: String?
         var maxPodSeconds: Int?
+
+        /// From a flat JSON object (the fast path); nil when a field has a type this struct's
+        /// `Decodable` conformance would refuse, so that `JSONDecoder` reports it.
+        init?(_ members: [String: FlatJSONObject.Value]) {
+            func text(_ key: String) -> String?? {
+                switch members[key] {
+                case nil, .null?: return .some(nil)
+                case .string(let s)?: return .some(s)
+                default: return nil
+                }
+            }
+            guard let profileId = text("profileId"), let titleId = text("titleId"), let breakKind = text("breakKind"),
+                let device = text("device"), let region = text("region"), let localTime = text("localTime"),
+                let sessionId = text("sessionId")
+            else { return nil }
+            switch members["cuePointSeconds"] {
+            case nil, .null?: cuePointSeconds = nil
+            case .number?:
+                guard let v = members["cuePointSeconds"]?.double, v.isFinite else { return nil }
+                cuePointSeconds = v
+            default: return nil
+            }
+            switch members["maxPodSeconds"] {
+            case nil, .null?: maxPodSeconds = nil
+            case .number?:
+                guard let v = members["maxPodSeconds"]?.int else { return nil }
+                maxPodSeconds = v
+            default: return nil
+            }
+            self.profileId = profileId
+            self.titleId = titleId
+            self.breakKind = breakKind
+            self.device = device
+            self.region = region
+            self.localTime = localTime
+            self.sessionId = sessionId
+        }
     }
 
     static let maxPodLimit = 600
@@ -103,7 +140,11 @@ struct AdsController {
     @Sendable func decision(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try await auth.require(.read, request)
         let body = try await JSONBody.collect(request, context: context)
-        let input = try JSONBody.object(DecisionInput.self, from: body, what: "an ad request")
+        // A flat object (every well-formed ad request) is read directly; anything else goes to
+        // JSONDecoder, which explains what is wrong with it.
+        let input =
+            try body.withUnsafeReadableBytes { FlatJSONObject.parse($0) }.flatMap(DecisionInput.init)
+            ?? JSONBody.object(DecisionInput.self, from: body, what: "an ad request")
         let ask = try Self.ask(
             profile: input.profileId, title: input.titleId, breakKind: input.breakKind, cue: input.cuePointSeconds, device: input.device,
             region: input.region, localTime: input.localTime, session: input.sessionId, maxPod: input.maxPodSeconds)
@@ -185,7 +226,7 @@ struct AdsController {
 
     // MARK: Encoding
 
-    static func encode(_ pod: AdPod, ask: AdService.Ask, tracking: [[AdTrackingEvent: String]], baseURL: String) -> [UInt8] {
+    static func encode(_ pod: AdPod, ask: AdService.Ask, tracking: [AdBeacons], baseURL: String) -> [UInt8] {
         var w = JSONWriter(capacity: 2048 + 1536 * pod.ads.count)
         w.raw("{\"decisionId\":")
         w.string(pod.decisionID)
@@ -247,15 +288,13 @@ struct AdsController {
             w.raw(",\"reason\":")
             w.string(ad.reason)
             w.raw(",\"tracking\":{")
-            let urls = i < tracking.count ? tracking[i] : [:]
-            var first = true
-            for event in AdTrackingEvent.allCases {
-                guard let url = urls[event] else { continue }
-                if !first { w.raw(",") }
-                first = false
-                w.string(event.rawValue)
-                w.raw(":")
-                w.string(url)
+            if i < tracking.count {
+                for (n, event) in AdTrackingEvent.allCases.enumerated() {
+                    if n > 0 { w.raw(",") }
+                    w.string(event.rawValue)
+                    w.raw(":")
+                    tracking[i].appendJSONString(event, to: &w.bytes)
+                }
             }
             w.raw("}}")
         }

@@ -99,6 +99,35 @@ import Testing
                 + "&s=7269e5d3d95fadba92a3e5d648413480")
     }
 
+    @Test func podBeaconsCarryTheSameCodesAsSingleURLs() throws {
+        // `beacons` signs all events of an ad from one absorbed head; each URL must equal the one
+        // `url(for:)` signs alone (whose code is checked against Python's hmac above), and its JSON
+        // form must be that URL as a JSON string.
+        let signer = Self.signer()
+        for (decision, slot, creative) in [("dec-42", 1, "cr-7"), ("a-" + String(repeating: "f", count: 60), 3, "c.9_z")] {
+            let beacons = signer.beacons(
+                decisionID: DecisionID(trusted: decision), slot: slot, creativeID: CreativeID(trusted: creative), issuedAt: Self.issued)
+            for event in AdTrackingEvent.allCases {
+                let single = signer.url(
+                    for: TrackingBeacon(
+                        decisionID: DecisionID(trusted: decision), slot: slot, creativeID: CreativeID(trusted: creative), event: event,
+                        issuedAt: Self.issued))
+                #expect(beacons.url(event) == single)
+                var json: [UInt8] = []
+                beacons.appendJSONString(event, to: &json)
+                let decoded = try JSONDecoder().decode(String.self, from: Data(json))
+                #expect(decoded == single)
+            }
+        }
+        // A base URL that needs JSON escaping still comes out as a valid JSON string.
+        let odd = try BeaconSigner(secret: Array(repeating: 7, count: 32), baseURL: "https://x.example/a\"b")
+        let beacons = odd.beacons(
+            decisionID: DecisionID(trusted: "d"), slot: 0, creativeID: CreativeID(trusted: "c"), issuedAt: Self.issued)
+        var json: [UInt8] = []
+        beacons.appendJSONString(.click, to: &json)
+        #expect(try JSONDecoder().decode(String.self, from: Data(json)) == beacons.url(.click))
+    }
+
     @Test func everyEventRoundTripsAndMapsToItsEventType() {
         let signer = Self.signer()
         let urls = signer.urls(

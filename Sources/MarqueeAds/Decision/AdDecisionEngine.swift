@@ -164,7 +164,8 @@ public final class AdDecisionEngine: Sendable {
 
         // Static eligibility: flight, status, targeting.
         var eligibleCampaigns: [Int] = []
-        for k in inventory.campaigns.indices where inventory.refusal(k, request, plan: plan, region: region) == nil {
+        let bits = AdInventory.RequestBits(request, plan: plan)
+        for k in inventory.campaigns.indices where inventory.refusal(k, request, bits: bits, region: region) == nil {
             eligibleCampaigns.append(k)
         }
 
@@ -179,7 +180,8 @@ public final class AdDecisionEngine: Sendable {
             state.clock = max(state.clock, now)
             if let s = sessionKey, let known = state.sessions[s] { session = known }
             for k in eligibleCampaigns {
-                let campaign = inventory.campaigns[k].campaign
+                let compiled = inventory.campaigns[k]
+                let campaign = compiled.campaign
                 guard state.affordable(k, price: campaign.cpmBidCents, campaign: campaign, at: now) else {
                     broke += 1
                     continue
@@ -230,13 +232,13 @@ public final class AdDecisionEngine: Sendable {
         let context = AdFeatures.context(request)
         for entry in live {
             let compiled = inventory.campaigns[entry.campaign]
-            let ids = inventory.campaignHashes[entry.campaign]
             for i in compiled.creatives where inventory.creatives[i].status == .active {
                 guard inventory.creatives[i].durationSeconds <= maxSeconds else { continue }
                 let repeats = session.creativeServed[i] ?? 0
                 let features = AdFeatures.tokens(
                     context, slot: 0, exposuresWeek: entry.exposuresWeek, sessionAds: session.adsServed,
-                    creative: inventory.creativeHashes[i], campaign: ids.campaign, advertiser: ids.advertiser, category: compiled.category)
+                    creative: inventory.creativeHashes[i], campaign: compiled.campaignHash, advertiser: compiled.advertiserHash,
+                    category: compiled.category, categoryHash: compiled.categoryHash)
                 let fatigue = pow(c.creativeRepeatPenalty, Double(repeats)) * pow(c.campaignDayPenalty, Double(entry.exposuresDay))
                 candidates.append(
                     Candidate(
@@ -260,15 +262,15 @@ public final class AdDecisionEngine: Sendable {
         // the duration and count limits; a small, logged share of slots explore.
         var chosen: [(Candidate, propensity: Double, explored: Bool)] = []
         var remaining = maxSeconds
-        var advertisers = Set<String>()
-        var categories = Set<String>()
-        var usedCampaigns = Set<Int>()
+        var advertisers: [Int] = []
+        var categories: [Int] = []
+        var usedCampaigns: [Int] = []
         while chosen.count < maxAds {
             let feasible = candidates.indices.filter { j in
                 let cand = candidates[j]
                 let compiled = inventory.campaigns[cand.campaign]
                 return inventory.creatives[cand.creative].durationSeconds <= remaining
-                    && !advertisers.contains(compiled.advertiser.id.rawValue) && !categories.contains(compiled.category)
+                    && !advertisers.contains(compiled.advertiserKey) && !categories.contains(compiled.categoryKey)
                     && !usedCampaigns.contains(cand.campaign)
             }
             guard let best = feasible.first else { break }
@@ -287,47 +289,56 @@ public final class AdDecisionEngine: Sendable {
             chosen.append((cand, propensity, explored))
             let compiled = inventory.campaigns[cand.campaign]
             remaining -= inventory.creatives[cand.creative].durationSeconds
-            advertisers.insert(compiled.advertiser.id.rawValue)
-            categories.insert(compiled.category)
-            usedCampaigns.insert(cand.campaign)
+            advertisers.append(compiled.advertiserKey)
+            categories.append(compiled.categoryKey)
+            usedCampaigns.append(cand.campaign)
         }
 
         // Reserve under the lock, re-checking budgets and caps against concurrent decisions; old
         // pending ads are expired here too, so the table stays bounded when no events arrive.
-        var served: [PodAd] = []
+        // Only the bookkeeping happens under the lock; the served ads' descriptions are built after.
+        var accepted: [Int] = []
         let negatives = state.withLock { state -> [[FeatureToken]] in
-            for (cand, propensity, explored) in chosen {
+            for (j, (cand, _, _)) in chosen.enumerated() {
                 let compiled = inventory.campaigns[cand.campaign]
-                let campaign = compiled.campaign
-                guard state.affordable(cand.campaign, price: campaign.cpmBidCents, campaign: campaign, at: now),
+                let price = compiled.campaign.cpmBidCents
+                guard state.affordable(cand.campaign, price: price, campaign: compiled.campaign, at: now),
                     state.capRefusal(
-                        cand.campaign, campaign: campaign, seen: state.exposures(request.profileKey, campaign: cand.campaign, at: now),
-                        sessionKey: sessionKey) == nil
+                        cand.campaign, campaign: compiled.campaign,
+                        seen: state.exposures(request.profileKey, campaign: cand.campaign, at: now), sessionKey: sessionKey) == nil
                 else { continue }
-                let slot = served.count
+                let slot = accepted.count
                 state.serve(
                     DeliveryState.Pending(
                         campaign: cand.campaign, creative: cand.creative, profileKey: request.profileKey, sessionKey: sessionKey,
-                        servedAt: now, price: campaign.cpmBidCents, features: AdFeatures.withSlot(cand.features, slot: slot)),
+                        servedAt: now, price: price, features: AdFeatures.withSlot(cand.features, slot: slot)),
                     key: DeliveryState.key(decision: decisionID, slot: slot))
-                let creative = inventory.creatives[cand.creative]
-                served.append(
-                    PodAd(
-                        slot: slot, creativeID: creative.id, campaignID: campaign.id, advertiserID: compiled.advertiser.id,
-                        creativeName: creative.name, advertiserName: compiled.advertiser.name, category: compiled.category,
-                        durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
-                        tier: campaign.priority, cpmCents: campaign.cpmBidCents, priceCents: Double(campaign.cpmBidCents) / 1000,
-                        pCTR: cand.pCTR, score: cand.score, propensity: propensity, explored: explored,
-                        reason: explored
-                            ? "explored: chosen at random among \(campaign.priority.rawValue) ads to keep learning"
-                            : cand.reason(campaign),
-                        exposuresWeek: cand.exposuresWeek, sessionAds: session.adsServed))
+                accepted.append(j)
             }
-            guard state.pending.count > c.maxPending || served.count > 0 && state.pendingOrder.count % 1024 < served.count else {
+            guard state.pending.count > c.maxPending || accepted.count > 0 && state.servedCount % 1024 < accepted.count else {
                 return []
             }
             state.clock = max(state.clock, now)
             return state.expire(now: state.clock, reservation: c.reservationMs, labelWindow: c.labelWindowMs, keepAtMost: c.maxPending)
+        }
+        var served: [PodAd] = []
+        served.reserveCapacity(accepted.count)
+        for (slot, j) in accepted.enumerated() {
+            let (cand, propensity, explored) = chosen[j]
+            let compiled = inventory.campaigns[cand.campaign]
+            let campaign = compiled.campaign
+            let creative = inventory.creatives[cand.creative]
+            served.append(
+                PodAd(
+                    slot: slot, creativeID: creative.id, campaignID: campaign.id, advertiserID: compiled.advertiser.id,
+                    creativeName: creative.name, advertiserName: compiled.advertiser.name, category: compiled.category,
+                    durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
+                    tier: campaign.priority, cpmCents: campaign.cpmBidCents, priceCents: Double(campaign.cpmBidCents) / 1000,
+                    pCTR: cand.pCTR, score: cand.score, propensity: propensity, explored: explored,
+                    reason: explored
+                        ? "explored: chosen at random among \(campaign.priority.rawValue) ads to keep learning"
+                        : cand.reason(campaign),
+                    exposuresWeek: cand.exposuresWeek, sessionAds: session.adsServed))
         }
         for f in negatives { clicks.learn(f, clicked: false) }
         pod.ads = served

@@ -84,7 +84,7 @@ public enum AdFeatures {
     /// category; the other ids are hashed as given.
     public static func tokens(
         _ context: Context, slot: Int, exposuresWeek: Int, sessionAds: Int, creative: UInt64, campaign: UInt64, advertiser: UInt64,
-        category: String
+        category: String, categoryHash: UInt64? = nil
     ) -> [FeatureToken] {
         var t: [FeatureToken] = []
         t.reserveCapacity(13 + 2 * context.contentGenres.count + 2 * context.viewerGenres.count)
@@ -92,7 +92,7 @@ public enum AdFeatures {
         t.append(FeatureToken(field: Field.creative.rawValue, value: creative))
         t.append(FeatureToken(field: Field.campaign.rawValue, value: campaign))
         t.append(FeatureToken(field: Field.advertiser.rawValue, value: advertiser))
-        t.append(FeatureToken(field: Field.category.rawValue, value: fnv(category)))
+        t.append(FeatureToken(field: Field.category.rawValue, value: categoryHash ?? fnv(category)))
         t.append(FeatureToken(field: Field.device.rawValue, value: context.device))
         t.append(FeatureToken(field: Field.daypart.rawValue, value: context.daypart))
         t.append(FeatureToken(field: Field.breakKind.rawValue, value: context.breakKind))

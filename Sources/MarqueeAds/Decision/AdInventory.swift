@@ -4,22 +4,52 @@ import MarqueeCore
 /// grouped under their campaign, advertisers and categories resolved. Immutable; rebuilt and
 /// swapped whole when the book changes.
 public struct AdInventory: Sendable {
-    public struct CompiledCampaign: Sendable {
-        public var campaign: Campaign
-        public var advertiser: Advertiser
+    /// A campaign ready for decisions. A class, so that the decision loop reads one without
+    /// copying (and retaining) each of its strings, sets and arrays.
+    public final class CompiledCampaign: Sendable {
+        public let campaign: Campaign
+        public let advertiser: Advertiser
         /// 0 sponsorship, 1 standard, 2 house: served in this order.
-        public var tier: Int
-        public var category: String
-        var regions: Set<String>
-        var deviceMask: UInt8
-        var planMask: UInt8
-        var genres: Set<String>
-        var daypartMask: UInt8
-        var maxMaturityRank: Int?
+        public let tier: Int
+        public let category: String
+        let regions: Set<String>
+        let deviceMask: UInt8
+        let planMask: UInt8
+        let genres: Set<String>
+        let daypartMask: UInt8
+        let maxMaturityRank: Int?
         /// Genres of the `fans:` audiences (any one matches).
-        var audienceGenres: [String]
+        let audienceGenres: [String]
         /// Indices into `creatives`.
-        public var creatives: [Int]
+        public let creatives: [Int]
+        /// Feature hashes of the campaign id, the advertiser id and the category.
+        let campaignHash: UInt64
+        let advertiserHash: UInt64
+        let categoryHash: UInt64
+        /// Small integers for the advertiser and the category (competitive separation in a pod).
+        let advertiserKey: Int
+        let categoryKey: Int
+
+        init(campaign c: Campaign, advertiser: Advertiser, creatives: [Int], advertiserKey: Int, categoryKey: Int) {
+            let t = c.targeting
+            self.campaign = c
+            self.advertiser = advertiser
+            tier = CampaignPriority.allCases.firstIndex(of: c.priority) ?? 1
+            category = c.effectiveCategory(advertiser: advertiser)
+            regions = Set(t.regions)
+            deviceMask = AdInventory.mask(t.devices, in: Device.allCases)
+            planMask = AdInventory.mask(t.plans, in: Plan.allCases)
+            genres = Set(t.genres.map { $0.lowercased() })
+            daypartMask = AdInventory.mask(t.dayparts, in: Daypart.allCases)
+            maxMaturityRank = t.maxContentMaturity?.rank
+            audienceGenres = t.audiences.compactMap(AudienceSegment.fansGenre)
+            self.creatives = creatives
+            campaignHash = AdFeatures.fnv(c.id.rawValue)
+            advertiserHash = AdFeatures.fnv(advertiser.id.rawValue)
+            categoryHash = AdFeatures.fnv(category)
+            self.advertiserKey = advertiserKey
+            self.categoryKey = categoryKey
+        }
     }
 
     public var campaigns: [CompiledCampaign] = []
@@ -28,36 +58,40 @@ public struct AdInventory: Sendable {
     public var campaignOfCreative: [Int] = []
     public var campaignIndex: [String: Int] = [:]
     public var creativeIndex: [String: Int] = [:]
-    /// Feature hashes of each creative's id, and of each campaign's id and advertiser id.
+    /// Feature hashes of each creative's id.
     var creativeHashes: [UInt64] = []
-    var campaignHashes: [(campaign: UInt64, advertiser: UInt64)] = []
 
     public init() {}
 
     /// Campaigns whose advertiser is missing are left out (the store's foreign keys prevent it).
     public init(advertisers: [Advertiser], campaigns: [Campaign], creatives: [Creative]) {
         let advertiserByID = Dictionary(advertisers.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
+        var kept: [(Campaign, Advertiser)] = []
         for c in campaigns {
             guard let advertiser = advertiserByID[c.advertiserID.rawValue] else { continue }
-            let t = c.targeting
-            campaignIndex[c.id.rawValue] = self.campaigns.count
-            self.campaigns.append(
-                CompiledCampaign(
-                    campaign: c, advertiser: advertiser, tier: CampaignPriority.allCases.firstIndex(of: c.priority) ?? 1,
-                    category: c.effectiveCategory(advertiser: advertiser), regions: Set(t.regions),
-                    deviceMask: Self.mask(t.devices, in: Device.allCases), planMask: Self.mask(t.plans, in: Plan.allCases),
-                    genres: Set(t.genres.map { $0.lowercased() }), daypartMask: Self.mask(t.dayparts, in: Daypart.allCases),
-                    maxMaturityRank: t.maxContentMaturity?.rank, audienceGenres: t.audiences.compactMap(AudienceSegment.fansGenre),
-                    creatives: []))
+            campaignIndex[c.id.rawValue] = kept.count
+            kept.append((c, advertiser))
         }
-        campaignHashes = self.campaigns.map { (AdFeatures.fnv($0.campaign.id.rawValue), AdFeatures.fnv($0.advertiser.id.rawValue)) }
+        var lists = [[Int]](repeating: [], count: kept.count)
         for creative in creatives {
             guard let k = campaignIndex[creative.campaignID.rawValue] else { continue }
             creativeHashes.append(AdFeatures.fnv(creative.id.rawValue))
             creativeIndex[creative.id.rawValue] = self.creatives.count
-            self.campaigns[k].creatives.append(self.creatives.count)
+            lists[k].append(self.creatives.count)
             self.creatives.append(creative)
             campaignOfCreative.append(k)
+        }
+        var advertiserKeys: [String: Int] = [:]
+        var categoryKeys: [String: Int] = [:]
+        self.campaigns = kept.enumerated().map { k, pair in
+            let (c, advertiser) = pair
+            let advertiserKey = advertiserKeys[advertiser.id.rawValue, default: advertiserKeys.count]
+            advertiserKeys[advertiser.id.rawValue] = advertiserKey
+            let category = c.effectiveCategory(advertiser: advertiser)
+            let categoryKey = categoryKeys[category, default: categoryKeys.count]
+            categoryKeys[category] = categoryKey
+            return CompiledCampaign(
+                campaign: c, advertiser: advertiser, creatives: lists[k], advertiserKey: advertiserKey, categoryKey: categoryKey)
         }
     }
 
@@ -72,9 +106,26 @@ public struct AdInventory: Sendable {
         return 1 << UInt8(i)
     }
 
+    /// The request's device, plan and daypart as mask bits, worked out once per decision.
+    struct RequestBits {
+        var device: UInt8
+        var plan: UInt8
+        var daypart: UInt8
+
+        init(_ request: AdRequest, plan: Plan?) {
+            device = AdInventory.bit(request.device, in: Device.allCases)
+            self.plan = AdInventory.bit(plan, in: Plan.allCases)
+            daypart = AdInventory.bit(request.at.daypart, in: Daypart.allCases)
+        }
+    }
+
     /// Why campaign `k` may not serve this request (flight, status, targeting), or nil if it may.
     /// Budgets, caps and pacing are the delivery state's concern.
     public func refusal(_ k: Int, _ request: AdRequest, plan: Plan?, region: String?) -> String? {
+        refusal(k, request, bits: RequestBits(request, plan: plan), region: region)
+    }
+
+    func refusal(_ k: Int, _ request: AdRequest, bits: RequestBits, region: String?) -> String? {
         let c = campaigns[k]
         let now = request.now
         if c.campaign.status != .active { return "campaign \(c.campaign.status.rawValue)" }
@@ -82,13 +133,11 @@ public struct AdInventory: Sendable {
         if !c.regions.isEmpty {
             guard let region, c.regions.contains(region) else { return "region not targeted" }
         }
-        if c.deviceMask != 0 && c.deviceMask & Self.bit(request.device, in: Device.allCases) == 0 { return "device not targeted" }
-        if c.planMask != 0 && c.planMask & Self.bit(plan, in: Plan.allCases) == 0 { return "plan not targeted" }
+        if c.deviceMask != 0 && c.deviceMask & bits.device == 0 { return "device not targeted" }
+        if c.planMask != 0 && c.planMask & bits.plan == 0 { return "plan not targeted" }
         if !c.genres.isEmpty && !request.content.genres.contains(where: c.genres.contains) { return "content genre not targeted" }
         if let limit = c.maxMaturityRank, request.content.maturity.rank > limit { return "content above the maturity limit" }
-        if c.daypartMask != 0 && c.daypartMask & Self.bit(request.at.daypart, in: Daypart.allCases) == 0 {
-            return "daypart not targeted"
-        }
+        if c.daypartMask != 0 && c.daypartMask & bits.daypart == 0 { return "daypart not targeted" }
         if !c.audienceGenres.isEmpty {
             guard let viewer = request.viewer else { return "audience needs a known viewer" }
             let top = viewer.topGenres.prefix(AdInventory.audienceTopGenres)

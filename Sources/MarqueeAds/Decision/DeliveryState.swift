@@ -56,8 +56,9 @@ struct DeliveryState {
     var sessions: [String: SessionHistory] = [:]
     var pending: [String: Pending] = [:]
     /// Pending keys in serving order, for expiry.
-    var pendingOrder: [String] = []
-    var pendingHead = 0
+    var pendingOrder = RingQueue<String>()
+    /// Ads served since the start (when to look for expired entries).
+    var servedCount = 0
     var clock: Int64 = 0
 
     static let dayMs: Int64 = 86_400_000
@@ -153,6 +154,7 @@ struct DeliveryState {
         }
         pending[key] = p
         pendingOrder.append(key)
+        servedCount &+= 1
     }
 
     /// An impression of a served ad: the reservation becomes spend. Returns false when the key is
@@ -194,10 +196,9 @@ struct DeliveryState {
     /// impressions or events stop arriving): their reservations are released, shown ads labelled.
     mutating func expire(now: Int64, reservation: Int64, labelWindow: Int64, keepAtMost: Int = .max) -> [[FeatureToken]] {
         var negatives: [[FeatureToken]] = []
-        while pendingHead < pendingOrder.count {
-            let key = pendingOrder[pendingHead]
+        while let key = pendingOrder.first {
             guard let p = pending[key] else {
-                pendingHead += 1
+                pendingOrder.removeFirst()
                 continue
             }
             let crowded = pending.count > keepAtMost
@@ -209,11 +210,7 @@ struct DeliveryState {
                 release(p)
             }
             pending[key] = nil
-            pendingHead += 1
-        }
-        if pendingHead > 4096 && pendingHead * 2 > pendingOrder.count {
-            pendingOrder.removeFirst(pendingHead)
-            pendingHead = 0
+            pendingOrder.removeFirst()
         }
         return negatives
     }
@@ -235,5 +232,42 @@ public struct FeatureToken: Sendable, Hashable {
     public init(field: Int, value: UInt64) {
         self.field = field
         self.value = value
+    }
+}
+
+/// A first-in first-out queue on a ring of slots: appending and removing the oldest are O(1) and
+/// never move the other elements (an array's `removeFirst(n)` shifts them all, a pause under the
+/// engine's lock when the queue is long).
+struct RingQueue<Element> {
+    private var slots: [Element?] = []
+    private var head = 0
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+    var first: Element? { count == 0 ? nil : slots[head] }
+
+    /// Room for `n` elements without growing (growing copies every element once).
+    mutating func reserveCapacity(_ n: Int) {
+        guard n > slots.count else { return }
+        var grown = [Element?](repeating: nil, count: n)
+        for i in 0..<count { grown[i] = slots[(head + i) % slots.count] }
+        slots = grown
+        head = 0
+    }
+
+    mutating func append(_ element: Element) {
+        if count == slots.count { reserveCapacity(max(16, 2 * slots.count)) }
+        slots[(head + count) % slots.count] = element
+        count += 1
+    }
+
+    @discardableResult
+    mutating func removeFirst() -> Element? {
+        guard count > 0 else { return nil }
+        let element = slots[head]
+        slots[head] = nil
+        head = (head + 1) % slots.count
+        count -= 1
+        return element
     }
 }

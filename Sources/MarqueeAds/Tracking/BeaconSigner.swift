@@ -103,24 +103,51 @@ public struct BeaconSigner: Sendable {
     }
 
     /// The tracking URL of every event for one ad in a pod, ready for `VASTAd.trackingURLs`.
-    /// The signed message's shared head is absorbed once for all events (the same codes as `url(for:)`).
     public func urls(decisionID: DecisionID, slot: Int, creativeID: CreativeID, issuedAt: Timestamp) -> [AdTrackingEvent: String] {
+        beacons(decisionID: decisionID, slot: slot, creativeID: creativeID, issuedAt: issuedAt).urls
+    }
+
+    /// The signed beacons of every event for one ad in a pod (the same codes as `url(for:)`). The
+    /// signed message's shared head is absorbed once; each event's code is written straight into
+    /// the result, so signing allocates nothing per event.
+    public func beacons(decisionID: DecisionID, slot: Int, creativeID: CreativeID, issuedAt: Timestamp) -> AdBeacons {
         precondition(slot >= 0, "a pod slot is 0 or more")
         precondition(issuedAt.millisecondsSinceEpoch >= 0, "beacons are issued after 1970")
-        let events = AdTrackingEvent.allCases
         let t = String(issuedAt.millisecondsSinceEpoch)
-        let codes = signing.authenticationCodes(
-            prefix: "\(Self.domain)\nd=\(decisionID.rawValue)\na=\(slot)\nc=\(creativeID.rawValue)",
-            suffixes: events.map { "\ne=\($0.rawValue)\nt=" + t })
-        let head =
+        var prefix = "\(Self.domain)\nd=\(decisionID.rawValue)\na=\(slot)\nc=\(creativeID.rawValue)"
+        let shared = prefix.withUTF8 { signing.innerState(absorbing: UnsafeRawBufferPointer($0)) }
+        let events = AdTrackingEvent.allCases
+        let hexPerEvent = 2 * Self.signatureBytes
+        let signatures = [UInt8](unsafeUninitializedCapacity: events.count * hexPerEvent) { out, count in
+            withUnsafeTemporaryAllocation(byteCount: 96, alignment: 8) { scratch in
+                let suffix = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<64])
+                let code = UnsafeMutableRawBufferPointer(rebasing: scratch[64..<64 + Self.signatureBytes])
+                for (n, event) in events.enumerated() {
+                    // "\ne=<event>\nt=<t>"
+                    var length = 0
+                    func put(_ bytes: some Sequence<UInt8>) {
+                        for b in bytes {
+                            suffix[length] = b
+                            length += 1
+                        }
+                    }
+                    put("\ne=".utf8)
+                    put(event.rawValue.utf8)
+                    put("\nt=".utf8)
+                    put(t.utf8)
+                    signing.finish(shared, suffix: UnsafeRawBufferPointer(rebasing: suffix[0..<length]), into: code)
+                    for i in 0..<Self.signatureBytes {
+                        out[n * hexPerEvent + 2 * i] = AdBeacons.hexDigits[Int(code[i] >> 4)]
+                        out[n * hexPerEvent + 2 * i + 1] = AdBeacons.hexDigits[Int(code[i] & 0x0f)]
+                    }
+                }
+            }
+            count = events.count * hexPerEvent
+        }
+        prefix =
             baseURL + Self.path + "?d=" + Self.percentEncoded(decisionID.rawValue) + "&a=" + String(slot) + "&c="
             + Self.percentEncoded(creativeID.rawValue) + "&e="
-        var urls: [AdTrackingEvent: String] = [:]
-        urls.reserveCapacity(events.count)
-        for (event, code) in zip(events, codes) {
-            urls[event] = head + event.rawValue + "&t=" + t + "&s=" + SHA256.hex(Array(code.prefix(Self.signatureBytes)))
-        }
-        return urls
+        return AdBeacons(head: Array(prefix.utf8), issued: Array(("&t=" + t + "&s=").utf8), signatures: signatures)
     }
 
     private func tag(_ beacon: TrackingBeacon, key: HMACSHA256) -> [UInt8] {
@@ -261,5 +288,78 @@ public struct BeaconSigner: Sendable {
         case 65...70: return b - 55
         default: return lowerHexValue(b)
         }
+    }
+}
+
+/// The signed tracking URLs of one served ad, kept as their parts: every URL is
+/// `head + event + issued + signature(event)`. `url(_:)` builds one; `appendJSONString` writes one
+/// as a JSON string without building it.
+public struct AdBeacons: Sendable {
+    /// `{baseURL}/v1/ads/track?d=…&a=…&c=…&e=`
+    let head: [UInt8]
+    /// `&t=…&s=`
+    let issued: [UInt8]
+    /// 32 lower-case hex digits per event, in `AdTrackingEvent.allCases` order.
+    let signatures: [UInt8]
+    /// Whether the URL can go into a JSON string as it is (no quote, backslash or control byte;
+    /// only a strange base URL could have one).
+    let jsonSafe: Bool
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    init(head: [UInt8], issued: [UInt8], signatures: [UInt8]) {
+        self.head = head
+        self.issued = issued
+        self.signatures = signatures
+        jsonSafe = head.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+    }
+
+    private static func index(_ event: AdTrackingEvent) -> Int {
+        switch event {
+        case .impression: return 0
+        case .start: return 1
+        case .firstQuartile: return 2
+        case .midpoint: return 3
+        case .thirdQuartile: return 4
+        case .complete: return 5
+        case .skip: return 6
+        case .click: return 7
+        }
+    }
+
+    private func signature(_ event: AdTrackingEvent) -> ArraySlice<UInt8> {
+        let width = 2 * BeaconSigner.signatureBytes
+        let at = Self.index(event) * width
+        return signatures[at..<at + width]
+    }
+
+    /// The tracking URL of `event`.
+    public func url(_ event: AdTrackingEvent) -> String {
+        var bytes = head
+        bytes += event.rawValue.utf8
+        bytes += issued
+        bytes += signature(event)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Every event's URL.
+    public var urls: [AdTrackingEvent: String] {
+        Dictionary(uniqueKeysWithValues: AdTrackingEvent.allCases.map { ($0, url($0)) })
+    }
+
+    /// Appends `event`'s URL as a JSON string (quotes included) to `bytes`.
+    public func appendJSONString(_ event: AdTrackingEvent, to bytes: inout [UInt8]) {
+        guard jsonSafe else {
+            var w = JSONWriter()
+            w.string(url(event))
+            bytes += w.bytes
+            return
+        }
+        bytes.append(UInt8(ascii: "\""))
+        bytes += head
+        bytes += event.rawValue.utf8
+        bytes += issued
+        bytes += signature(event)
+        bytes.append(UInt8(ascii: "\""))
     }
 }

@@ -49,16 +49,28 @@ public struct HMACSHA256: Sendable {
         return outerHash.finalize()
     }
 
-    /// The codes of `prefix + suffix` for each suffix, absorbing the shared prefix once.
-    public func authenticationCodes(prefix: String, suffixes: [String]) -> [[UInt8]] {
-        var shared = inner
-        shared.update(prefix)
-        return suffixes.map { suffix in
-            var innerHash = shared
-            innerHash.update(suffix)
+    /// The inner hash after the padded key and `prefix`: where every message that starts with
+    /// `prefix` continues (`finish`), so that a shared head is absorbed once.
+    public func innerState(absorbing prefix: UnsafeRawBufferPointer) -> SHA256 {
+        var state = inner
+        state.update(prefix)
+        return state
+    }
+
+    /// Completes a message begun with `innerState`: absorbs `suffix` and writes the first `out.count`
+    /// (at most 32) bytes of the code to `out`, without allocating.
+    public func finish(_ state: SHA256, suffix: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count <= Self.outputSize, "an HMAC-SHA-256 code is 32 bytes")
+        var innerHash = state
+        innerHash.update(suffix)
+        withUnsafeTemporaryAllocation(byteCount: 2 * Self.outputSize, alignment: 8) { scratch in
+            let digest = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<Self.outputSize])
+            innerHash.finalize(into: digest)
             var outerHash = outer
-            outerHash.update(innerHash.finalize())
-            return outerHash.finalize()
+            outerHash.update(UnsafeRawBufferPointer(digest))
+            let code = UnsafeMutableRawBufferPointer(rebasing: scratch[Self.outputSize...])
+            outerHash.finalize(into: code)
+            out.copyMemory(from: UnsafeRawBufferPointer(rebasing: code[0..<out.count]))
         }
     }
 
