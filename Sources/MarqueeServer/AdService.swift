@@ -38,22 +38,19 @@ public final class AdService: Sendable {
     struct RecentPods {
         let capacity: Int
         var pods: [String: Served] = [:]
-        var order: [String] = []
-        var head = 0
+        /// Decision ids, oldest first.
+        var order = RingQueue<String>()
 
-        init(capacity: Int) { self.capacity = capacity }
+        init(capacity: Int) {
+            self.capacity = capacity
+            pods.reserveCapacity(capacity + 1)
+            order.reserveCapacity(capacity + 1)
+        }
 
         mutating func insert(_ served: Served) {
             pods[served.pod.decisionID] = served
             order.append(served.pod.decisionID)
-            while pods.count > capacity, head < order.count {
-                pods[order[head]] = nil
-                head += 1
-            }
-            if head > capacity {
-                order.removeFirst(head)
-                head = 0
-            }
+            while pods.count > capacity, let oldest = order.removeFirst() { pods[oldest] = nil }
         }
     }
 

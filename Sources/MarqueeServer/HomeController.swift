@@ -3,6 +3,7 @@ import MarqueeCore
 import MarqueeKernels
 import MarqueeRecommend
 import NIOCore
+import Synchronization
 
 /// `GET /v1/profiles/{id}/home?device=&at=&rows=&perRow=`: the personalized home page.
 struct HomeController {
@@ -127,17 +128,50 @@ struct HomeController {
 /// are keyed by id, so time-ordered ids make their inserts appends instead of writes all over the
 /// B-tree (random ids cost a page read and write per record; see the notes of issues 5 and 6).
 public enum DecisionIDs {
-    /// The id and a seed for the decision's random draws, both from the system generator.
-    public static func make(prefix: String, at time: Timestamp) -> (id: String, seed: UInt64) {
+    /// Drawn from the system generator once per process; every id then costs an atomic increment
+    /// instead of two `getrandom` calls.
+    private static let processKeys: (UInt64, UInt64) = {
         var system = SystemRandomNumberGenerator()
-        let high = system.next()
-        let low = system.next()
+        return (system.next(), system.next())
+    }()
+    private static let counter = Atomic<UInt64>(0)
+
+    /// The id and a seed for the decision's random draws. The 80 random bits are a bijective mix of
+    /// a per-process counter keyed by the process's random keys: distinct for every decision of the
+    /// process, and unrelated between processes.
+    public static func make(prefix: String, at time: Timestamp) -> (id: String, seed: UInt64) {
+        let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        let keys = processKeys
+        let high = mix(keys.0 &+ n &* 0x9E37_79B9_7F4A_7C15)
+        let low = mix(high ^ keys.1)
         let ms = UInt64(max(0, time.millisecondsSinceEpoch)) & 0xFFFF_FFFF_FFFF
-        return (prefix + hex(ms, digits: 12) + hex(high, digits: 16) + hex(low >> 48, digits: 4), high ^ low)
+        var id = prefix
+        id.reserveCapacity(prefix.utf8.count + 32)
+        appendHex(ms, digits: 12, to: &id)
+        appendHex(high, digits: 16, to: &id)
+        appendHex(low >> 48, digits: 4, to: &id)
+        return (id, high ^ low)
+    }
+
+    /// SplitMix64's finalizer: a bijection of 64-bit values that spreads every input bit.
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    static func appendHex(_ v: UInt64, digits: Int, to s: inout String) {
+        let alphabet: StaticString = "0123456789abcdef"
+        for k in stride(from: digits - 1, through: 0, by: -1) {
+            let nibble = Int((v >> UInt64(4 * k)) & 0xF)
+            s.unicodeScalars.append(Unicode.Scalar(alphabet.utf8Start[nibble]))
+        }
     }
 
     static func hex(_ v: UInt64, digits: Int) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, digits - s.count)) + s
+        var s = ""
+        appendHex(v, digits: digits, to: &s)
+        return s
     }
 }

@@ -1,6 +1,7 @@
 import Hummingbird
 import MarqueeCore
 import Prometheus
+import Synchronization
 
 /// The server's Prometheus metrics, kept in one registry per application (so tests can run
 /// several applications in one process) and rendered by `GET /metrics`.
@@ -37,13 +38,33 @@ public final class ServerMetrics: Sendable {
         storeProfiles = registry.makeGauge(descriptor: Self.name("store_profiles", "", "Profiles."))
     }
 
+    /// One labelled request series; routes are patterns (or "unmatched"), so there are few.
+    private struct RequestSeries: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    /// The series' counter and histogram, made once: asking the registry for them on every request
+    /// builds label arrays and takes the registry's lock each time.
+    private let requestSeries = Mutex<[RequestSeries: (requests: Counter, latency: DurationHistogram)]>([:])
+
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.requestsName, labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.latencyName, labels: [("method", method), ("route", route)], buckets: Self.latencyBuckets
-        ).recordNanoseconds(duration.nanoseconds)
+        let key = RequestSeries(method: method, route: route, status: status)
+        let series =
+            requestSeries.withLock { $0[key] }
+            ?? {
+                let made = (
+                    requests: registry.makeCounter(
+                        descriptor: Self.requestsName, labels: [("method", method), ("route", route), ("status", String(status))]),
+                    latency: registry.makeDurationHistogram(
+                        descriptor: Self.latencyName, labels: [("method", method), ("route", route)], buckets: Self.latencyBuckets)
+                )
+                requestSeries.withLock { $0[key] = made }
+                return made
+            }()
+        series.requests.increment()
+        series.latency.recordNanoseconds(duration.nanoseconds)
     }
 
     func recordIngest(accepted: Int, duplicates: Int, rejected: Int) {

@@ -301,4 +301,14 @@ final class XMLOutline: NSObject, XMLParserDelegate {
     #expect(early.id.range(of: "^a-[0-9a-f]{32}$", options: .regularExpression) != nil)
     #expect(String(early.id.dropFirst(2).prefix(12)) == "01a19467e800")  // hex(1793491200000) in Python
     #expect(DecisionIDs.make(prefix: "h-", at: .now()).id != DecisionIDs.make(prefix: "h-", at: .now()).id)
+    // Ids made at the same millisecond (from concurrent tasks) are all distinct, and so are their seeds.
+    let at = Timestamp(millisecondsSinceEpoch: 1_793_491_200_000)
+    let made = (0..<20_000).map { _ in DecisionIDs.make(prefix: "a-", at: at) }
+    #expect(Set(made.map(\.id)).count == made.count)
+    #expect(Set(made.map(\.seed)).count == made.count)
+    // The random part is spread: every hex digit position takes many values.
+    for position in 14..<34 {
+        let digits = Set(made.prefix(1_000).map { Array($0.id.utf8)[position] })
+        #expect(digits.count >= 14, "position \(position)")
+    }
 }

@@ -179,6 +179,7 @@ public final class AdDecisionEngine: Sendable {
         state.withLock { state in
             state.clock = max(state.clock, now)
             if let s = sessionKey, let known = state.sessions[s] { session = known }
+            let viewer = state.viewers[request.profileKey]
             for k in eligibleCampaigns {
                 let compiled = inventory.campaigns[k]
                 let campaign = compiled.campaign
@@ -186,7 +187,7 @@ public final class AdDecisionEngine: Sendable {
                     broke += 1
                     continue
                 }
-                let seen = state.exposures(request.profileKey, campaign: k, at: now)
+                let seen = state.exposures(viewer, campaign: k, at: now)
                 if state.capRefusal(k, campaign: campaign, seen: seen, sessionKey: sessionKey) != nil {
                     capped += 1
                     continue

@@ -110,7 +110,12 @@ struct DeliveryState {
 
     /// Exposures of the viewer to campaign `k`: (last 24 h, last 7 days).
     func exposures(_ profileKey: String, campaign k: Int, at ms: Int64) -> (day: Int, week: Int) {
-        guard let times = viewers[profileKey]?.byCampaign[k] else { return (0, 0) }
+        exposures(viewers[profileKey], campaign: k, at: ms)
+    }
+
+    /// The same from the viewer's entry, looked up once for all campaigns.
+    func exposures(_ viewer: ViewerExposures?, campaign k: Int, at ms: Int64) -> (day: Int, week: Int) {
+        guard let times = viewer?.byCampaign[k] else { return (0, 0) }
         return (count(times, since: ms - Self.dayMs + 1), count(times, since: ms - Self.weekMs + 1))
     }
 
@@ -128,14 +133,28 @@ struct DeliveryState {
     }
 
     mutating func addExposure(_ profileKey: String, campaign k: Int, at ms: Int64) {
-        var times = viewers[profileKey, default: ViewerExposures()].byCampaign[k] ?? []
-        // Keep the week, and insert in order (events may arrive slightly out of order).
-        let cutoff = ms - Self.weekMs
+        // In place (a copy taken out of the table would be copied again on insert).
+        Self.insert(ms, into: &viewers[profileKey, default: ViewerExposures()].byCampaign[k, default: []])
+    }
+
+    /// Keeps the week, and inserts in order (events may arrive slightly out of order).
+    static func insert(_ ms: Int64, into times: inout [Int64]) {
+        let cutoff = ms - weekMs
         if let first = times.first, first <= cutoff { times.removeAll { $0 <= cutoff } }
         var at = times.count
         while at > 0 && times[at - 1] > ms { at -= 1 }
         times.insert(ms, at: at)
-        viewers[profileKey, default: ViewerExposures()].byCampaign[k] = times
+    }
+
+    /// Counts one more ad of campaign `k` and creative `creative` in the session.
+    mutating func countInSession(_ sessionKey: String, campaign k: Int, creative: Int) {
+        Self.count(campaign: k, creative: creative, in: &sessions[sessionKey, default: SessionHistory()])
+    }
+
+    static func count(campaign k: Int, creative: Int, in session: inout SessionHistory) {
+        session.campaignServed[k, default: 0] += 1
+        session.creativeServed[creative, default: 0] += 1
+        session.adsServed += 1
     }
 
     // MARK: Serving and confirming
@@ -147,11 +166,7 @@ struct DeliveryState {
         campaigns[k].reserved += p.price
         campaigns[k].reservedToday += p.price
         addExposure(p.profileKey, campaign: k, at: p.servedAt)
-        if let s = p.sessionKey {
-            sessions[s, default: SessionHistory()].campaignServed[k, default: 0] += 1
-            sessions[s, default: SessionHistory()].creativeServed[p.creative, default: 0] += 1
-            sessions[s, default: SessionHistory()].adsServed += 1
-        }
+        if let s = p.sessionKey { countInSession(s, campaign: k, creative: p.creative) }
         pending[key] = p
         pendingOrder.append(key)
         servedCount &+= 1
@@ -182,11 +197,7 @@ struct DeliveryState {
         if campaigns[k].day == Self.day(ms) { campaigns[k].spentToday += price }
         campaigns[k].impressions += 1
         addExposure(profileKey, campaign: k, at: ms)
-        if let s = sessionKey {
-            sessions[s, default: SessionHistory()].campaignServed[k, default: 0] += 1
-            sessions[s, default: SessionHistory()].creativeServed[creative, default: 0] += 1
-            sessions[s, default: SessionHistory()].adsServed += 1
-        }
+        if let s = sessionKey { countInSession(s, campaign: k, creative: creative) }
     }
 
     /// Releases reservations older than `reservation` ms that no impression confirmed, and hands
@@ -232,42 +243,5 @@ public struct FeatureToken: Sendable, Hashable {
     public init(field: Int, value: UInt64) {
         self.field = field
         self.value = value
-    }
-}
-
-/// A first-in first-out queue on a ring of slots: appending and removing the oldest are O(1) and
-/// never move the other elements (an array's `removeFirst(n)` shifts them all, a pause under the
-/// engine's lock when the queue is long).
-struct RingQueue<Element> {
-    private var slots: [Element?] = []
-    private var head = 0
-    private(set) var count = 0
-
-    var isEmpty: Bool { count == 0 }
-    var first: Element? { count == 0 ? nil : slots[head] }
-
-    /// Room for `n` elements without growing (growing copies every element once).
-    mutating func reserveCapacity(_ n: Int) {
-        guard n > slots.count else { return }
-        var grown = [Element?](repeating: nil, count: n)
-        for i in 0..<count { grown[i] = slots[(head + i) % slots.count] }
-        slots = grown
-        head = 0
-    }
-
-    mutating func append(_ element: Element) {
-        if count == slots.count { reserveCapacity(max(16, 2 * slots.count)) }
-        slots[(head + count) % slots.count] = element
-        count += 1
-    }
-
-    @discardableResult
-    mutating func removeFirst() -> Element? {
-        guard count > 0 else { return nil }
-        let element = slots[head]
-        slots[head] = nil
-        head = (head + 1) % slots.count
-        count -= 1
-        return element
     }
 }
