@@ -33,7 +33,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
-        .target(name: "MarqueeKernels", exclude: ["README.md"], swiftSettings: numericSettings),
+        // SHA-256 blocks on the CPU's SHA instructions where there are any (beacon signatures).
+        .target(name: "CMarqueeSHA"),
+        .target(name: "MarqueeKernels", dependencies: ["CMarqueeSHA"], exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "MarqueeCore", dependencies: ["MarqueeKernels"], swiftSettings: swiftSettings),
         .target(
             name: "MarqueeStorage",

@@ -1,3 +1,5 @@
+import CMarqueeSHA
+
 /// SHA-256 (FIPS 180-4), used to store API keys hashed and to fingerprint files and worlds.
 ///
 /// A plain, allocation-light implementation; tests hold it to the FIPS/NIST example vectors.
@@ -12,7 +14,16 @@ public struct SHA256: Sendable {
     private var used = 0
     private var length: UInt64 = 0
 
-    public init() {}
+    /// Whether blocks go to the CPU's SHA instructions (false: the Swift rounds below).
+    private let hardware: Bool
+
+    /// Whether this CPU has SHA-256 instructions that `SHA256()` uses.
+    public static let hardwareAvailable = marquee_sha256_hardware_available() == 1
+
+    public init() { hardware = Self.hardwareAvailable }
+
+    /// A hasher that never uses the CPU's SHA instructions (to test the portable rounds).
+    public init(portable: Bool) { hardware = portable ? false : Self.hardwareAvailable }
 
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -75,42 +86,61 @@ public struct SHA256: Sendable {
         used = 0
     }
 
-    /// Compresses the 64 bytes at `p`.
+    /// Compresses the 64 bytes at `p`: eight rounds per step with the working variables renamed
+    /// instead of shifted, and the message schedule kept as a rolling window of 16 words.
     private mutating func compress(_ p: UnsafeRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            Self.k.withUnsafeBufferPointer { k in compress(p, schedule: w, k: k) }
+        if hardware {
+            withUnsafeMutableBytes(of: &h) { state in
+                marquee_sha256_compress_hardware(
+                    state.baseAddress!.assumingMemoryBound(to: UInt32.self), p.assumingMemoryBound(to: UInt8.self), 1)
+            }
+            return
+        }
+        Self.k.withUnsafeBufferPointer { k in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { w in
+                for i in 0..<16 { w[i] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+                var (a, b, c, d, e, f, g, h) = self.h
+                @inline(__always) func word(_ i: Int) -> UInt32 {
+                    if i < 16 { return w[i] }
+                    let w15 = w[(i - 15) & 15]
+                    let w2 = w[(i - 2) & 15]
+                    let s0 = Self.rotr(w15, 7) ^ Self.rotr(w15, 18) ^ (w15 &>> 3)
+                    let s1 = Self.rotr(w2, 17) ^ Self.rotr(w2, 19) ^ (w2 &>> 10)
+                    let v = w[i & 15] &+ s0 &+ w[(i - 7) & 15] &+ s1
+                    w[i & 15] = v
+                    return v
+                }
+                @inline(__always) func round(
+                    _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32, _ e: UInt32, _ f: UInt32, _ g: UInt32,
+                    _ h: inout UInt32, _ i: Int
+                ) {
+                    let t1 =
+                        h &+ (Self.rotr(e, 6) ^ Self.rotr(e, 11) ^ Self.rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ word(i)
+                    let t2 = (Self.rotr(a, 2) ^ Self.rotr(a, 13) ^ Self.rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+                    d = d &+ t1
+                    h = t1 &+ t2
+                }
+                var i = 0
+                while i < 64 {
+                    round(a, b, c, &d, e, f, g, &h, i)
+                    round(h, a, b, &c, d, e, f, &g, i + 1)
+                    round(g, h, a, &b, c, d, e, &f, i + 2)
+                    round(f, g, h, &a, b, c, d, &e, i + 3)
+                    round(e, f, g, &h, a, b, c, &d, i + 4)
+                    round(d, e, f, &g, h, a, b, &c, i + 5)
+                    round(c, d, e, &f, g, h, a, &b, i + 6)
+                    round(b, c, d, &e, f, g, h, &a, i + 7)
+                    i += 8
+                }
+                self.h = (
+                    self.h.0 &+ a, self.h.1 &+ b, self.h.2 &+ c, self.h.3 &+ d, self.h.4 &+ e, self.h.5 &+ f, self.h.6 &+ g,
+                    self.h.7 &+ h
+                )
+            }
         }
     }
 
-    @inline(__always)
-    private mutating func compress(_ p: UnsafeRawPointer, schedule w: UnsafeMutableBufferPointer<UInt32>, k: UnsafeBufferPointer<UInt32>) {
-        for i in 0..<16 { w[i] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
-        for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, hh) = h
-        for i in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            hh = g
-            g = f
-            f = e
-            e = d &+ t1
-            d = c
-            c = b
-            b = a
-            a = t1 &+ t2
-        }
-        h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
-    }
-
-    @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
 
     /// Writes the 32-byte digest to `out` (at least 32 bytes). The hasher should not be used after this.
     public mutating func finalize(into out: UnsafeMutableRawBufferPointer) {

@@ -17,6 +17,13 @@ import Testing
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
+    @Test func portableRoundsMatchOnAMillionAs() {
+        var hasher = SHA256(portable: true)
+        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
+        for _ in 0..<1000 { hasher.update(chunk) }
+        #expect(hasher.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
     @Test func millionAs() {
         var hasher = SHA256()
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
@@ -49,6 +56,10 @@ import Testing
         for (n, expected) in Self.boundaryDigests {
             let message = Array(pattern.prefix(n))
             #expect(SHA256.hexDigest(message) == expected, "length \(n), one update")
+            // The portable rounds, whatever the CPU has (the default uses its SHA instructions when present).
+            var portable = SHA256(portable: true)
+            portable.update(message)
+            #expect(portable.finalizeHex() == expected, "length \(n), portable rounds")
             var pieces = SHA256()
             var at = 0
             var size = 1
