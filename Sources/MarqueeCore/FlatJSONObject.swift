@@ -32,11 +32,19 @@ public enum FlatJSONObject {
 
     /// The object's members, or nil when `bytes` is not exactly one well-formed flat JSON object.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> [String: Value]? {
+        var members: [String: Value] = [:]
+        let flat = forEachMember(bytes) { name, value in members.updateValue(value, forKey: name) == nil }
+        return flat ? members : nil
+    }
+
+    /// Hands each member to `body` in order, without building a dictionary; true when `bytes` is
+    /// exactly one well-formed flat JSON object and `body` accepted every member (it returns false
+    /// to refuse one, a duplicate name for instance).
+    public static func forEachMember(_ bytes: UnsafeRawBufferPointer, _ body: (String, Value) -> Bool) -> Bool {
         var reader = JSONBytesReader(bytes)
         reader.skipWhitespace()
-        guard reader.peek() == UInt8(ascii: "{") else { return nil }
+        guard reader.peek() == UInt8(ascii: "{") else { return false }
         reader.position += 1
-        var members: [String: Value] = [:]
         var flat = true
         do {
             try reader.parseMembers { reader, name in
@@ -57,13 +65,13 @@ public enum FlatJSONObject {
                     case .other: flat = false
                     }
                 }
-                if members.updateValue(value, forKey: name) != nil { flat = false }
+                if flat && !body(name, value) { flat = false }
             }
         } catch {
-            return nil
+            return false
         }
         reader.skipWhitespace()
-        return flat && reader.position == reader.count ? members : nil
+        return flat && reader.position == reader.count
     }
 
     public static func parse(_ bytes: [UInt8]) -> [String: Value]? {

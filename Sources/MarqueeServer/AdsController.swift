@@ -37,42 +37,51 @@ struct AdsController {
         var sessionId: String?
         var maxPodSeconds: Int?
 
-        /// From a flat JSON object (the fast path); nil when a field has a type this struct's
-        /// `Decodable` conformance would refuse, so that `JSONDecoder` reports it.
-        init?(_ members: [String: FlatJSONObject.Value]) {
-            func text(_ key: String) -> String?? {
-                switch members[key] {
-                case nil, .null?: return .some(nil)
-                case .string(let s)?: return .some(s)
-                default: return nil
+        /// From a flat JSON object's bytes (the fast path); nil when the body is not a flat object
+        /// or a field has a type or a repetition this struct's `Decodable` conformance would refuse,
+        /// so that `JSONDecoder` reports it.
+        init?(flat bytes: UnsafeRawBufferPointer) {
+            var input = DecisionInput()
+            var seen: [String] = []
+            let ok = FlatJSONObject.forEachMember(bytes) { name, value in
+                guard !seen.contains(name) else { return false }
+                seen.append(name)
+                func text(_ field: inout String?) -> Bool {
+                    switch value {
+                    case .null: return true
+                    case .string(let s):
+                        field = s
+                        return true
+                    default: return false
+                    }
+                }
+                switch name {
+                case "profileId": return text(&input.profileId)
+                case "titleId": return text(&input.titleId)
+                case "breakKind": return text(&input.breakKind)
+                case "device": return text(&input.device)
+                case "region": return text(&input.region)
+                case "localTime": return text(&input.localTime)
+                case "sessionId": return text(&input.sessionId)
+                case "cuePointSeconds":
+                    if value == .null { return true }
+                    guard let v = value.double, v.isFinite else { return false }
+                    input.cuePointSeconds = v
+                    return true
+                case "maxPodSeconds":
+                    if value == .null { return true }
+                    guard let v = value.int else { return false }
+                    input.maxPodSeconds = v
+                    return true
+                default:
+                    return true
                 }
             }
-            guard let profileId = text("profileId"), let titleId = text("titleId"), let breakKind = text("breakKind"),
-                let device = text("device"), let region = text("region"), let localTime = text("localTime"),
-                let sessionId = text("sessionId")
-            else { return nil }
-            switch members["cuePointSeconds"] {
-            case nil, .null?: cuePointSeconds = nil
-            case .number?:
-                guard let v = members["cuePointSeconds"]?.double, v.isFinite else { return nil }
-                cuePointSeconds = v
-            default: return nil
-            }
-            switch members["maxPodSeconds"] {
-            case nil, .null?: maxPodSeconds = nil
-            case .number?:
-                guard let v = members["maxPodSeconds"]?.int else { return nil }
-                maxPodSeconds = v
-            default: return nil
-            }
-            self.profileId = profileId
-            self.titleId = titleId
-            self.breakKind = breakKind
-            self.device = device
-            self.region = region
-            self.localTime = localTime
-            self.sessionId = sessionId
+            guard ok else { return nil }
+            self = input
         }
+
+        init() {}
     }
 
     static let maxPodLimit = 600
@@ -143,7 +152,7 @@ struct AdsController {
         // A flat object (every well-formed ad request) is read directly; anything else goes to
         // JSONDecoder, which explains what is wrong with it.
         let input =
-            try body.withUnsafeReadableBytes { FlatJSONObject.parse($0) }.flatMap(DecisionInput.init)
+            try body.withUnsafeReadableBytes { DecisionInput(flat: $0) }
             ?? JSONBody.object(DecisionInput.self, from: body, what: "an ad request")
         let ask = try Self.ask(
             profile: input.profileId, title: input.titleId, breakKind: input.breakKind, cue: input.cuePointSeconds, device: input.device,

@@ -20,8 +20,16 @@ public final class HomeService: Sendable {
     private struct CatalogState: Sendable {
         var catalog: HomeCatalog
         var snapshotIdentity: FileIdentity?
+        /// Counts catalog builds (what the top-genres cache was computed against).
+        var generation: UInt64
     }
     private let catalogState = Mutex<CatalogState?>(nil)
+    private struct GenreKey: Hashable {
+        var profile: String
+        var count: Int
+    }
+    /// Each viewer's top genres (ad audiences, CTR features), kept until their history or the catalog changes.
+    private let topGenresCache = Mutex<[GenreKey: (revision: UInt64, generation: UInt64, genres: [String])]>([:])
     private let profiles = Mutex<[String: Profile]>([:])
     /// Recently served decisions: which variant of which title was shown for which segment.
     private let recentDecisions = Mutex<RecentDecisions>(RecentDecisions(capacity: 100_000))
@@ -150,16 +158,24 @@ public final class HomeService: Sendable {
         let loaded = snapshots.snapshot
         let previous = catalogState.withLock { $0?.catalog }
         let catalog = HomeCatalog(titles: titles, snapshot: loaded?.snapshot, previous: previous)
-        catalogState.withLock { $0 = CatalogState(catalog: catalog, snapshotIdentity: loaded?.fileIdentity) }
+        catalogState.withLock {
+            $0 = CatalogState(catalog: catalog, snapshotIdentity: loaded?.fileIdentity, generation: ($0?.generation ?? 0) + 1)
+        }
         live.catalogGrew(to: catalog.count)
         return catalog
     }
 
     /// The current catalog, rebuilt first when a newer model snapshot was loaded.
-    func catalog() async throws -> HomeCatalog {
+    func catalog() async throws -> HomeCatalog { try await catalogAndGeneration().catalog }
+
+    /// The current catalog and the number of the build it comes from.
+    private func catalogAndGeneration() async throws -> (catalog: HomeCatalog, generation: UInt64) {
         let loaded = snapshots.snapshot
-        if let state = catalogState.withLock({ $0 }), state.snapshotIdentity == loaded?.fileIdentity { return state.catalog }
-        return try await refreshCatalog()
+        if let state = catalogState.withLock({ $0 }), state.snapshotIdentity == loaded?.fileIdentity {
+            return (state.catalog, state.generation)
+        }
+        _ = try await refreshCatalog()
+        return try await catalogAndGeneration()
     }
 
     /// "More like this" for titles the model does not cover: content neighbours.
@@ -213,8 +229,19 @@ public final class HomeService: Sendable {
     /// what ad audiences and the CTR model's viewer features are made of.
     func topGenres(_ profileID: String, count: Int = 3) async throws -> [String] {
         _ = try await ensureWarm()
-        let catalog = try await self.catalog()
-        return catalog.topGenres(of: live.profile(profileID), count: count)
+        let (catalog, generation) = try await catalogAndGeneration()
+        let signals = live.profile(profileID)
+        let key = GenreKey(profile: profileID, count: count)
+        if signals.historyRevision != 0, let hit = topGenresCache.withLock({ $0[key] }), hit.revision == signals.historyRevision,
+            hit.generation == generation
+        {
+            return hit.genres
+        }
+        let genres = catalog.topGenres(of: signals, count: count)
+        if signals.historyRevision != 0 {
+            topGenresCache.withLock { $0[key] = (signals.historyRevision, generation, genres) }
+        }
+        return genres
     }
 
     /// Builds a page and logs it: the decision record goes to the asynchronous writer, the artwork

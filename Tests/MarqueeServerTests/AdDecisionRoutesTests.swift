@@ -40,6 +40,13 @@ struct AdFixture: @unchecked Sendable {
         return AdFixture(base: base, ads: ads, adLog: adLog, router: router)
     }
 
+    /// Makes a fixture, runs `checks` with an in-process client of its router, and cleans up.
+    static func test(_ checks: @escaping @Sendable (any TestClientProtocol, AdFixture) async throws -> Void) async throws {
+        let f = try await make()
+        defer { f.base.cleanUp() }
+        try await f.application.test(.router) { client in try await checks(client, f) }
+    }
+
     var application: some ApplicationProtocol {
         Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: base.quietLogger)
     }
@@ -102,9 +109,7 @@ final class XMLOutline: NSObject, XMLParserDelegate {
 
 @Suite(.serialized) struct AdDecisionRoutesTests {
     @Test func podsOverHTTPCarryReasonsTrackingAndTheRules() async throws {
-        let f = try await AdFixture.make()
-        defer { f.base.cleanUp() }
-        try await f.application.test(.router) { client in try await Self.podChecks(client, f) }
+        try await AdFixture.test { client, f in try await Self.podChecks(client, f) }
     }
 
     static func podChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {
@@ -186,10 +191,104 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         try await client.execute(uri: "/v1/ads/vast/a-unknown", method: .get) { r in #expect(r.status == .notFound) }
     }
 
+    /// Flat request bodies are read without JSONDecoder; a member that is not flat (here an extra
+    /// `"zz":[0]`, which the request ignores) sends the same body to JSONDecoder. Both readings must
+    /// answer alike: the same status, the same echoed request, the same error message.
+    @Test func flatBodiesReadAsJSONDecoderReadsThem() async throws {
+        try await AdFixture.test { client, f in try await Self.flatBodyChecks(client, f) }
+    }
+
+    static func flatBodyChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {
+        let p = f.profile(.basicWithAds).id.rawValue
+        let t = f.anyTitle.id.rawValue
+        let bodies = [
+            #"{"profileId":"\#(p)","titleId":"\#(t)","breakKind":"pre-roll","device":"tv","localTime":"2026-11-01T21:00:00-05:00","sessionId":"s-é","maxPodSeconds":90,"cuePointSeconds":12.5}"#,
+            #" { "profileId" : "\#(p)" , "titleId" : "\#(t)" , "device" : null , "maxPodSeconds" : null , "region" : "us-west" } "#,
+            #"{"profileId":"\#(p)","titleId":"\#(t)","cuePointSeconds":1e1,"maxPodSeconds":60,"unknown":true}"#,
+            #"{"profileId":"\#(p)","titleId":"\#(t)","maxPodSeconds":"30"}"#,
+            #"{"profileId":"\#(p)","titleId":"\#(t)","maxPodSeconds":30.5}"#,
+            #"{"profileId":"\#(p)","titleId":"\#(t)","maxPodSeconds":30.0}"#,
+            #"{"profileId":"\#(p)","titleId":"\#(t)","maxPodSeconds":99999999999999999999}"#,
+            #"{"profileId":true,"titleId":"\#(t)"}"#,
+            #"{"profileId":"\#(p)","titleId":"\#(t)","device":"toaster"}"#,
+            #"{"profileId":"\#(p)","titleId":"\#(t)","cuePointSeconds":-1}"#,
+            #"{"profileId":"\#(p)","profileId":"\#(p)","titleId":"\#(t)"}"#,
+            #"{"titleId":"\#(t)"}"#,
+        ]
+        func answer(_ body: String) async throws -> (HTTPResponse.Status, [String: String]) {
+            try await client.execute(uri: "/v1/ads/decision", method: .post, body: buffer(body)) { r in
+                let json = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any]) ?? [:]
+                var echo: [String: String] = [:]
+                for key in ["profileId", "titleId", "breakKind", "maxPodSeconds", "personalized"] { echo[key] = json[key].map { "\($0)" } }
+                echo["error"] = ((json["error"] as? [String: Any])?["message"] as? String)
+                return (r.status, echo)
+            }
+        }
+        for body in bodies {
+            let direct = try await answer(body)
+            let decoded = try await answer(String(body.trimmingCharacters(in: .whitespaces).dropLast()) + #","zz":[0]}"#)
+            #expect(direct.0 == decoded.0, "\(body)")
+            #expect(direct.1 == decoded.1, "\(body)")
+        }
+    }
+
+    /// The viewer genres a decision uses (audiences, CTR features) are cached per viewer; new
+    /// history must show in the very next decision.
+    @Test func viewerGenresFollowNewHistory() async throws {
+        try await AdFixture.test { client, f in try await Self.genreChecks(client, f) }
+    }
+
+    static func genreChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {
+        let viewer = f.profile(.basicWithAds)
+        let title = f.anyTitle.id.rawValue
+        func loggedGenres() async throws -> [String] {
+            let (status, pod) = try await decide(
+                client, ["profileId": viewer.id.rawValue, "titleId": title, "localTime": AdFixture.evening, "maxPodSeconds": 30])
+            #expect(status == .ok)
+            await f.adLog.flush()
+            let id = try #require(pod["decisionId"] as? String)
+            return try #require(try await f.base.store.adDecision(id: DecisionID(trusted: id))).viewerGenres.map { $0.lowercased() }
+        }
+        // Some history first, so that the viewer's genres are computed and cached.
+        let seed = f.anyTitle
+        try await postJSON(
+            client, "/v1/events", key: f.base.adminKey,
+            [
+                "events": [
+                    [
+                        "id": "genre-seed", "profileId": viewer.id.rawValue, "type": "like", "titleId": seed.id.rawValue,
+                        "timestamp": "2026-11-01T20:00:00-05:00",
+                    ]
+                ]
+            ],
+            expect: .ok)
+        let before = try await loggedGenres()
+        #expect(!before.isEmpty)
+        #expect(try await loggedGenres() == before)
+        // The genre with the most titles that is not among the viewer's genres yet.
+        var counts: [String: Int] = [:]
+        for t in f.base.titles.values { for g in t.genres { counts[g.lowercased(), default: 0] += 1 } }
+        let genre = try #require(counts.filter { !before.contains($0.key) }.max { $0.value < $1.value }?.key)
+        let liked = f.base.titles.values.filter { $0.genres.contains { $0.lowercased() == genre } }.sorted {
+            $0.id.rawValue < $1.id.rawValue
+        }
+        .prefix(15)
+        var events: [[String: Any]] = []
+        for (k, t) in liked.enumerated() {
+            for type in ["complete", "like"] {
+                events.append([
+                    "id": "genre-\(type)-\(k)", "profileId": viewer.id.rawValue, "type": type, "titleId": t.id.rawValue,
+                    "timestamp": "2026-11-01T20:\(String(format: "%02d", 10 + k)):00-05:00",
+                ])
+            }
+        }
+        try await postJSON(client, "/v1/events", key: f.base.adminKey, ["events": events], expect: .ok)
+        let after = try await loggedGenres()
+        #expect(after.first == genre, "before \(before), after \(after)")
+    }
+
     @Test func vmapSchedulesBreaksWhoseTagsDecideAtTheBreak() async throws {
-        let f = try await AdFixture.make()
-        defer { f.base.cleanUp() }
-        try await f.application.test(.router) { client in try await Self.vmapChecks(client, f) }
+        try await AdFixture.test { client, f in try await Self.vmapChecks(client, f) }
     }
 
     static func vmapChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {
@@ -226,9 +325,7 @@ final class XMLOutline: NSObject, XMLParserDelegate {
     /// A sponsorship with a budget of 20 impressions, 64 clients deciding and firing impression
     /// beacons at once: spend stays within one impression's price of the budget.
     @Test func sixtyFourConcurrentClientsNeverOverspendABudget() async throws {
-        let f = try await AdFixture.make()
-        defer { f.base.cleanUp() }
-        try await f.application.test(.router) { client in try await Self.budgetChecks(client, f) }
+        try await AdFixture.test { client, f in try await Self.budgetChecks(client, f) }
     }
 
     static func budgetChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {

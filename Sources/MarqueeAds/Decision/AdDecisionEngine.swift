@@ -182,17 +182,16 @@ public final class AdDecisionEngine: Sendable {
             let viewer = state.viewers[request.profileKey]
             for k in eligibleCampaigns {
                 let compiled = inventory.campaigns[k]
-                let campaign = compiled.campaign
-                guard state.affordable(k, price: campaign.cpmBidCents, campaign: campaign, at: now) else {
+                guard state.affordable(k, price: compiled.campaign.cpmBidCents, campaign: compiled.campaign, at: now) else {
                     broke += 1
                     continue
                 }
                 let seen = state.exposures(viewer, campaign: k, at: now)
-                if state.capRefusal(k, campaign: campaign, seen: seen, sessionKey: sessionKey) != nil {
+                if state.capRefusal(k, campaign: compiled.campaign, seen: seen, sessionKey: sessionKey) != nil {
                     capped += 1
                     continue
                 }
-                guard let p = state.participation(k, campaign: campaign, at: now, draw: rng.nextUnit()) else {
+                guard let p = state.participation(k, campaign: compiled.campaign, at: now, draw: rng.nextUnit()) else {
                     paced += 1
                     continue
                 }
@@ -327,18 +326,18 @@ public final class AdDecisionEngine: Sendable {
         for (slot, j) in accepted.enumerated() {
             let (cand, propensity, explored) = chosen[j]
             let compiled = inventory.campaigns[cand.campaign]
-            let campaign = compiled.campaign
             let creative = inventory.creatives[cand.creative]
             served.append(
                 PodAd(
-                    slot: slot, creativeID: creative.id, campaignID: campaign.id, advertiserID: compiled.advertiser.id,
+                    slot: slot, creativeID: creative.id, campaignID: compiled.campaign.id, advertiserID: compiled.advertiser.id,
                     creativeName: creative.name, advertiserName: compiled.advertiser.name, category: compiled.category,
                     durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
-                    tier: campaign.priority, cpmCents: campaign.cpmBidCents, priceCents: Double(campaign.cpmBidCents) / 1000,
+                    tier: compiled.campaign.priority, cpmCents: compiled.campaign.cpmBidCents,
+                    priceCents: Double(compiled.campaign.cpmBidCents) / 1000,
                     pCTR: cand.pCTR, score: cand.score, propensity: propensity, explored: explored,
                     reason: explored
-                        ? "explored: chosen at random among \(campaign.priority.rawValue) ads to keep learning"
-                        : cand.reason(campaign),
+                        ? "explored: chosen at random among \(compiled.campaign.priority.rawValue) ads to keep learning"
+                        : cand.reason(compiled.campaign),
                     exposuresWeek: cand.exposuresWeek, sessionAds: session.adsServed))
         }
         for f in negatives { clicks.learn(f, clicked: false) }

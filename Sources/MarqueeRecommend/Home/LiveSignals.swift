@@ -41,6 +41,9 @@ public struct Engagement: Sendable, Hashable {
 public struct ProfileSignals: Sendable {
     /// Engaged titles, least recently touched first.
     public var history: [Engagement] = []
+    /// Changes whenever `history` changes, to a value no profile has had before (0: no history
+    /// yet): what is derived from the history can be cached under it.
+    public var historyRevision: UInt64 = 0
     /// Impressions and clicks per row kind (indexed like `RowKind.allCases`).
     public var rowImpressions = [Float](repeating: 0, count: RowKind.allCases.count)
     public var rowClicks = [Float](repeating: 0, count: RowKind.allCases.count)
@@ -205,6 +208,8 @@ public final class LiveSignals: Sendable {
         let table = Mutex<[String: ProfileSignals]>([:])
     }
     private let shards: [Shard]
+    /// The last `ProfileSignals.historyRevision` handed out.
+    private let historyRevisions = Atomic<UInt64>(0)
     private let counters = Mutex(AggregateCounters())
     private let published: Mutex<(view: AggregateView, version: Int, at: UInt64)>
     let publishIntervalNanos: UInt64
@@ -326,6 +331,7 @@ public final class LiveSignals: Sendable {
                         p.history.swapAt(at, at + 1)
                         at += 1
                     }
+                    p.historyRevision = historyRevisions.wrappingAdd(1, ordering: .relaxed).newValue
                     table[e.profileID.rawValue] = p
                     let positive = e.type != .dislike && e.type != .abandon && !(e.type == .rate && (e.rating ?? 0) <= 2)
                     if positive {
