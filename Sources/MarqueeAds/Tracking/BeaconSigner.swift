@@ -113,42 +113,40 @@ public struct BeaconSigner: Sendable {
     public func beacons(decisionID: DecisionID, slot: Int, creativeID: CreativeID, issuedAt: Timestamp) -> AdBeacons {
         precondition(slot >= 0, "a pod slot is 0 or more")
         precondition(issuedAt.millisecondsSinceEpoch >= 0, "beacons are issued after 1970")
-        let t = String(issuedAt.millisecondsSinceEpoch)
+        let t = Array(String(issuedAt.millisecondsSinceEpoch).utf8)
         var prefix = "\(Self.domain)\nd=\(decisionID.rawValue)\na=\(slot)\nc=\(creativeID.rawValue)"
         let shared = prefix.withUTF8 { signing.innerState(absorbing: UnsafeRawBufferPointer($0)) }
-        let events = AdTrackingEvent.allCases
+        let heads = Self.eventSuffixHeads
         let hexPerEvent = 2 * Self.signatureBytes
-        let signatures = [UInt8](unsafeUninitializedCapacity: events.count * hexPerEvent) { out, count in
+        let signatures = [UInt8](unsafeUninitializedCapacity: heads.count * hexPerEvent) { out, count in
             withUnsafeTemporaryAllocation(byteCount: 96, alignment: 8) { scratch in
                 let suffix = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<64])
                 let code = UnsafeMutableRawBufferPointer(rebasing: scratch[64..<64 + Self.signatureBytes])
-                for (n, event) in events.enumerated() {
-                    // "\ne=<event>\nt=<t>"
-                    var length = 0
-                    func put(_ bytes: some Sequence<UInt8>) {
-                        for b in bytes {
-                            suffix[length] = b
-                            length += 1
-                        }
-                    }
-                    put("\ne=".utf8)
-                    put(event.rawValue.utf8)
-                    put("\nt=".utf8)
-                    put(t.utf8)
-                    signing.finish(shared, suffix: UnsafeRawBufferPointer(rebasing: suffix[0..<length]), into: code)
+                for (n, head) in heads.enumerated() {
+                    // "\ne=<event>\nt=" then the issue time
+                    head.withUnsafeBytes { suffix.copyMemory(from: $0) }
+                    t.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: suffix[head.count...]).copyMemory(from: $0) }
+                    signing.finish(shared, suffix: UnsafeRawBufferPointer(rebasing: suffix[0..<head.count + t.count]), into: code)
                     for i in 0..<Self.signatureBytes {
-                        out[n * hexPerEvent + 2 * i] = AdBeacons.hexDigits[Int(code[i] >> 4)]
-                        out[n * hexPerEvent + 2 * i + 1] = AdBeacons.hexDigits[Int(code[i] & 0x0f)]
+                        out[n * hexPerEvent + 2 * i] = Self.hexDigit(code[i] >> 4)
+                        out[n * hexPerEvent + 2 * i + 1] = Self.hexDigit(code[i] & 0x0f)
                     }
                 }
             }
-            count = events.count * hexPerEvent
+            count = heads.count * hexPerEvent
         }
         prefix =
             baseURL + Self.path + "?d=" + Self.percentEncoded(decisionID.rawValue) + "&a=" + String(slot) + "&c="
             + Self.percentEncoded(creativeID.rawValue) + "&e="
-        return AdBeacons(head: Array(prefix.utf8), issued: Array(("&t=" + t + "&s=").utf8), signatures: signatures)
+        return AdBeacons(head: Array(prefix.utf8), issued: Array("&t=".utf8) + t + Array("&s=".utf8), signatures: signatures)
     }
+
+    /// `"\ne=<event>\nt="` for each event, in `AdTrackingEvent.allCases` order: the signed suffixes
+    /// less the issue time.
+    static let eventSuffixHeads: [[UInt8]] = AdTrackingEvent.allCases.map { Array("\ne=\($0.rawValue)\nt=".utf8) }
+
+    /// The lower-case hex digit of a nibble.
+    @inline(__always) static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 
     private func tag(_ beacon: TrackingBeacon, key: HMACSHA256) -> [UInt8] {
         precondition(beacon.slot >= 0, "a pod slot is 0 or more")
@@ -304,8 +302,6 @@ public struct AdBeacons: Sendable {
     /// Whether the URL can go into a JSON string as it is (no quote, backslash or control byte;
     /// only a strange base URL could have one).
     let jsonSafe: Bool
-
-    static let hexDigits = Array("0123456789abcdef".utf8)
 
     init(head: [UInt8], issued: [UInt8], signatures: [UInt8]) {
         self.head = head
