@@ -256,6 +256,38 @@ enum AdBookFixture {
         #expect(third.maxAds == 3)
     }
 
+    /// A session's ad history lives while the session is active and is dropped after 3 to 6 idle
+    /// hours, so the table does not keep every session ever seen.
+    @Test func idleSessionsAreDroppedActiveOnesKept() {
+        let engine = AdBookFixture.engine(AdBookFixture.inventory(), exploration: 0)
+        let hour: Int64 = 3_600_000
+        let t0 = AdBookFixture.start.millisecondsSinceEpoch + 86_400_000
+        func skipFirst(_ pod: AdPod, session: String, at t: Int64) {
+            let ad = pod.ads[0]
+            var skip = AdBookFixture.impression(pod, ad, session: session, at: t + 1000)
+            engine.observe([skip])
+            skip.id = EventID(trusted: "skip-\(pod.decisionID)")
+            skip.type = .adSkip
+            skip.timestamp = Timestamp(millisecondsSinceEpoch: t + 6000)
+            engine.observe([skip])
+        }
+        // Session "a" skips once, then stays active every 2 hours for 10 hours: its skip keeps
+        // shortening its pods. Session "b" skips once and goes idle.
+        skipFirst(engine.decide(AdBookFixture.request(at: t0, session: "a"), decisionID: "a0"), session: "a", at: t0)
+        skipFirst(engine.decide(AdBookFixture.request(at: t0, session: "b"), decisionID: "b0"), session: "b", at: t0)
+        #expect(engine.sessionCount == 2)
+        for k in 1...5 {
+            let t = t0 + Int64(k) * 2 * hour
+            engine.sweep(now: Timestamp(millisecondsSinceEpoch: t))
+            let pod = engine.decide(AdBookFixture.request(at: t, session: "a"), decisionID: "a\(k)")
+            #expect(pod.reasons.contains { $0.contains("1 skips") }, "active session at +\(2 * k) h")
+        }
+        #expect(engine.sessionCount == 1)
+        let back = engine.decide(AdBookFixture.request(at: t0 + 10 * hour, session: "b"), decisionID: "b1")
+        #expect(!back.reasons.contains { $0.contains("skips") })
+        #expect(back.maxPodSeconds == 120)
+    }
+
     /// 64 clients deciding and confirming at once against a budget of 100 impressions.
     @Test func concurrentDecisionsNeverOverspend() async {
         var campaign = AdBookFixture.campaign(2, cpm: 2000, budget: 200)  // $2.00 at $20 CPM = 100 impressions

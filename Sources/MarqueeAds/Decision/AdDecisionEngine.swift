@@ -94,7 +94,7 @@ public final class AdDecisionEngine: Sendable {
                 for (k, times) in viewer.byCampaign where k < map.count && map[k] >= 0 { byCampaign[map[k]] = times }
                 state.viewers[key] = DeliveryState.ViewerExposures(byCampaign: byCampaign)
             }
-            for (key, session) in state.sessions {
+            for (key, session) in state.sessions.all {
                 var s = session
                 s.campaignServed = [:]
                 for (k, n) in session.campaignServed where k < map.count && map[k] >= 0 { s.campaignServed[map[k]] = n }
@@ -298,6 +298,7 @@ public final class AdDecisionEngine: Sendable {
         // pending ads are expired here too, so the table stays bounded when no events arrive.
         // Only the bookkeeping happens under the lock; the served ads' descriptions are built after.
         var accepted: [Int] = []
+        var retired: [[String: DeliveryState.SessionHistory]] = []
         let negatives = state.withLock { state -> [[FeatureToken]] in
             for (j, (cand, _, _)) in chosen.enumerated() {
                 let compiled = inventory.campaigns[cand.campaign]
@@ -319,8 +320,12 @@ public final class AdDecisionEngine: Sendable {
                 return []
             }
             state.clock = max(state.clock, now)
-            return state.expire(now: state.clock, reservation: c.reservationMs, labelWindow: c.labelWindowMs, keepAtMost: c.maxPending)
+            let negatives = state.expire(
+                now: state.clock, reservation: c.reservationMs, labelWindow: c.labelWindowMs, keepAtMost: c.maxPending)
+            retired = state.takeRetired()
+            return negatives
         }
+        _ = consume retired  // ended sessions are freed here, outside the lock
         var served: [PodAd] = []
         served.reserveCapacity(accepted.count)
         for (slot, j) in accepted.enumerated() {
@@ -368,6 +373,7 @@ public final class AdDecisionEngine: Sendable {
         let inventory = self.inventory
         var positives: [[FeatureToken]] = []
         var negatives: [[FeatureToken]] = []
+        var retired: [[String: DeliveryState.SessionHistory]] = []
         state.withLock { state in
             for e in events {
                 let t = e.timestamp.millisecondsSinceEpoch
@@ -413,22 +419,32 @@ public final class AdDecisionEngine: Sendable {
                 }
             }
             negatives = state.expire(now: state.clock, reservation: configuration.reservationMs, labelWindow: configuration.labelWindowMs)
+            retired = state.takeRetired()
         }
+        _ = consume retired
         for f in positives { clicks.learn(f, clicked: true) }
         for f in negatives { clicks.learn(f, clicked: false) }
     }
 
     /// Releases expired reservations and labels old impressions; call periodically when no events arrive.
     public func sweep(now: Timestamp) {
+        var retired: [[String: DeliveryState.SessionHistory]] = []
         let negatives = state.withLock { state -> [[FeatureToken]] in
             state.clock = max(state.clock, now.millisecondsSinceEpoch)
-            return state.expire(now: state.clock, reservation: configuration.reservationMs, labelWindow: configuration.labelWindowMs)
+            let negatives = state.expire(
+                now: state.clock, reservation: configuration.reservationMs, labelWindow: configuration.labelWindowMs)
+            retired = state.takeRetired()
+            return negatives
         }
+        _ = consume retired
         for f in negatives { clicks.learn(f, clicked: false) }
     }
 
     /// Served ads waiting for an impression or a click.
     public var pendingCount: Int { state.withLock { $0.pending.count } }
+
+    /// Sessions whose ad history is kept (those seen in the last 3 to 6 hours).
+    public var sessionCount: Int { state.withLock { $0.sessions.count } }
 
     /// The CTR features a served ad is waiting to be labelled with (for tests).
     func pendingFeatures(decision: String, slot: Int) -> [FeatureToken]? {

@@ -53,7 +53,9 @@ struct DeliveryState {
     /// The expected share of a day's ad traffic by hour, for new pacers.
     var trafficCurve = TrafficCurve.uniform
     var viewers: [String: ViewerExposures] = [:]
-    var sessions: [String: SessionHistory] = [:]
+    var sessions = SessionTable()
+    /// Session generations dropped by `expire`, for the engine to free after its lock (`takeRetired`).
+    var retiredSessions: [[String: SessionHistory]] = []
     var pending: [String: Pending] = [:]
     /// Pending keys in serving order, for expiry.
     var pendingOrder = RingQueue<String>()
@@ -206,6 +208,7 @@ struct DeliveryState {
     /// Beyond `keepAtMost` entries the oldest go early whatever their age (a bound on memory when
     /// impressions or events stop arriving): their reservations are released, shown ads labelled.
     mutating func expire(now: Int64, reservation: Int64, labelWindow: Int64, keepAtMost: Int = .max) -> [[FeatureToken]] {
+        if let dropped = sessions.rotate(now: now), !dropped.isEmpty { retiredSessions.append(dropped) }
         var negatives: [[FeatureToken]] = []
         while let key = pendingOrder.first {
             guard let p = pending[key] else {
@@ -226,6 +229,13 @@ struct DeliveryState {
         return negatives
     }
 
+    /// The dropped session generations, emptied here so that the caller frees them outside the lock.
+    mutating func takeRetired() -> [[String: SessionHistory]] {
+        guard !retiredSessions.isEmpty else { return [] }
+        defer { retiredSessions = [] }
+        return retiredSessions
+    }
+
     mutating func release(_ p: Pending) {
         let k = p.campaign
         campaigns[k].reserved -= p.price
@@ -243,5 +253,56 @@ public struct FeatureToken: Sendable, Hashable {
     public init(field: Int, value: UInt64) {
         self.field = field
         self.value = value
+    }
+}
+
+/// The sessions' ad histories in two generations: a session not touched for one to two
+/// `generationMs` (3–6 hours) is over and is dropped, so the table does not grow with every
+/// session ever seen. Starting a generation is O(1); the retired one is handed back to be freed
+/// outside the engine's lock.
+struct SessionTable {
+    typealias History = DeliveryState.SessionHistory
+    static let generationMs: Int64 = 3 * 3_600_000
+
+    private(set) var current: [String: History] = [:]
+    private(set) var previous: [String: History] = [:]
+    /// When `current` started (ms); nil before the first rotation.
+    private var startedAt: Int64?
+
+    var count: Int { current.count + previous.count }
+
+    subscript(key: String) -> History? {
+        get { current[key] ?? previous[key] }
+        set {
+            previous[key] = nil
+            current[key] = newValue
+        }
+    }
+
+    subscript(key: String, default value: @autoclosure () -> History) -> History {
+        get { self[key] ?? value() }
+        _modify {
+            if current[key] == nil, let old = previous.removeValue(forKey: key) { current[key] = old }
+            yield &current[key, default: value()]
+        }
+    }
+
+    /// Every session, current generation first (for remapping indices when the book changes).
+    var all: [(key: String, value: History)] { Array(current) + previous.filter { current[$0.key] == nil } }
+
+    /// Starts a new generation once `now` is a generation past the current one's start; returns the
+    /// sessions dropped (nil when nothing rotated).
+    mutating func rotate(now: Int64) -> [String: History]? {
+        guard let start = startedAt else {
+            startedAt = now
+            return nil
+        }
+        guard now - start >= Self.generationMs else { return nil }
+        let dropped = previous
+        previous = current
+        current = [:]
+        current.reserveCapacity(previous.count)
+        startedAt = now
+        return dropped
     }
 }
