@@ -157,12 +157,23 @@ struct AdsController {
         let ask = try Self.ask(
             profile: input.profileId, title: input.titleId, breakKind: input.breakKind, cue: input.cuePointSeconds, device: input.device,
             region: input.region, localTime: input.localTime, session: input.sessionId, maxPod: input.maxPodSeconds)
-        let (pod, _, tracking) = try await ads.decide(ask)
-        return Response.uncachedJSON(Self.encode(pod, ask: ask, tracking: tracking, baseURL: ads.signer.baseURL))
+        let (pod, served, tracking) = try await ads.decide(ask)
+        let vastPath = Self.vastPath + "/" + pod.decisionID
+        let vastURL =
+            ads.signer.baseURL + vastPath + "?" + ads.signer.signedTagQuery(path: vastPath, query: "", issuedAt: served.servedAt)
+        return Response.uncachedJSON(Self.encode(pod, ask: ask, tracking: tracking, vastURL: vastURL))
+    }
+
+    /// A read key, unless reads are open or the URL is a tag Marquee signed for this path (what a
+    /// player fetches from a VMAP or a decision's `vastUrl`, without a key).
+    func requireReadOrSignedTag(_ request: Request, path: String) async throws {
+        guard auth.protectReads else { return }
+        if ads.signer.verifyTag(path: path, query: request.uri.query ?? "", now: ads.clock()) { return }
+        _ = try await auth.require(.read, request)
     }
 
     @Sendable func vastForBreak(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await auth.require(.read, request)
+        try await requireReadOrSignedTag(request, path: Self.vastPath)
         let ask = try Self.ask(
             profile: Self.query(request, "profile"), title: Self.query(request, "title"), breakKind: Self.query(request, "break"),
             cue: try Self.number(request, "offset", as: Double.self), device: Self.query(request, "device"),
@@ -173,8 +184,8 @@ struct AdsController {
     }
 
     @Sendable func vastForDecision(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await auth.require(.read, request)
         let id = try context.parameters.require("decisionId")
+        try await requireReadOrSignedTag(request, path: Self.vastPath + "/" + id)
         guard let served = ads.served(id) else {
             throw APIError.notFound("no recent ad decision with id '\(EventInput.clipForMessage(id))'")
         }
@@ -199,6 +210,7 @@ struct AdsController {
             ProfileID.problem(with: profileKey) == nil ? try await home.profile(profileKey)?.plan ?? .basicWithAds : .basicWithAds
         let breaks = BreakPlan(title: title, plan: plan, policy: ads.breakPolicy)
         let base = ads.signer.baseURL
+        let issued = ads.clock()
         let document = VMAPDocument(plan: breaks) { planned in
             var q =
                 "profile=\(BeaconSigner.percentEncoded(profileKey))&title=\(BeaconSigner.percentEncoded(titleID))&break=\(planned.kind.rawValue)"
@@ -207,7 +219,7 @@ struct AdsController {
             if let s = ask.sessionID { q += "&session=\(BeaconSigner.percentEncoded(s.rawValue))" }
             if let r = ask.region { q += "&region=\(BeaconSigner.percentEncoded(r))" }
             if let at = Self.query(request, "at") { q += "&at=\(BeaconSigner.percentEncoded(at))" }
-            return .adTagURI(base + "/v1/ads/vast?" + q)
+            return .adTagURI(base + Self.vastPath + "?" + ads.signer.signedTagQuery(path: Self.vastPath, query: q, issuedAt: issued))
         }
         return Response.uncachedXML(document.xml())
     }
@@ -235,7 +247,9 @@ struct AdsController {
 
     // MARK: Encoding
 
-    static func encode(_ pod: AdPod, ask: AdService.Ask, tracking: [AdBeacons], baseURL: String) -> [UInt8] {
+    static let vastPath = "/v1/ads/vast"
+
+    static func encode(_ pod: AdPod, ask: AdService.Ask, tracking: [AdBeacons], vastURL: String) -> [UInt8] {
         var w = JSONWriter(capacity: 2048 + 1536 * pod.ads.count)
         w.raw("{\"decisionId\":")
         w.string(pod.decisionID)
@@ -256,7 +270,7 @@ struct AdsController {
         w.raw(",\"reasons\":")
         w.strings(pod.reasons)
         w.raw(",\"vastUrl\":")
-        w.string(baseURL + "/v1/ads/vast/" + pod.decisionID)
+        w.string(vastURL)
         w.raw(",\"ads\":[")
         for (i, ad) in pod.ads.enumerated() {
             if i > 0 { w.raw(",") }

@@ -99,6 +99,29 @@ import Testing
                 + "&s=7269e5d3d95fadba92a3e5d648413480")
     }
 
+    @Test func signedTagsVerifyOnlyUnalteredFreshAndForTheirPath() throws {
+        let signer = Self.signer()
+        let query = signer.signedTagQuery(path: "/v1/ads/vast", query: "profile=p1&title=t2&max=60", issuedAt: Self.issued)
+        #expect(query.hasPrefix("profile=p1&title=t2&max=60&t=1780000000000&s="))
+        #expect(signer.verifyTag(path: "/v1/ads/vast", query: query, now: Self.issued))
+        #expect(signer.verifyTag(path: "/v1/ads/vast", query: "?" + query))
+        #expect(!signer.verifyTag(path: "/v1/ads/vast/x", query: query), "another path")
+        #expect(!signer.verifyTag(path: "/v1/ads/vast", query: query.replacingOccurrences(of: "max=60", with: "max=61")))
+        #expect(!signer.verifyTag(path: "/v1/ads/vast", query: query + "&max=600"), "an appended parameter")
+        #expect(
+            !signer.verifyTag(path: "/v1/ads/vast", query: query.replacingOccurrences(of: "&t=1780000000000", with: "&t=1780000000001")))
+        let eightDays = Timestamp(millisecondsSinceEpoch: Self.issued.millisecondsSinceEpoch + 8 * 86_400_000)
+        #expect(!signer.verifyTag(path: "/v1/ads/vast", query: query, now: eightDays), "expired")
+        #expect(!Self.signer(secret: Array(repeating: 9, count: 32)).verifyTag(path: "/v1/ads/vast", query: query), "another secret")
+        // A rotated secret still opens tags signed before the rotation.
+        let rotated = Self.signer(secret: Array(repeating: 9, count: 32), previous: [Self.secret])
+        #expect(rotated.verifyTag(path: "/v1/ads/vast", query: query))
+        // No query of its own: only the time and the signature.
+        let bare = signer.signedTagQuery(path: "/v1/ads/vast/a-1", query: "", issuedAt: Self.issued)
+        #expect(bare.hasPrefix("t=1780000000000&s="))
+        #expect(signer.verifyTag(path: "/v1/ads/vast/a-1", query: bare))
+    }
+
     @Test func podBeaconsCarryTheSameCodesAsSingleURLs() throws {
         // `beacons` signs all events of an ad from one absorbed head; each URL must equal the one
         // `url(for:)` signs alone (whose code is checked against Python's hmac above), and its JSON

@@ -22,7 +22,7 @@ struct AdFixture: @unchecked Sendable {
 
     static let evening = "2026-11-01T21:00:00-05:00"
 
-    static func make() async throws -> AdFixture {
+    static func make(protectReads: Bool = false) async throws -> AdFixture {
         let base = try await HomeFixture.make(profiles: 160, titles: 80, days: 7)
         let adLog = BatchLogWriter<AdDecisionRecord>(logger: base.quietLogger) { [store = base.store] in
             try await store.appendAdDecisions($0)
@@ -35,14 +35,17 @@ struct AdFixture: @unchecked Sendable {
             clock: { LocalTime(iso8601: AdFixture.evening)!.instant })
         try await ads.warmUp()
         let router = buildRouter(
-            store: base.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0), home: base.home,
+            store: base.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, protectReads: protectReads),
+            home: base.home,
             adBookChanges: changes, ads: ads)
         return AdFixture(base: base, ads: ads, adLog: adLog, router: router)
     }
 
     /// Makes a fixture, runs `checks` with an in-process client of its router, and cleans up.
-    static func test(_ checks: @escaping @Sendable (any TestClientProtocol, AdFixture) async throws -> Void) async throws {
-        let f = try await make()
+    static func test(
+        protectReads: Bool = false, _ checks: @escaping @Sendable (any TestClientProtocol, AdFixture) async throws -> Void
+    ) async throws {
+        let f = try await make(protectReads: protectReads)
         defer { f.base.cleanUp() }
         try await f.application.test(.router) { client in try await checks(client, f) }
     }
@@ -285,6 +288,57 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         try await postJSON(client, "/v1/events", key: f.base.adminKey, ["events": events], expect: .ok)
         let after = try await loggedGenres()
         #expect(after.first == genre, "before \(before), after \(after)")
+    }
+
+    /// With reads protected, a player fetches the VAST tags of a VMAP, and a decision's `vastUrl`,
+    /// without a key: Marquee signed them. An altered or unsigned tag needs the key.
+    @Test func signedTagsNeedNoKeyWhenReadsAreProtected() async throws {
+        try await AdFixture.test(protectReads: true) { client, f in try await Self.signedTagChecks(client, f) }
+    }
+
+    static func signedTagChecks(_ client: some TestClientProtocol, _ f: AdFixture) async throws {
+        let viewer = f.profile(.basicWithAds)
+        let title = try #require(f.base.titles.values.filter { ($0.runtimeSeconds ?? 0) > 3600 && !$0.cuePoints.isEmpty }.first)
+        let vmapURI = "/v1/ads/vmap?profile=\(viewer.id.rawValue)&title=\(title.id.rawValue)&device=tv&at=2026-11-01T21:00:00-05:00"
+        try await client.execute(uri: vmapURI, method: .get) { r in #expect(r.status == .unauthorized) }
+        let vmap = try await client.execute(uri: vmapURI, method: .get, headers: headers(key: f.base.adminKey)) { r in
+            #expect(r.status == .ok)
+            return String(buffer: r.body)
+        }
+        let tags = try #require(XMLOutline.parse(vmap)?.text["vmap:AdTagURI"] ?? XMLOutline.parse(vmap)?.text["AdTagURI"])
+        #expect(!tags.isEmpty)
+        for tag in tags {
+            try await client.execute(uri: pathAndQuery(tag), method: .get) { r in
+                #expect(r.status == .ok, "\(tag)")
+                #expect(String(buffer: r.body).contains("<VAST"))
+            }
+        }
+        // Altered: another profile, a longer pod, the signature dropped, a parameter appended.
+        let tag = pathAndQuery(tags[0])
+        let altered = [
+            tag.replacingOccurrences(of: "profile=\(viewer.id.rawValue)", with: "profile=\(f.profile(.standardWithAds).id.rawValue)"),
+            tag.replacingOccurrences(of: "&max=", with: "&max=9"), String(tag[..<tag.range(of: "&s=")!.lowerBound]), tag + "&max=600",
+        ]
+        for uri in altered {
+            #expect(uri != tag)
+            try await client.execute(uri: uri, method: .get) { r in #expect(r.status == .unauthorized, "\(uri)") }
+            try await client.execute(uri: uri, method: .get, headers: headers(key: f.base.adminKey)) { r in
+                #expect(r.status == .ok || r.status == .unprocessableContent, "\(uri) with a key")
+            }
+        }
+        // A decision's vastUrl works without a key; the same decision's VAST without the signature does not.
+        let (status, pod) = try await client.execute(
+            uri: "/v1/ads/decision", method: .post, headers: headers(key: f.base.adminKey),
+            body: buffer(#"{"profileId":"\#(viewer.id.rawValue)","titleId":"\#(title.id.rawValue)","localTime":"\#(AdFixture.evening)"}"#)
+        ) { r in (r.status, (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any]) ?? [:]) }
+        #expect(status == .ok)
+        let vastURL = try #require(pod["vastUrl"] as? String)
+        try await client.execute(uri: pathAndQuery(vastURL), method: .get) { r in #expect(r.status == .ok) }
+        let unsigned = "/v1/ads/vast/" + (pod["decisionId"] as! String)
+        try await client.execute(uri: unsigned, method: .get) { r in #expect(r.status == .unauthorized) }
+        // A tag signed for one decision does not open another's.
+        let other = pathAndQuery(vastURL).replacingOccurrences(of: pod["decisionId"] as! String, with: "a-0000")
+        try await client.execute(uri: other, method: .get) { r in #expect(r.status == .unauthorized) }
     }
 
     @Test func vmapSchedulesBreaksWhoseTagsDecideAtTheBreak() async throws {

@@ -157,6 +157,48 @@ public struct BeaconSigner: Sendable {
         return Array(key.authenticationCode(for: message).prefix(Self.signatureBytes))
     }
 
+    // MARK: Ad tag URLs
+
+    static let tagDomain = "marquee.tag.v1"
+
+    /// `query` (without `?`) with `&t=<issued ms>&s=<signature>` appended: a URL a player may fetch
+    /// without an API key (the VAST tags of a VMAP, a decision's `vastUrl`), valid for
+    /// `maximumAgeMilliseconds`. The signature is over `path` and the query exactly as written,
+    /// so any change to a parameter breaks it.
+    public func signedTagQuery(path: String, query: String, issuedAt: Timestamp) -> String {
+        let signed = (query.isEmpty ? "" : query + "&") + "t=" + String(issuedAt.millisecondsSinceEpoch)
+        return signed + "&s=" + tagSignature(path: path, signedQuery: signed, key: signing)
+    }
+
+    private func tagSignature(path: String, signedQuery: String, key: HMACSHA256) -> String {
+        SHA256.hex(Array(key.authenticationCode(for: Self.tagDomain + "\n" + path + "\n" + signedQuery).prefix(Self.signatureBytes)))
+    }
+
+    /// Whether `query` is one `signedTagQuery` made for `path`, unaltered, with the signature last
+    /// and (given `now`) not expired; compared in constant time under every accepted secret.
+    public func verifyTag(path: String, query: some StringProtocol, now: Timestamp? = nil) -> Bool {
+        var query = Substring(query)
+        if query.hasPrefix("?") { query = query.dropFirst() }
+        // The signature is the last parameter and the issue time the one before it.
+        let parts = query.split(separator: "&", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts[parts.count - 1].hasPrefix("s="), parts[parts.count - 2].hasPrefix("t="),
+            let given = Self.lowerHex(String(parts[parts.count - 1].dropFirst(2))), given.count == Self.signatureBytes,
+            let issued = Self.canonicalInteger(String(parts[parts.count - 2].dropFirst(2)), maxDigits: 15)
+        else { return false }
+        let signed = parts.dropLast().joined(separator: "&")
+        var matched = false
+        for key in verifying {
+            let expected = Self.lowerHex(tagSignature(path: path, signedQuery: signed, key: key)) ?? []
+            if HMACSHA256.constantTimeEqual(expected, given) { matched = true }
+        }
+        guard matched else { return false }
+        if let now {
+            let age = now.millisecondsSinceEpoch - issued
+            if age > maximumAgeMilliseconds || -age > futureSkewMilliseconds { return false }
+        }
+        return true
+    }
+
     // MARK: Verifying
 
     /// The beacon a tracking URL's query string (with or without a leading `?`) reports, or nil when it
