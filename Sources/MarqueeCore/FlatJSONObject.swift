@@ -33,18 +33,22 @@ public enum FlatJSONObject {
     /// The object's members, or nil when `bytes` is not exactly one well-formed flat JSON object.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> [String: Value]? {
         var members: [String: Value] = [:]
-        let flat = forEachMember(bytes) { name, value in members.updateValue(value, forKey: name) == nil }
+        let flat = forEachMember(bytes) { name, value in
+            members[name] = value
+            return true
+        }
         return flat ? members : nil
     }
 
     /// Hands each member to `body` in order, without building a dictionary; true when `bytes` is
-    /// exactly one well-formed flat JSON object and `body` accepted every member (it returns false
-    /// to refuse one, a duplicate name for instance).
+    /// exactly one well-formed flat JSON object with no name twice, and `body` accepted every member
+    /// (it returns false to refuse one, a value of the wrong type for instance).
     public static func forEachMember(_ bytes: UnsafeRawBufferPointer, _ body: (String, Value) -> Bool) -> Bool {
         var reader = JSONBytesReader(bytes)
         reader.skipWhitespace()
         guard reader.peek() == UInt8(ascii: "{") else { return false }
         reader.position += 1
+        var names = Set<String>()
         var flat = true
         do {
             try reader.parseMembers { reader, name in
@@ -65,7 +69,7 @@ public enum FlatJSONObject {
                     case .other: flat = false
                     }
                 }
-                if flat && !body(name, value) { flat = false }
+                if flat && !(names.insert(name).inserted && body(name, value)) { flat = false }
             }
         } catch {
             return false

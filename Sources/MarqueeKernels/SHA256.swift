@@ -2,7 +2,8 @@ import CMarqueeSHA
 
 /// SHA-256 (FIPS 180-4), used to store API keys hashed and to fingerprint files and worlds.
 ///
-/// A plain, allocation-light implementation; tests hold it to the FIPS/NIST example vectors.
+/// Allocation-free; blocks go to the CPU's SHA instructions when it has them (`CMarqueeSHA`), else to
+/// the portable rounds below. Tests hold both to the FIPS/NIST example vectors and hashlib's digests.
 public struct SHA256: Sendable {
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
@@ -61,9 +62,10 @@ public struct SHA256: Sendable {
             guard used == 64 else { return }
             compressBlock()
         }
-        while count - offset >= 64 {
-            compress(base + offset)
-            offset += 64
+        let whole = (count - offset) / 64
+        if whole > 0 {
+            compress(base + offset, blocks: whole)
+            offset += 64 * whole
         }
         if offset < count {
             let rest = count - offset
@@ -82,20 +84,25 @@ public struct SHA256: Sendable {
     /// Compresses the full buffered block and empties it.
     private mutating func compressBlock() {
         let copy = block
-        withUnsafeBytes(of: copy) { compress($0.baseAddress!) }
+        withUnsafeBytes(of: copy) { compress($0.baseAddress!, blocks: 1) }
         used = 0
     }
 
-    /// Compresses the 64 bytes at `p`: eight rounds per step with the working variables renamed
-    /// instead of shifted, and the message schedule kept as a rolling window of 16 words.
-    private mutating func compress(_ p: UnsafeRawPointer) {
+    /// Compresses `blocks` blocks of 64 bytes at `p`.
+    private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
         if hardware {
             withUnsafeMutableBytes(of: &h) { state in
                 marquee_sha256_compress_hardware(
-                    state.baseAddress!.assumingMemoryBound(to: UInt32.self), p.assumingMemoryBound(to: UInt8.self), 1)
+                    state.baseAddress!.assumingMemoryBound(to: UInt32.self), p.assumingMemoryBound(to: UInt8.self), blocks)
             }
             return
         }
+        for b in 0..<blocks { compressPortable(p + 64 * b) }
+    }
+
+    /// The portable rounds for the 64 bytes at `p`: eight rounds per step with the working variables
+    /// renamed instead of shifted, and the message schedule kept as a rolling window of 16 words.
+    private mutating func compressPortable(_ p: UnsafeRawPointer) {
         Self.k.withUnsafeBufferPointer { k in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { w in
                 for i in 0..<16 { w[i] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }

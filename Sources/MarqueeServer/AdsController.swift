@@ -38,14 +38,11 @@ struct AdsController {
         var maxPodSeconds: Int?
 
         /// From a flat JSON object's bytes (the fast path); nil when the body is not a flat object
-        /// or a field has a type or a repetition this struct's `Decodable` conformance would refuse,
-        /// so that `JSONDecoder` reports it.
+        /// or a field has a type this struct's `Decodable` conformance would refuse, so that
+        /// `JSONDecoder` reports it.
         init?(flat bytes: UnsafeRawBufferPointer) {
             var input = DecisionInput()
-            var seen: [String] = []
             let ok = FlatJSONObject.forEachMember(bytes) { name, value in
-                guard !seen.contains(name) else { return false }
-                seen.append(name)
                 func text(_ field: inout String?) -> Bool {
                     switch value {
                     case .null: return true

@@ -153,16 +153,21 @@ public final class HomeService: Sendable {
 
     /// Re-reads the titles (after a catalog change) and rebuilds the catalog, keeping indices.
     @discardableResult
-    public func refreshCatalog() async throws -> HomeCatalog {
+    public func refreshCatalog() async throws -> HomeCatalog { try await rebuildCatalog().catalog }
+
+    /// Builds the catalog from the store and the loaded snapshot, and numbers the build.
+    private func rebuildCatalog() async throws -> (catalog: HomeCatalog, generation: UInt64) {
         let titles = try await store.titles(limit: 10_000_000, offset: 0).items
         let loaded = snapshots.snapshot
         let previous = catalogState.withLock { $0?.catalog }
         let catalog = HomeCatalog(titles: titles, snapshot: loaded?.snapshot, previous: previous)
-        catalogState.withLock {
-            $0 = CatalogState(catalog: catalog, snapshotIdentity: loaded?.fileIdentity, generation: ($0?.generation ?? 0) + 1)
+        let generation = catalogState.withLock { state -> UInt64 in
+            let generation = (state?.generation ?? 0) + 1
+            state = CatalogState(catalog: catalog, snapshotIdentity: loaded?.fileIdentity, generation: generation)
+            return generation
         }
         live.catalogGrew(to: catalog.count)
-        return catalog
+        return (catalog, generation)
     }
 
     /// The current catalog, rebuilt first when a newer model snapshot was loaded.
@@ -174,8 +179,7 @@ public final class HomeService: Sendable {
         if let state = catalogState.withLock({ $0 }), state.snapshotIdentity == loaded?.fileIdentity {
             return (state.catalog, state.generation)
         }
-        _ = try await refreshCatalog()
-        return try await catalogAndGeneration()
+        return try await rebuildCatalog()
     }
 
     /// "More like this" for titles the model does not cover: content neighbours.

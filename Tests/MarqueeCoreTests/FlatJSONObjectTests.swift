@@ -65,6 +65,17 @@ import Testing
         #expect(FlatJSONObject.parse([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D]) == nil, "invalid UTF-8")
     }
 
+    /// Repeated names are refused by the reader itself, whatever the caller's body accepts; many
+    /// distinct names are read (the check is a set, not a scan of the names so far).
+    @Test func repeatedNamesAreRefusedByTheReader() {
+        let repeated = Array(#"{"a":1,"b":"x","a":3}"#.utf8)
+        #expect(!repeated.withUnsafeBytes { FlatJSONObject.forEachMember($0) { _, _ in true } })
+        let many = "{" + (0..<50_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
+        let members = FlatJSONObject.parse(Array(many.utf8))
+        #expect(members?.count == 50_000)
+        #expect(members?["k49999"] == .number(49_999, isInteger: true))
+    }
+
     /// Random single-byte edits of a real ad request: whatever the reader accepts, Foundation reads the same.
     @Test func mutatedRequestsAgreeWithFoundation() {
         let base = Array(

@@ -30,12 +30,13 @@ public struct AdInventory: Sendable {
         let advertiserKey: Int
         let categoryKey: Int
 
-        init(campaign c: Campaign, advertiser: Advertiser, creatives: [Int], advertiserKey: Int, categoryKey: Int) {
+        /// `category` is the campaign's effective competitive category.
+        init(campaign c: Campaign, advertiser: Advertiser, category: String, creatives: [Int], advertiserKey: Int, categoryKey: Int) {
             let t = c.targeting
             self.campaign = c
             self.advertiser = advertiser
             tier = CampaignPriority.allCases.firstIndex(of: c.priority) ?? 1
-            category = c.effectiveCategory(advertiser: advertiser)
+            self.category = category
             regions = Set(t.regions)
             deviceMask = AdInventory.mask(t.devices, in: Device.allCases)
             planMask = AdInventory.mask(t.plans, in: Plan.allCases)
@@ -91,7 +92,8 @@ public struct AdInventory: Sendable {
             let categoryKey = categoryKeys[category, default: categoryKeys.count]
             categoryKeys[category] = categoryKey
             return CompiledCampaign(
-                campaign: c, advertiser: advertiser, creatives: lists[k], advertiserKey: advertiserKey, categoryKey: categoryKey)
+                campaign: c, advertiser: advertiser, category: category, creatives: lists[k], advertiserKey: advertiserKey,
+                categoryKey: categoryKey)
         }
     }
 

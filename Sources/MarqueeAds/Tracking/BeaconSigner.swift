@@ -167,11 +167,18 @@ public struct BeaconSigner: Sendable {
     /// so any change to a parameter breaks it.
     public func signedTagQuery(path: String, query: String, issuedAt: Timestamp) -> String {
         let signed = (query.isEmpty ? "" : query + "&") + "t=" + String(issuedAt.millisecondsSinceEpoch)
-        return signed + "&s=" + tagSignature(path: path, signedQuery: signed, key: signing)
+        return signed + "&s=" + SHA256.hex(tagSignature(path: path, signedQuery: signed, key: signing))
     }
 
-    private func tagSignature(path: String, signedQuery: String, key: HMACSHA256) -> String {
-        SHA256.hex(Array(key.authenticationCode(for: Self.tagDomain + "\n" + path + "\n" + signedQuery).prefix(Self.signatureBytes)))
+    private func tagSignature(path: String, signedQuery: String, key: HMACSHA256) -> [UInt8] {
+        Array(key.authenticationCode(for: Self.tagDomain + "\n" + path + "\n" + signedQuery).prefix(Self.signatureBytes))
+    }
+
+    /// Whether a URL issued at `issued` ms is still valid at `now` (always, without a `now`).
+    private func isFresh(issued: Int64, now: Timestamp?) -> Bool {
+        guard let now else { return true }
+        let age = now.millisecondsSinceEpoch - issued
+        return age <= maximumAgeMilliseconds && -age <= futureSkewMilliseconds
     }
 
     /// Whether `query` is one `signedTagQuery` made for `path`, unaltered, with the signature last
@@ -188,15 +195,9 @@ public struct BeaconSigner: Sendable {
         let signed = parts.dropLast().joined(separator: "&")
         var matched = false
         for key in verifying {
-            let expected = Self.lowerHex(tagSignature(path: path, signedQuery: signed, key: key)) ?? []
-            if HMACSHA256.constantTimeEqual(expected, given) { matched = true }
+            if HMACSHA256.constantTimeEqual(tagSignature(path: path, signedQuery: signed, key: key), given) { matched = true }
         }
-        guard matched else { return false }
-        if let now {
-            let age = now.millisecondsSinceEpoch - issued
-            if age > maximumAgeMilliseconds || -age > futureSkewMilliseconds { return false }
-        }
-        return true
+        return matched && isFresh(issued: issued, now: now)
     }
 
     // MARK: Verifying
@@ -229,11 +230,7 @@ public struct BeaconSigner: Sendable {
             // No early exit: every secret is tried, so timing does not tell which one matched.
             if HMACSHA256.constantTimeEqual(tag(beacon, key: key), signature) { matched = true }
         }
-        guard matched else { return nil }
-        if let now {
-            let age = now.millisecondsSinceEpoch - t
-            if age > maximumAgeMilliseconds || -age > futureSkewMilliseconds { return nil }
-        }
+        guard matched, isFresh(issued: t, now: now) else { return nil }
         return beacon
     }
 
