@@ -76,13 +76,18 @@ public struct LocalTime: Sendable, Hashable {
         let bytes = Array(raw.utf8)
         var offset = 0
         // The zone designator, if any, is the last `+`/`-` after the `T` (dates also contain `-`).
-        if let t = bytes.firstIndex(where: { $0 == 84 || $0 == 116 || $0 == 32 }),
+        // A local time needs its zone: `Z` (UTC) or `±HH:MM`; without one the instant is ambiguous.
+        if let last = bytes.last, last == 90 || last == 122 {
+            offset = 0
+        } else if let t = bytes.firstIndex(where: { $0 == 84 || $0 == 116 || $0 == 32 }),
             let sign = bytes[t...].lastIndex(where: { $0 == 43 || $0 == 45 })
         {
             let digits = bytes[(sign + 1)...].filter { $0 >= 48 && $0 <= 57 }.map { Int($0 - 48) }
             guard digits.count == 4 else { return nil }
             let minutes = (digits[0] * 10 + digits[1]) * 60 + digits[2] * 10 + digits[3]
             offset = bytes[sign] == 45 ? -minutes : minutes
+        } else {
+            return nil
         }
         self.init(instant: instant, offsetMinutes: offset)
     }

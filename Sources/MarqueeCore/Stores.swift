@@ -55,6 +55,8 @@ public protocol CatalogStore: Sendable {
     func upsertTitles(_ titles: [Title]) async throws
     func title(id: TitleID) async throws -> Title?
     func titles(limit: Int, offset: Int) async throws -> Page<Title>
+    /// Titles by id, paged, of one genre (any case) and/or whose name contains `nameContains` (any case).
+    func titles(limit: Int, offset: Int, genre: String?, nameContains: String?) async throws -> Page<Title>
     func titleCount() async throws -> Int
     func artworkImage(title: TitleID, variant: ArtworkVariantID) async throws -> ArtworkImage?
 }
@@ -63,6 +65,8 @@ public protocol ProfileStore: Sendable {
     func upsertProfiles(_ profiles: [Profile]) async throws
     func profile(id: ProfileID) async throws -> Profile?
     func profiles(limit: Int, offset: Int, plan: Plan?) async throws -> Page<Profile>
+    /// Every region some profile is in.
+    func profileRegions() async throws -> Set<String>
     func profileCount() async throws -> Int
 }
 

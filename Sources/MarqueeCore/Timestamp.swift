@@ -16,11 +16,24 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + Int64((seconds * 1000).rounded()))
     }
 
-    /// The current wall-clock time.
+    /// The current time: the wall clock, shifted by `ServerClock`'s offset when a process set one
+    /// (`marquee demo --now`, `marquee serve --now`); the offset is zero otherwise.
     public static func now() -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: wallClockMilliseconds() + ServerClock.offset.load(ordering: .relaxed))
+    }
+
+    /// The real wall-clock time, whatever offset the process's clock runs at.
+    public static func wallClockMilliseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(millisecondsSinceEpoch: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Midnight UTC at the start of this instant's day.
+    public var startOfDayUTC: Timestamp {
+        let ms = millisecondsSinceEpoch
+        let day = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        return Timestamp(millisecondsSinceEpoch: day * 86_400_000)
     }
 
     /// The earliest time an event may carry (1990-01-01T00:00:00Z).

@@ -21,6 +21,8 @@ public final class AdService: Sendable {
     private let loadedVersion = Mutex<UInt64?>(nil)
     private let warming = Mutex<Task<Void, any Error>?>(nil)
     private let recent = Mutex(RecentPods(capacity: 100_000))
+    /// Regions a request may name (profiles' and campaigns'), and when they were read (wall-clock ms).
+    private let knownRegions = Mutex<(Set<String>, Int64)>(([], Int64.min / 2))
     /// Where the CTR model is kept between runs (nil: rebuilt from the whole log at every start).
     let ctrSnapshotPath: String?
     /// The newest decision the model has been taught from, or that was served since (the replay point of the next start).
@@ -192,6 +194,7 @@ public final class AdService: Sendable {
     func decide(_ ask: Ask) async throws -> (pod: AdPod, served: Served, tracking: [AdBeacons]) {
         try await warmUp()
         try await refreshIfChanged()
+        if let region = ask.region { try await checkRegion(region, field: "region") }
         guard let title = try await home.title(ask.titleID) else {
             throw APIError.notFound("no title with id '\(EventInput.clipForMessage(ask.titleID))'")
         }
@@ -219,6 +222,28 @@ public final class AdService: Sendable {
         }
         decisionLog?.enqueue(pod.record(for: request, servedAt: servedAt))
         return (pod, served, tracking)
+    }
+
+    /// Refuses a region no profile is in and no campaign targets (a typo such as `us-wset` would
+    /// otherwise just match no targeting): 422 naming `field` with the known regions. The known set is
+    /// cached and read again from the store on a miss, at most every 5 seconds.
+    func checkRegion(_ region: String, field: String) async throws {
+        guard !region.isEmpty, region.utf8.count <= 64 else { throw APIError.unprocessable("\(field): 1 to 64 characters") }
+        let now = Timestamp.wallClockMilliseconds()
+        let (known, checkedAt) = knownRegions.withLock { $0 }
+        if known.contains(region) { return }
+        var regions = known
+        if now - checkedAt >= 5_000 {
+            try await warmUp()
+            regions = try await store.profileRegions()
+            for campaign in engine.inventory.campaigns { regions.formUnion(campaign.campaign.targeting.regions) }
+            let fresh = regions
+            knownRegions.withLock { $0 = (fresh, now) }
+        }
+        guard regions.contains(region) else {
+            throw APIError.unprocessable(
+                "\(field): unknown region '\(EventInput.clipForMessage(region))' (known: \(regions.sorted().joined(separator: ", ")))")
+        }
     }
 
     /// Spend so far of a campaign, in millicents (1/1000 cent): spent, reserved, spent today, impressions.

@@ -36,6 +36,26 @@ struct AdsController {
         var localTime: String?
         var sessionId: String?
         var maxPodSeconds: Int?
+        /// Members that are not fields of an ad request (refused by name once the body is read).
+        var unknownKeys: [String] = []
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case profileId, titleId, breakKind, cuePointSeconds, device, region, localTime, sessionId, maxPodSeconds
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            profileId = try c.decodeIfPresent(String.self, forKey: .profileId)
+            titleId = try c.decodeIfPresent(String.self, forKey: .titleId)
+            breakKind = try c.decodeIfPresent(String.self, forKey: .breakKind)
+            cuePointSeconds = try c.decodeIfPresent(Double.self, forKey: .cuePointSeconds)
+            device = try c.decodeIfPresent(String.self, forKey: .device)
+            region = try c.decodeIfPresent(String.self, forKey: .region)
+            localTime = try c.decodeIfPresent(String.self, forKey: .localTime)
+            sessionId = try c.decodeIfPresent(String.self, forKey: .sessionId)
+            maxPodSeconds = try c.decodeIfPresent(Int.self, forKey: .maxPodSeconds)
+            unknownKeys = try AdBookInput.unknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        }
 
         /// From a flat JSON object's bytes (the fast path); nil when the body is not a flat object
         /// or a field has a type this struct's `Decodable` conformance would refuse, so that
@@ -71,10 +91,12 @@ struct AdsController {
                     input.maxPodSeconds = v
                     return true
                 default:
+                    input.unknownKeys.append(name)
                     return true
                 }
             }
             guard ok else { return nil }
+            input.unknownKeys.sort()
             self = input
         }
 
@@ -113,7 +135,7 @@ struct AdsController {
         if let localTime {
             guard let parsed = LocalTime(iso8601: localTime) else {
                 throw APIError.unprocessable(
-                    "localTime must be a local ISO 8601 date-time with its UTC offset, such as 2026-11-24T21:30:00-05:00")
+                    "localTime must be a local ISO 8601 date-time with its UTC offset (or Z), such as 2026-11-24T21:30:00-05:00")
             }
             at = parsed
         }
@@ -151,6 +173,7 @@ struct AdsController {
         let input =
             try body.withUnsafeReadableBytes { DecisionInput(flat: $0) }
             ?? JSONBody.object(DecisionInput.self, from: body, what: "an ad request")
+        try AdBookInput.refuseUnknown(input.unknownKeys, of: "an ad request")
         let ask = try Self.ask(
             profile: input.profileId, title: input.titleId, breakKind: input.breakKind, cue: input.cuePointSeconds, device: input.device,
             region: input.region, localTime: input.localTime, session: input.sessionId, maxPod: input.maxPodSeconds)
@@ -200,6 +223,7 @@ struct AdsController {
             profile: profileKey, title: titleID, breakKind: nil, cue: nil, device: Self.query(request, "device"),
             region: Self.query(request, "region"), localTime: Self.query(request, "at"), session: Self.query(request, "session"),
             maxPod: nil)
+        if let region = ask.region { try await ads.checkRegion(region, field: "region") }
         guard let title = try await home.title(titleID) else {
             throw APIError.notFound("no title with id '\(EventInput.clipForMessage(titleID))'")
         }

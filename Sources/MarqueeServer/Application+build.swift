@@ -60,6 +60,7 @@ public func buildRouter(
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     let knownRoutes = KnownRoutes()
     router.add(middleware: ErrorMiddleware(knownRoutes: knownRoutes))
+    router.add(middleware: QueryParameterMiddleware(rules: QueryParameterRules(openAPI: OpenAPIDocument.bytes ?? [])))
     let auth = Authenticator(keys: store, protectReads: configuration.protectReads)
     let snapshotService = snapshots ?? SnapshotService(path: configuration.snapshotPath, store: store, logger: Logger(label: "marquee"))
     let editorialBook = editorial ?? home?.editorial ?? EditorialRuleBook()

@@ -100,7 +100,18 @@ struct CatalogController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> PageResponse<Title> {
         _ = try await auth.require(.read, request)
         let paging = try Paging(request)
-        return PageResponse(try await store.titles(limit: paging.limit, offset: paging.offset))
+        let query = request.uri.queryParameters
+        var genre: String?
+        if let raw = query["genre"] {
+            guard !raw.isEmpty, raw.utf8.count <= 64 else { throw APIError.unprocessable("genre: 1 to 64 characters") }
+            genre = String(raw)
+        }
+        var name: String?
+        if let raw = query["q"] {
+            guard !raw.isEmpty, raw.utf8.count <= 200 else { throw APIError.unprocessable("q: 1 to 200 characters of the name to find") }
+            name = String(raw)
+        }
+        return PageResponse(try await store.titles(limit: paging.limit, offset: paging.offset, genre: genre, nameContains: name))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Title {

@@ -18,10 +18,11 @@ struct HomeController {
 
     static func bounded(_ request: Request, _ name: String, default value: Int, max: Int) throws -> Int {
         guard let raw = request.uri.queryParameters[Substring(name)] else { return value }
-        guard let n = Int(String(raw)), n >= 1 else {
-            throw APIError.unprocessable("\(name) must be a whole number from 1 to \(max) (larger values are capped at \(max))")
+        guard let n = Int(String(raw)), (1...max).contains(n) else {
+            throw APIError.unprocessable(
+                "\(name) must be a whole number from 1 to \(max) (got '\(EventInput.clipForMessage(String(raw)))')")
         }
-        return min(n, max)
+        return n
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -38,7 +39,7 @@ struct HomeController {
         if let raw = request.uri.queryParameters["at"] {
             guard let parsed = LocalTime(iso8601: String(raw)) else {
                 throw APIError.unprocessable(
-                    "at must be a local ISO 8601 date-time with its UTC offset, such as 2026-11-24T21:30:00-05:00")
+                    "at must be a local ISO 8601 date-time with its UTC offset (or Z), such as 2026-11-24T21:30:00-05:00")
             }
             at = parsed
         }

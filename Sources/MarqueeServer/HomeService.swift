@@ -182,12 +182,37 @@ public final class HomeService: Sendable {
         return try await rebuildCatalog()
     }
 
-    /// "More like this" for titles the model does not cover: content neighbours.
-    func contentSimilar(to title: String, count: Int) async throws -> [String] {
+    /// The viewer's top titles from the same live state and rules as their home page: the model's
+    /// scores with new history folded in, without titles they may not see (maturity, region, block
+    /// rules) or have ruled out (watched, disliked and its neighbours).
+    func recommendations(
+        for profile: Profile, count: Int, genre: String?, device: Device?, at: LocalTime
+    ) async throws
+        -> (items: [HomePageBuilder.RankedTitle], personalized: Bool, catalog: HomeCatalog)
+    {
+        _ = try await ensureWarm()
         let catalog = try await self.catalog()
-        guard let t = catalog.index[title] else { return [] }
-        let builder = HomePageBuilder(catalog: catalog, aggregates: live.aggregates(), rules: [], configuration: configuration, bandit: nil)
-        return builder.neighbours(of: t, count: count).map { catalog.titles[$0].id.rawValue }
+        let builder = HomePageBuilder(
+            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: nil)
+        let result = builder.recommendations(
+            profile: profile, signals: live.profile(profile.id.rawValue), device: device, at: at, count: count, genre: genre)
+        return (result.items, result.personalized, catalog)
+    }
+
+    /// "More like this" for a title, filtered for `profile` when one is given (else by the blocks in
+    /// force everywhere); nil when the title is not in the catalog.
+    func similar(
+        to titleID: String, profile: Profile?, count: Int, at: Timestamp
+    ) async throws
+        -> (items: [HomePageBuilder.RankedTitle], catalog: HomeCatalog)?
+    {
+        _ = try await ensureWarm()
+        let catalog = try await self.catalog()
+        guard let t = catalog.index[titleID] else { return nil }
+        let builder = HomePageBuilder(
+            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: nil)
+        let viewer = profile.map { ($0, live.profile($0.id.rawValue)) }
+        return (builder.similar(to: t, viewer: viewer, at: at, count: count), catalog)
     }
 
     public func profilesChanged(_ changed: [Profile]) {

@@ -7,30 +7,35 @@ struct RecommendationsController {
     let store: any MarqueeStore
     let snapshots: SnapshotService
     let auth: Authenticator
-    /// Content neighbours for titles the model does not cover.
-    let home: HomeService?
+    /// The live state and rules the home page reads: every ranking for a viewer goes through it.
+    let home: HomeService
 
     struct ModelInfo: Codable, Sendable {
         var name: String
         var createdAt: String
     }
 
-    struct RecommendedItem: Codable, Sendable {
-        var titleId: String
-        var score: Float
+    /// One ranked title, the same shape on every route that ranks titles.
+    struct RankedItem: Codable, Sendable {
+        var id: String
+        var name: String
+        var score: Double
+        var reason: String
     }
 
     struct RecommendationsResponse: ResponseEncodable, Sendable {
         var profileId: String
-        /// False when the profile is newer than the model: the most popular titles instead.
+        /// False when the profile has no liked history yet: popular titles where they are instead.
         var personalized: Bool
-        var items: [RecommendedItem]
+        var items: [RankedItem]
         var model: ModelInfo
     }
 
     struct SimilarResponse: ResponseEncodable, Sendable {
         var titleId: String
-        var items: [String]
+        /// The profile the list was filtered for (`?profile=`), if any.
+        var profileId: String?
+        var items: [RankedItem]
         var model: ModelInfo
     }
 
@@ -73,16 +78,17 @@ struct RecommendationsController {
             }
             genre = wanted
         }
-        let result = loaded.snapshot.recommendations(profile: profile.id.rawValue, count: n) { title in
-            if let rating = loaded.maturity[title], rating > profile.maturityLimit { return false }
-            if let allowed = loaded.regions[title], !allowed.contains(profile.region) { return false }
-            if let genre, loaded.genres[title]?.contains(genre) != true { return false }
-            return true
-        }
+        let result = try await home.recommendations(
+            for: profile, count: n, genre: genre, device: nil, at: LocalTime(instant: Timestamp.now(), offsetMinutes: 0))
         return RecommendationsResponse(
             profileId: profile.id.rawValue, personalized: result.personalized,
-            items: result.items.map { RecommendedItem(titleId: $0.titleID, score: $0.score) },
+            items: result.items.map { Self.item($0, catalog: result.catalog) },
             model: ModelInfo(name: loaded.snapshot.header.modelName, createdAt: loaded.snapshot.header.createdAt))
+    }
+
+    static func item(_ ranked: HomePageBuilder.RankedTitle, catalog: HomeCatalog) -> RankedItem {
+        let title = catalog.titles[ranked.title]
+        return RankedItem(id: title.id.rawValue, name: title.name, score: ranked.score, reason: ranked.reason)
     }
 
     @Sendable func similar(_ request: Request, context: AppRequestContext) async throws -> SimilarResponse {
@@ -92,11 +98,20 @@ struct RecommendationsController {
         guard TitleID.problem(with: raw) == nil, try await store.title(id: TitleID(trusted: raw)) != nil else {
             throw APIError.notFound("no title with id '\(EventInput.clipForMessage(raw))'")
         }
+        var profile: Profile?
+        if let raw = request.uri.queryParameters["profile"] {
+            let id = String(raw)
+            guard ProfileID.problem(with: id) == nil, let found = try await home.profile(id) else {
+                throw APIError.unprocessable("profile: no profile with id '\(EventInput.clipForMessage(id))'")
+            }
+            profile = found
+        }
         let loaded = try current()
-        var items = loaded.snapshot.similarTitles(to: raw, count: n) ?? []
-        if items.isEmpty, let home { items = try await home.contentSimilar(to: raw, count: n) }
+        guard let result = try await home.similar(to: raw, profile: profile, count: n, at: Timestamp.now()) else {
+            throw APIError.notFound("no title with id '\(EventInput.clipForMessage(raw))'")
+        }
         return SimilarResponse(
-            titleId: raw, items: items,
+            titleId: raw, profileId: profile?.id.rawValue, items: result.items.map { Self.item($0, catalog: result.catalog) },
             model: ModelInfo(name: loaded.snapshot.header.modelName, createdAt: loaded.snapshot.header.createdAt))
     }
 }

@@ -109,8 +109,11 @@ struct DemoAdBook: Sendable {
                     category: seed.category))
         }
         let startSeconds = config.startMilliseconds / 1000
-        let endsAt = Timestamp(millisecondsSinceEpoch: config.endMilliseconds + 30 * DemoTime.day)
-        let flightDays = Double(config.days + 30)
+        let endsAt = config.flightEnd
+        let flightDays = Double(config.days + config.flightDaysAfterEnd)
+        // Totals are drawn for a flight of the history plus 30 days and scaled to the actual flight,
+        // so that daily delivery does not depend on how long the campaigns run on.
+        let budgetScale = flightDays / Double(config.days + 30)
         let durations = Creative.allowedDurations
         let durationWeights = [0.1, 0.35, 0.45, 0.1]
 
@@ -118,7 +121,7 @@ struct DemoAdBook: Sendable {
             let id = CampaignID(trusted: "cmp-" + DemoText.padded(i + 1, width: 2))
             let advertiser = advertiserSeeds[seed.advertiser]
             let cpm: Int64
-            let total: Int64
+            var total: Int64
             switch seed.priority {
             case .sponsorship:
                 cpm = Int64(rng.int(in: 20...30)) * 100
@@ -130,6 +133,7 @@ struct DemoAdBook: Sendable {
                 cpm = Int64(rng.int(in: 5...8)) * 100
                 total = Int64(rng.int(in: 5...20)) * 100_000
             }
+            total = Int64((Double(total) * budgetScale).rounded())
             let daily: Int64? =
                 rng.chance(0.6) ? Int64((Double(total) / flightDays * rng.uniform(1.1, 1.6)).rounded()) : nil
             let house = seed.priority == .house

@@ -13,8 +13,13 @@ public struct DemoWorldConfiguration: Sendable, Hashable {
     public var titles: Int = 300
     /// Days of viewing history, ending at `end` (1…365).
     public var days: Int = 28
-    /// The end of the history window. Fixed (2026-11-01T00:00:00Z) so the world is reproducible.
+    /// The end of the history window. The default is fixed (2026-11-01T00:00:00Z) so that a
+    /// configuration alone reproduces a world; `marquee demo` places it relative to the day it
+    /// generates the world on (or `--now`'s), so the demo works on any date.
     public var end: Timestamp = Timestamp(secondsSinceEpoch: 1_793_491_200)
+    /// How many days after `end` the campaigns' flights run (1…3650). Budgets are drawn per day of
+    /// flight, so a longer flight has a proportionally larger total budget.
+    public var flightDaysAfterEnd: Int = 30
 
     public static let profileRange = 1...100_000
     public static let titleRange = 10...20_000
@@ -22,13 +27,19 @@ public struct DemoWorldConfiguration: Sendable, Hashable {
 
     public init(
         seed: UInt64 = 42, profiles: Int = 3000, titles: Int = 300, days: Int = 28,
-        end: Timestamp = Timestamp(secondsSinceEpoch: 1_793_491_200)
+        end: Timestamp = Timestamp(secondsSinceEpoch: 1_793_491_200), flightDaysAfterEnd: Int = 30
     ) {
         self.seed = seed
         self.profiles = profiles
         self.titles = titles
         self.days = days
         self.end = end
+        self.flightDaysAfterEnd = flightDaysAfterEnd
+    }
+
+    /// When the campaigns' flights end (exclusive).
+    public var flightEnd: Timestamp {
+        Timestamp(millisecondsSinceEpoch: end.millisecondsSinceEpoch + Int64(flightDaysAfterEnd) * DemoTime.day)
     }
 
     /// Throws `MarqueeError.invalidValue` naming the first setting that is out of range.
@@ -42,6 +53,10 @@ public struct DemoWorldConfiguration: Sendable, Hashable {
         if !Self.dayRange.contains(days) {
             throw MarqueeError.invalidValue(field: "days", reason: "must be between 1 and 365 (got \(days))")
         }
+        if !(1...3650).contains(flightDaysAfterEnd) {
+            throw MarqueeError.invalidValue(
+                field: "flightDaysAfterEnd", reason: "must be between 1 and 3650 (got \(flightDaysAfterEnd))")
+        }
     }
 
     /// The configuration with every count clamped into its valid range, so that `generate` never
@@ -51,6 +66,7 @@ public struct DemoWorldConfiguration: Sendable, Hashable {
         c.profiles = min(max(profiles, Self.profileRange.lowerBound), Self.profileRange.upperBound)
         c.titles = min(max(titles, Self.titleRange.lowerBound), Self.titleRange.upperBound)
         c.days = min(max(days, Self.dayRange.lowerBound), Self.dayRange.upperBound)
+        c.flightDaysAfterEnd = min(max(flightDaysAfterEnd, 1), 3650)
         return c
     }
 

@@ -49,10 +49,27 @@ extension SQLiteStore: CatalogStore, ProfileStore {
     }
 
     public func titles(limit: Int, offset: Int) async throws -> Page<Title> {
+        try await titles(limit: limit, offset: offset, genre: nil, nameContains: nil)
+    }
+
+    public func titles(limit: Int, offset: Int, genre: String?, nameContains: String?) async throws -> Page<Title> {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let genre {
+            conditions.append("EXISTS (SELECT 1 FROM json_each(doc, '$.genres') WHERE lower(json_each.value) = lower(?))")
+            arguments += [genre]
+        }
+        if let nameContains {
+            conditions.append("instr(lower(name), lower(?)) > 0")
+            arguments += [nameContains]
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let filterArguments = arguments
         let (docs, total) = try await read("listing titles") { db in
             (
-                try String.fetchAll(db, sql: "SELECT doc FROM titles ORDER BY id LIMIT ? OFFSET ?", arguments: [limit, offset]),
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM titles") ?? 0
+                try String.fetchAll(
+                    db, sql: "SELECT doc FROM titles\(filter) ORDER BY id LIMIT ? OFFSET ?", arguments: filterArguments + [limit, offset]),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM titles\(filter)", arguments: filterArguments) ?? 0
             )
         }
         return Page(items: try docs.map(Self.title(from:)), total: total, limit: limit, offset: offset)
@@ -128,6 +145,10 @@ extension SQLiteStore: CatalogStore, ProfileStore {
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM profiles \(filter)", arguments: planArgs) ?? 0
             return Page(items: rows.map(Self.profile(from:)), total: total, limit: limit, offset: offset)
         }
+    }
+
+    public func profileRegions() async throws -> Set<String> {
+        try await read("listing profile regions") { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT region FROM profiles")) }
     }
 
     public func profileCount() async throws -> Int {

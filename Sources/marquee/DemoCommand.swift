@@ -32,13 +32,24 @@ struct DemoCommand: AsyncParsableCommand {
         return "marquee-demo.sqlite"
     }
 
-    var world: DemoWorldConfiguration {
-        DemoWorldConfiguration(seed: seed, profiles: profiles, titles: titles, days: days)
+    /// The world placed at `day` (midnight UTC of the generation day): the viewing history ends
+    /// `adDays + 1` days before it, then come the simulated ad days, and a last day in which the
+    /// late sessions of the simulation finish (they run past midnight UTC), so nothing is logged at
+    /// or after `day`; the campaigns' flights run on for `DemoCommand.flightDaysAhead` days after it.
+    func world(day: Timestamp) -> DemoWorldConfiguration {
+        let lead = adDays + 1
+        return DemoWorldConfiguration(
+            seed: seed, profiles: profiles, titles: titles, days: days,
+            end: Timestamp(millisecondsSinceEpoch: day.millisecondsSinceEpoch - Int64(lead) * 86_400_000),
+            flightDaysAfterEnd: lead + Self.flightDaysAhead)
     }
+
+    /// How long the demo's campaigns keep running after the day the world is generated.
+    static let flightDaysAhead = 90
 
     func validate() throws {
         do {
-            try world.validate()
+            try world(day: Timestamp(secondsSinceEpoch: 0)).validate()
         } catch let error as MarqueeError {
             throw ValidationError(error.message)
         }
@@ -52,6 +63,9 @@ struct DemoCommand: AsyncParsableCommand {
                 try fm.removeItem(atPath: path + suffix)
             }
         }
+        // The server's clock: the wall clock, or `--now`'s time advancing from now on.
+        if let now = server.nowInstant { ServerClock.start(at: now) }
+        let day = Timestamp.now().startOfDayUTC
         let store = try openStore(path)
         let signature = "seed=\(seed) profiles=\(profiles) titles=\(titles) days=\(days)" + (adDays == 7 ? "" : " adDays=\(adDays)")
         let existing = try await store.meta("demo.world")
@@ -60,7 +74,18 @@ struct DemoCommand: AsyncParsableCommand {
                 try? store.close()
                 fail("\(path) holds a demo world made with \(existing); use --fresh to replace it or --db for another file")
             }
-            print("Reusing the demo world in \(path) (\(signature))")
+            let placed = try await store.meta("demo.day")
+            if server.now != nil, let placed, placed != day.iso8601.prefix(10).description {
+                try? store.close()
+                fail("\(path) holds a demo world placed at \(placed), not at --now's day; use --fresh to place a new one")
+            }
+            print("Reusing the demo world in \(path) (\(signature)" + (placed.map { ", placed at \($0)" } ?? "") + ")")
+            let campaigns = try await store.campaigns()
+            if let lastEnd = campaigns.map(\.endsAt).max(), lastEnd <= Timestamp.now() {
+                print(
+                    "warning: every campaign of this world ended by \(lastEnd.iso8601.prefix(10)), so no ads are served; "
+                        + "run with --fresh to place a new world at today")
+            }
         } else {
             let stats = try await store.statistics()
             if stats.titles > 0 || stats.profiles > 0 || stats.events > 0 {
@@ -69,6 +94,11 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let started = Date()
             print("Generating the demo world (\(signature))…")
+            let world = world(day: day)
+            print(
+                "Placing it at \(day.iso8601.prefix(10)): viewing history up to \(world.end.iso8601.prefix(10))"
+                    + (adDays > 0 ? ", then \(Text.counted(adDays, "day", "days")) of simulated ad breaks" : "")
+                    + ", campaigns running until \(world.flightEnd.iso8601.prefix(10))")
             let dataset = DemoWorld.generate(world) { stage in
                 FileHandle.standardError.write(Data("  \(stage)\n".utf8))
             }
@@ -79,6 +109,7 @@ struct DemoCommand: AsyncParsableCommand {
                 print(try await simulateAdDays(store, days: adDays, seed: seed, start: world.end))
             }
             try await store.setMeta("demo.world", signature)
+            try await store.setMeta("demo.day", String(day.iso8601.prefix(10)))
             print(
                 "Demo world: \(summary.titles) titles, \(summary.profiles) profiles, \(summary.eventsInserted) events, "
                     + "\(dataset.campaigns.count) campaigns (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")

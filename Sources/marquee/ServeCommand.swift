@@ -15,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     var snapshot: String?
 
     func run() async throws {
+        if let now = server.nowInstant { ServerClock.start(at: now) }
         guard FileManager.default.fileExists(atPath: store.path) else {
             fail(
                 "no store at \(store.path); create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`"

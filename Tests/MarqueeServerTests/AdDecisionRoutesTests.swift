@@ -229,9 +229,11 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         }
         for body in bodies {
             let direct = try await answer(body)
+            // A nested member sends the body to JSONDecoder; it answers alike, or names the unknown member
+            // (the members read into `DecisionInput` are compared path against path in FlatDecisionInputTests).
             let decoded = try await answer(String(body.trimmingCharacters(in: .whitespaces).dropLast()) + #","zz":[0]}"#)
-            #expect(direct.0 == decoded.0, "\(body)")
-            #expect(direct.1 == decoded.1, "\(body)")
+            let refusedByName = decoded.0 == .unprocessableContent && decoded.1["error"] == "zz: is not a field of an ad request"
+            #expect((direct.0 == decoded.0 && direct.1 == decoded.1) || refusedByName, "\(body)")
         }
     }
 

@@ -51,7 +51,7 @@ import Testing
                 #expect(r.status == .ok)
                 let j = try json(r)
                 #expect(j["personalized"] as? Bool == true)
-                let items = try #require(j["items"] as? [[String: Any]]).compactMap { $0["titleId"] as? String }
+                let items = try #require(j["items"] as? [[String: Any]]).compactMap { $0["id"] as? String }
                 #expect(items.count == 3)
                 // The other group's titles never outrank p1's own group, and seen titles are excluded.
                 for id in items { #expect(Int(id.dropFirst())! <= 10, "\(items)") }
@@ -67,7 +67,10 @@ import Testing
             }
             try await client.execute(uri: "/v1/titles/t12/similar?n=4", method: .get) { r in
                 #expect(r.status == .ok)
-                let items = try #require(try json(r)["items"] as? [String])
+                let objects = try #require(try json(r)["items"] as? [[String: Any]])
+                // One item shape on every ranking route: id, name, score, reason.
+                for o in objects { #expect(Set(o.keys) == ["id", "name", "score", "reason"], "\(o)") }
+                let items = objects.compactMap { $0["id"] as? String }
                 #expect(items.count == 4)
                 for id in items { #expect(Int(id.dropFirst())! > 10, "\(items)") }
             }
@@ -90,6 +93,98 @@ import Testing
         try second.write(to: path)
         await snapshots.reloadIfChanged()
         #expect(snapshots.snapshot?.snapshot.header.createdAt == "2026-11-02T00:00:00.000Z")
+    }
+
+    /// The ranking routes read the live state and rules the home page reads: a dislike, a new
+    /// play, a block rule and the maturity limit change /recommendations and /similar at once,
+    /// with no retraining.
+    @Test func recommendationsAndSimilarFollowLiveStateAndRules() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.cleanUp() }
+        try await addHistory(fixture)
+        let path = fixture.directory.appendingPathComponent("model").path
+        var configuration = SequenceHybridConfiguration()
+        configuration.minItemInteractions = 1
+        configuration.easeLambda = 5
+        configuration.slitLambda = 5
+        let (snapshot, _) = try await SnapshotTrainer.train(
+            from: fixture.store, configuration: configuration, now: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
+        try snapshot.write(to: path)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let snapshots = SnapshotService(path: path, store: fixture.store, logger: logger)
+        await snapshots.reloadIfChanged()
+        let router = buildRouter(
+            store: fixture.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, snapshotPath: path),
+            snapshots: snapshots)
+        let app = Application(router: router, logger: logger)
+        try await app.test(.router) { client in
+            var first: [String] = []
+            try await client.execute(uri: "/v1/profiles/p1/recommendations?n=5", method: .get) { r in
+                #expect(r.status == .ok)
+                first = try Self.ids(r)
+            }
+            let top = try #require(first.first)
+            // A dislike removes the title (and its neighbours) from the very next list.
+            let dislike =
+                #"[{"id": "live-dislike", "profileId": "p1", "type": "dislike", "titleId": "\#(top)", "timestamp": "2026-11-02T10:00:00Z"}]"#
+            try await client.execute(
+                uri: "/v1/events", method: .post, headers: headers(key: fixture.adminKey), body: buffer(dislike)
+            ) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/v1/profiles/p1/recommendations?n=5", method: .get) { r in
+                let now = try Self.ids(r)
+                #expect(!now.contains(top), "\(now)")
+                #expect(now != first)
+            }
+            // /similar for that viewer drops it too; without a viewer it is still similar to its neighbours.
+            try await client.execute(uri: "/v1/titles/t2/similar?n=19&profile=p1", method: .get) { r in
+                #expect(r.status == .ok)
+                let list = try Self.ids(r)
+                #expect(!list.contains(top))
+            }
+            try await client.execute(uri: "/v1/titles/t2/similar?n=19", method: .get) { r in
+                #expect(r.status == .ok)
+                let list = try Self.ids(r)
+                #expect(top == "t2" || list.contains(top))
+            }
+            // A new play is not recommended again.
+            let second = try #require(first.dropFirst().first)
+            let play =
+                #"[{"id": "live-play", "profileId": "p1", "type": "complete", "titleId": "\#(second)", "timestamp": "2026-11-02T11:00:00Z"}]"#
+            try await client.execute(
+                uri: "/v1/events", method: .post, headers: headers(key: fixture.adminKey), body: buffer(play)
+            ) { r in #expect(r.status == .ok) }
+            try await client.execute(uri: "/v1/profiles/p1/recommendations?n=5", method: .get) { r in
+                let list = try Self.ids(r)
+                #expect(!list.contains(second))
+            }
+            // A block rule in force everywhere removes a title from every list, viewer or not.
+            var before: [String] = []
+            try await client.execute(uri: "/v1/profiles/p2/recommendations?n=3", method: .get) { r in before = try Self.ids(r) }
+            let blocked = try #require(before.first)
+            let rule = #"{"kind": "block", "titleIds": ["\#(blocked)"]}"#
+            try await client.execute(
+                uri: "/v1/editorial/rules", method: .post, headers: headers(key: fixture.adminKey), body: buffer(rule)
+            ) { r in #expect(r.status == .created) }
+            try await client.execute(uri: "/v1/profiles/p2/recommendations?n=3", method: .get) { r in
+                let list = try Self.ids(r)
+                #expect(!list.contains(blocked))
+            }
+            for source in ["t1", "t3", "t5"] where source != blocked {
+                try await client.execute(uri: "/v1/titles/\(source)/similar?n=19", method: .get) { r in
+                    let list = try Self.ids(r)
+                    #expect(!list.contains(blocked))
+                }
+            }
+            // An unknown profile for /similar is named.
+            try await client.execute(uri: "/v1/titles/t2/similar?profile=nobody", method: .get) { r in
+                #expect(r.status == .unprocessableContent)
+            }
+        }
+    }
+
+    static func ids(_ r: TestResponse) throws -> [String] {
+        try #require(try json(r)["items"] as? [[String: Any]]).compactMap { $0["id"] as? String }
     }
 
     @Test func withoutAModelTheEndpointsSay503() async throws {

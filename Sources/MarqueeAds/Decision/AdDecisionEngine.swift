@@ -174,7 +174,8 @@ public final class AdDecisionEngine: Sendable {
         var live: [Live] = []
         var session = DeliveryState.SessionHistory()
         var capped = 0
-        var broke = 0
+        var brokeTotal = 0
+        var brokeToday = 0
         var paced = 0
         state.withLock { state in
             state.clock = max(state.clock, now)
@@ -183,7 +184,11 @@ public final class AdDecisionEngine: Sendable {
             for k in eligibleCampaigns {
                 let compiled = inventory.campaigns[k]
                 guard state.affordable(k, price: compiled.campaign.cpmBidCents, campaign: compiled.campaign, at: now) else {
-                    broke += 1
+                    if state.totalBudgetCovers(k, price: compiled.campaign.cpmBidCents, campaign: compiled.campaign) {
+                        brokeToday += 1
+                    } else {
+                        brokeTotal += 1
+                    }
                     continue
                 }
                 let seen = state.exposures(viewer, campaign: k, at: now)
@@ -217,11 +222,12 @@ public final class AdDecisionEngine: Sendable {
             return pod
         }
         if live.isEmpty {
-            var why: [String] = []
-            if eligibleCampaigns.isEmpty { why.append("no campaign targets this request") }
-            if broke > 0 { why.append("\(broke) out of budget") }
-            if capped > 0 { why.append("\(capped) at a frequency cap") }
-            if paced > 0 { why.append("\(paced) held back by pacing") }
+            // The real causes, counted: what the static checks refused, then budgets, caps and pacing.
+            var why = inventory.refusalSummary(request, bits: bits, region: region)
+            if brokeTotal > 0 { why.append(Text.counted(brokeTotal, "total budget spent", "total budgets spent")) }
+            if brokeToday > 0 { why.append(Text.counted(brokeToday, "daily budget spent for today", "daily budgets spent for today")) }
+            if capped > 0 { why.append("\(capped) capped for this viewer") }
+            if paced > 0 { why.append("\(paced) paced out for now (even pacing)") }
             pod.reasons.append("no eligible campaign: " + why.joined(separator: ", "))
             return pod
         }
@@ -347,7 +353,15 @@ public final class AdDecisionEngine: Sendable {
         }
         for f in negatives { clicks.learn(f, clicked: false) }
         pod.ads = served
-        if served.isEmpty { pod.reasons.append("no ad fits the pod") }
+        if served.isEmpty {
+            if candidates.isEmpty {
+                pod.reasons.append(
+                    "no creative fits the pod: no active creative of the "
+                        + Text.counted(live.count, "eligible campaign", "eligible campaigns") + " is \(maxSeconds) s or shorter")
+            } else {
+                pod.reasons.append("no creative fits the pod: concurrent decisions took the last budget or cap")
+            }
+        }
         return pod
     }
 

@@ -131,7 +131,8 @@ public struct AdInventory: Sendable {
         let c = campaigns[k]
         let now = request.now
         if c.campaign.status != .active { return "campaign \(c.campaign.status.rawValue)" }
-        if now < c.campaign.startsAt || now >= c.campaign.endsAt { return "outside the flight" }
+        if now < c.campaign.startsAt { return "flight not started" }
+        if now >= c.campaign.endsAt { return "flight ended" }
         if !c.regions.isEmpty {
             guard let region, c.regions.contains(region) else { return "region not targeted" }
         }
@@ -146,6 +147,38 @@ public struct AdInventory: Sendable {
             if !c.audienceGenres.contains(where: { top.contains($0) }) { return "viewer not in the audience" }
         }
         return nil
+    }
+
+    /// Why no campaign may serve this request, for a pod's reasons: the refusals counted by kind
+    /// ("2 flights ended, 3 not targeted (region 2, device 1)"). Only worked out for empty pods.
+    func refusalSummary(_ request: AdRequest, bits: RequestBits, region: String?) -> [String] {
+        var ended = 0
+        var notStarted = 0
+        var inactive: [String: Int] = [:]
+        var targeting: [(String, Int)] = []
+        for k in campaigns.indices {
+            guard let why = refusal(k, request, bits: bits, region: region) else { continue }
+            switch why {
+            case "flight ended": ended += 1
+            case "flight not started": notStarted += 1
+            case _ where why.hasPrefix("campaign "): inactive[String(why.dropFirst(9)), default: 0] += 1
+            default:
+                let what = why.replacingOccurrences(of: " not targeted", with: "")
+                if let i = targeting.firstIndex(where: { $0.0 == what }) { targeting[i].1 += 1 } else { targeting.append((what, 1)) }
+            }
+        }
+        var parts: [String] = []
+        if campaigns.isEmpty { parts.append("the ad book has no campaign") }
+        if ended > 0 { parts.append(Text.counted(ended, "flight ended", "flights ended")) }
+        if notStarted > 0 { parts.append(Text.counted(notStarted, "flight not started yet", "flights not started yet")) }
+        for status in inactive.keys.sorted() { parts.append("\(inactive[status]!) \(status)") }
+        let notTargeted = targeting.reduce(0) { $0 + $1.1 }
+        if notTargeted > 0 {
+            parts.append(
+                "\(notTargeted) not targeted at this request ("
+                    + targeting.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + ")")
+        }
+        return parts
     }
 
     /// A viewer is a fan of a genre when it is among their this many strongest genres.

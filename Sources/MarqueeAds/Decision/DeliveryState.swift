@@ -97,6 +97,13 @@ struct DeliveryState {
         return true
     }
 
+    /// Whether the campaign's total budget still covers `price` (after `affordable` said no: the
+    /// daily budget is what stopped it when this is true).
+    func totalBudgetCovers(_ k: Int, price: Int64, campaign: Campaign) -> Bool {
+        let d = campaigns[k]
+        return d.spent + d.reserved + price <= campaign.totalBudgetCents * 1000
+    }
+
     // MARK: Caps
 
     func count(_ times: [Int64], since: Int64) -> Int {

@@ -147,39 +147,16 @@ public struct HomePageBuilder: Sendable {
         let now = request.at.instant
         let daypart = request.at.daypart
 
-        // Rules in force for this viewer now.
-        let active = rules.filter { $0.applies(region: profile.region, plan: profile.plan, at: now) }
-        var blocked = [Bool](repeating: false, count: n)
-        for rule in active where rule.kind == .block {
-            for id in rule.titleIDs { if let t = catalog.index[id.rawValue] { blocked[t] = true } }
-        }
-        let limit = UInt8(profile.maturityLimit.rank)
-        var allowed = [Bool](repeating: false, count: n)
-        for i in 0..<n { allowed[i] = !blocked[i] && catalog.allowed(i, maturityLimit: limit, region: profile.region) }
-
-        // History: what not to recommend again, and what the viewer dislikes.
+        // Rules in force for this viewer now, the catalog's limits, and what history rules out.
+        let viewer = viewerFilter(profile: profile, signals: signals, at: now)
+        let active = viewer.rules
+        let allowed = viewer.allowed
+        let eligible = viewer.eligible
         let history = signals.history
-        var excluded = [Bool](repeating: false, count: n)
-        for g in history where Int(g.title) < n {
-            let rewatchable =
-                g.completed && !g.disliked && aggregates.rewatchRate(catalog.kinds[Int(g.title)]) >= configuration.rewatchThreshold
-            if !rewatchable { excluded[Int(g.title)] = true }
-        }
-        var dislikedNear: [Int: String] = [:]
-        for g in history where g.disliked && Int(g.title) < n {
-            for t in neighbours(of: Int(g.title), count: 10) where dislikedNear[t] == nil {
-                dislikedNear[t] = catalog.titles[Int(g.title)].name
-                excluded[t] = true
-            }
-        }
-        let eligible = (0..<n).map { allowed[$0] && !excluded[$0] }
 
         // The viewer's genre mix (Steck's p(g|u)), weighted by liking and recency.
-        let liked = history.filter { $0.liking > 0 && Int($0.title) < n }
-        let recencyWeights = liked.indices.map { k in pow(0.97, Double(liked.count - 1 - k)) }
-        let target = Calibration.genreDistribution(
-            items: liked.map { Int($0.title) }, weights: zip(liked, recencyWeights).map { $0.liking * $1 },
-            itemGenres: catalog.genres, genreCount: catalog.genreKeys.count)
+        let liked = viewer.liked
+        let target = genreTarget(liked)
         let personalized = !liked.isEmpty
         let topGenre = personalized ? target.indices.max { target[$0] < target[$1] } : nil
         let segment = topGenre.map { catalog.genreKeys[$0] } ?? "none"
@@ -405,6 +382,117 @@ public struct HomePageBuilder: Sendable {
             }
         }
         return HomePage(rows: out, personalized: personalized, daypart: daypart, device: request.device, segment: segment)
+    }
+
+    // MARK: The viewer's eligible titles
+
+    /// What may be shown to a viewer now: the rules in force for them, the titles their maturity
+    /// limit, region and block rules allow, and of those the ones their history does not rule out
+    /// (seen and not rewatchable, disliked, or among a disliked title's ten nearest neighbours).
+    /// Every route that ranks titles for a viewer filters through this.
+    public struct ViewerFilter {
+        public var rules: [EditorialRule]
+        public var allowed: [Bool]
+        public var eligible: [Bool]
+        /// History with positive liking, oldest first.
+        public var liked: [Engagement]
+    }
+
+    public func viewerFilter(profile: Profile, signals: ProfileSignals, at now: Timestamp) -> ViewerFilter {
+        let n = catalog.count
+        let active = rules.filter { $0.applies(region: profile.region, plan: profile.plan, at: now) }
+        var blocked = [Bool](repeating: false, count: n)
+        for rule in active where rule.kind == .block {
+            for id in rule.titleIDs { if let t = catalog.index[id.rawValue] { blocked[t] = true } }
+        }
+        let limit = UInt8(profile.maturityLimit.rank)
+        var allowed = [Bool](repeating: false, count: n)
+        for i in 0..<n { allowed[i] = !blocked[i] && catalog.allowed(i, maturityLimit: limit, region: profile.region) }
+
+        // History: what not to recommend again, and what the viewer dislikes.
+        let history = signals.history
+        var excluded = [Bool](repeating: false, count: n)
+        for g in history where Int(g.title) < n {
+            let rewatchable =
+                g.completed && !g.disliked && aggregates.rewatchRate(catalog.kinds[Int(g.title)]) >= configuration.rewatchThreshold
+            if !rewatchable { excluded[Int(g.title)] = true }
+        }
+        for g in history where g.disliked && Int(g.title) < n {
+            for t in neighbours(of: Int(g.title), count: 10) { excluded[t] = true }
+        }
+        let eligible = (0..<n).map { allowed[$0] && !excluded[$0] }
+        let liked = history.filter { $0.liking > 0 && Int($0.title) < n }
+        return ViewerFilter(rules: active, allowed: allowed, eligible: eligible, liked: liked)
+    }
+
+    /// Titles shown to nobody now: block rules in force that are not scoped to regions or plans.
+    public func globallyBlocked(at now: Timestamp) -> [Bool] {
+        var blocked = [Bool](repeating: false, count: catalog.count)
+        for rule in rules where rule.kind == .block && rule.regions.isEmpty && rule.plans.isEmpty {
+            guard rule.applies(region: "", plan: .basicWithAds, at: now) else { continue }
+            for id in rule.titleIDs { if let t = catalog.index[id.rawValue] { blocked[t] = true } }
+        }
+        return blocked
+    }
+
+    /// The viewer's genre mix (Steck's p(g|u)) from liked history, recent titles weighted more.
+    func genreTarget(_ liked: [Engagement]) -> [Double] {
+        let recencyWeights = liked.indices.map { k in pow(0.97, Double(liked.count - 1 - k)) }
+        return Calibration.genreDistribution(
+            items: liked.map { Int($0.title) }, weights: zip(liked, recencyWeights).map { $0.liking * $1 },
+            itemGenres: catalog.genres, genreCount: catalog.genreKeys.count)
+    }
+
+    /// A ranked title with the words that explain it.
+    public struct RankedTitle: Sendable {
+        public var title: Int
+        public var score: Double
+        public var reason: String
+    }
+
+    /// The viewer's top titles as Top Picks ranks them before calibration: the snapshot's scores
+    /// with history newer than the snapshot folded in, only titles the viewer may be shown and has
+    /// not ruled out, optionally of one genre (lower case). `personalized` is false for a viewer
+    /// with no liked history (popularity where they are).
+    public func recommendations(
+        profile: Profile, signals: ProfileSignals, device: Device?, at: LocalTime, count: Int, genre: String?
+    ) -> (items: [RankedTitle], personalized: Bool) {
+        let viewer = viewerFilter(profile: profile, signals: signals, at: at.instant)
+        var eligible = viewer.eligible
+        if let genre {
+            let g = catalog.genreKeys.firstIndex(of: genre)
+            for i in eligible.indices where eligible[i] { eligible[i] = g.map { catalog.genres[i].contains($0) } ?? false }
+        }
+        let personalized = !viewer.liked.isEmpty
+        let target = genreTarget(viewer.liked)
+        let scores = personalScores(profile: profile, history: viewer.liked, device: device, daypart: at.daypart)
+        let items = topK(scores, eligible: eligible, k: count).map { c in
+            RankedTitle(title: c.title, score: c.score, reason: pickText(c.title, target: target, personalized: personalized))
+        }
+        return (items, personalized)
+    }
+
+    /// "More like this": the titles most tied to `title` that may be shown (to `viewer` when given:
+    /// their limits, blocks and dislikes; else to anyone: blocks in force everywhere).
+    public func similar(
+        to title: Int, viewer: (profile: Profile, signals: ProfileSignals)?, at now: Timestamp, count: Int
+    )
+        -> [RankedTitle]
+    {
+        var eligible: [Bool]
+        if let viewer {
+            eligible = viewerFilter(profile: viewer.profile, signals: viewer.signals, at: now).eligible
+        } else {
+            eligible = globallyBlocked(at: now).map { !$0 }
+        }
+        eligible[title] = false
+        let name = catalog.titles[title].name
+        let (list, collaborative) = similarRanked(to: title, eligible: eligible, k: count)
+        return list.map { c in
+            RankedTitle(
+                title: c.title, score: c.score,
+                reason: collaborative ? "Viewers of \(name) also watched this" : "Similar in genre, tone and cast to \(name)")
+        }
     }
 
     // MARK: Scores
