@@ -108,6 +108,14 @@ struct DemoCommand: AsyncParsableCommand {
                 // A logged stretch of ad decisions and responses: what `marquee ads evaluate` and the reports read.
                 print(try await simulateAdDays(store, days: adDays, seed: seed, start: world.end))
             }
+            // Home pages served over the ad days (or the last day), with the clicks and plays that answer them.
+            let pagesStart = world.end
+            let pagesEnd = Timestamp(millisecondsSinceEpoch: world.end.millisecondsSinceEpoch + Int64(max(adDays, 1)) * 86_400_000)
+            let pages = try await DemoHomePages.simulate(
+                store, pages: min(2 * profiles, 3_000), start: pagesStart, end: pagesEnd, seed: seed)
+            print(
+                "Served \(Text.counted(pages.pages, "home page", "home pages")) with their artwork choices: "
+                    + "\(Text.counted(pages.clicks, "click", "clicks")), \(Text.counted(pages.plays, "play", "plays"))")
             try await store.setMeta("demo.world", signature)
             try await store.setMeta("demo.day", String(day.iso8601.prefix(10)))
             print(

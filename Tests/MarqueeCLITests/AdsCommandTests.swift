@@ -27,6 +27,19 @@ import Testing
         #expect(try #require(model["auc"] as? Double) > (baseline["auc"] as? Double ?? 1))
         // Both are proper probabilities: the losses sit between a perfect model and the coin-flip's ln 2.
         #expect(modelLoss > 0 && baselineLoss < log(2.0))
+        // The fresh world has logged home pages, so the artwork policies can be evaluated too: every
+        // logged choice is evaluated, rewards exist, and the propensities are right (mean weight ≈ 1).
+        #expect(demo.stdout.contains("home pages with their artwork choices"))
+        let artwork = try CLI.run(["artwork", "evaluate", "--db", db, "--json"])
+        #expect(artwork.status == 0, "\(artwork.stderr)")
+        let artworkReport = try #require(try JSONSerialization.jsonObject(with: Data(artwork.stdout.utf8)) as? [String: Any])
+        let logging = try #require(artworkReport["logging"] as? [String: Any])
+        #expect(try #require(logging["decisions"] as? Int) > 10_000)
+        #expect(try #require(logging["rewards"] as? Int) > 100)
+        for policy in try #require(artworkReport["policies"] as? [[String: Any]]) {
+            let meanWeight = try #require(policy["meanWeight"] as? Double)
+            #expect(abs(meanWeight - 1) < 0.05, "\(policy)")
+        }
         // The human table says the same.
         let table = try CLI.run(["ads", "evaluate", "--db", db])
         #expect(table.stdout.contains("FTRL-Proximal (progressive)"))

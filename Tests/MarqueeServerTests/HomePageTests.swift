@@ -202,7 +202,7 @@ func postJSON(
             #expect(topAfter != topBefore)
             // A dislike removes the titles most similar to the disliked one.
             let similar = try await client.execute(uri: "/v1/titles/\(played.id)/similar?n=10", method: .get) { r in
-                try #require(try json(r)["items"] as? [String])
+                try #require(try json(r)["items"] as? [[String: Any]]).compactMap { $0["id"] as? String }
             }
             let shownSimilar = after.filter { $0.kind != "continue-watching" }.flatMap(\.titleIDs).filter { similar.contains($0) }
             #expect(!shownSimilar.isEmpty, "the page showed none of the similar titles to begin with")
@@ -307,11 +307,20 @@ func postJSON(
                     #expect(String(buffer: r.body).contains(word), "\(query): \(String(buffer: r.body))")
                 }
             }
-            try await client.execute(uri: "/v1/profiles/\(profile.id)/home?rows=1000&perRow=1000", method: .get) { r in
+            // Over the maximum is refused (it used to be capped silently); at the maximum is served.
+            for query in ["rows=1000", "perRow=41", "rows=21"] {
+                try await client.execute(uri: "/v1/profiles/\(profile.id)/home?\(query)", method: .get) { r in
+                    #expect(r.status == .unprocessableContent, "\(query)")
+                    #expect(String(buffer: r.body).contains("1 to"), "\(query): \(String(buffer: r.body))")
+                }
+            }
+            let maxRows = HomeConfiguration().maxRows
+            let maxPerRow = HomeConfiguration().maxPerRow
+            try await client.execute(uri: "/v1/profiles/\(profile.id)/home?rows=\(maxRows)&perRow=\(maxPerRow)", method: .get) { r in
                 #expect(r.status == .ok)
                 let rows = try pageRows(r).rows
-                #expect(rows.count <= HomeConfiguration().maxRows)
-                #expect(rows.allSatisfy { $0.items.count <= HomeConfiguration().maxPerRow })
+                #expect(rows.count <= maxRows)
+                #expect(rows.allSatisfy { $0.items.count <= maxPerRow })
             }
             // A profile whose limit excludes every title still gets a valid page, and a new profile a cold-start page.
             let strict = Profile(
