@@ -79,7 +79,9 @@ let package = Package(
         ),
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
-        .testTarget(name: "MarqueeAdsTests", dependencies: ["MarqueeAds", "MarqueeCore", "MarqueeKernels"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "MarqueeAdsTests", dependencies: ["MarqueeAds", "MarqueeCore", "MarqueeKernels", "MarqueeTestSupport"],
+            exclude: ["Fixtures"]),
         .target(name: "MarqueeTestSupport", path: "Tests/MarqueeTestSupport"),
         .testTarget(
             name: "MarqueeRecommendTests",
@@ -93,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "MarqueeServerTests",
             dependencies: [
-                "MarqueeServer", "MarqueeRecommend",
+                "MarqueeServer", "MarqueeRecommend", "MarqueeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -2,6 +2,8 @@
 # The whole test suite, as CI runs it: fetches what the tests need, checks formatting, builds, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The IAB schema tests validate Marquee's VAST and VMAP with xmllint against ../shared/iab/.
+command -v xmllint >/dev/null || { apt-get update -qq && apt-get install -y -qq libxml2-utils; }
 bash scripts/fetch-movielens.sh data/ml-100k
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources
 swift build --build-tests

@@ -86,6 +86,14 @@ public protocol AdDecisionLogStore: Sendable {
     /// Records in serving order after the (servedAt, id) position given (nil: from the start).
     func adDecisions(after position: (servedAt: Timestamp, id: DecisionID)?, limit: Int) async throws -> [AdDecisionRecord]
     func adDecisionCount() async throws -> Int
+    /// Records the ad event of a verified tracking beacon, committed before it returns: in the event
+    /// log when its profile exists, else among the contextual ad events (a viewer without a profile).
+    /// An id stored before in either place is a duplicate, so a replayed beacon counts once whoever
+    /// the viewer is. Rejected when the creative does not exist or the event is not an ad event.
+    func appendBeaconEvent(_ event: Event, receivedAt: Timestamp) async throws -> EventAppendStatus
+    /// Up to `limit` contextual ad events (see `appendBeaconEvent`) whose arrival sequence is greater
+    /// than `afterSequence`, in arrival order.
+    func contextualAdEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)]
 }
 
 extension AdDecisionRecord {

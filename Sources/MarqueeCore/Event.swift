@@ -2,10 +2,12 @@
 public enum EventType: String, Codable, Sendable, CaseIterable {
     case play, progress, complete, abandon, rate, like, dislike, addToList, impression, click
     case adImpression, adQuartile, adComplete, adClick, adSkip
+    /// The player could not show an ad (VAST `<Error>`), with the VAST error code when it gave one.
+    case adError
 
     public var isAd: Bool {
         switch self {
-        case .adImpression, .adQuartile, .adComplete, .adClick, .adSkip: return true
+        case .adImpression, .adQuartile, .adComplete, .adClick, .adSkip, .adError: return true
         default: return false
         }
     }
@@ -21,7 +23,8 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
 ///
 /// Field requirements by type: every viewing type needs `titleId`; `progress` needs
 /// `positionSeconds` and `durationSeconds`; `rate` needs `rating` 1–5; `impression` needs `row`;
-/// every ad type needs `creativeId`, and `adQuartile` needs `quartile` 1–3.
+/// every ad type needs `creativeId`, `adQuartile` needs `quartile` 1–3, and only `adError` may carry an
+/// `errorCode` (a VAST error code, 100–999).
 public struct Event: Codable, Sendable, Hashable, Identifiable {
     public var id: EventID
     public var profileID: ProfileID
@@ -42,12 +45,14 @@ public struct Event: Codable, Sendable, Hashable, Identifiable {
     public var campaignID: CampaignID?
     /// 1, 2, 3 for the first quartile, midpoint and third quartile of an ad.
     public var quartile: Int?
+    /// The VAST error code (100–999) an `adError` reports, when the player gave one.
+    public var errorCode: Int?
 
     public init(
         id: EventID, profileID: ProfileID, type: EventType, timestamp: Timestamp, titleID: TitleID? = nil,
         decisionID: DecisionID? = nil, context: EventContext = EventContext(), positionSeconds: Double? = nil,
         durationSeconds: Double? = nil, rating: Int? = nil, row: String? = nil, rank: Int? = nil,
-        creativeID: CreativeID? = nil, campaignID: CampaignID? = nil, quartile: Int? = nil
+        creativeID: CreativeID? = nil, campaignID: CampaignID? = nil, quartile: Int? = nil, errorCode: Int? = nil
     ) {
         self.id = id
         self.profileID = profileID
@@ -64,10 +69,11 @@ public struct Event: Codable, Sendable, Hashable, Identifiable {
         self.creativeID = creativeID
         self.campaignID = campaignID
         self.quartile = quartile
+        self.errorCode = errorCode
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, type, timestamp, context, positionSeconds, durationSeconds, rating, row, rank, quartile
+        case id, type, timestamp, context, positionSeconds, durationSeconds, rating, row, rank, quartile, errorCode
         case profileID = "profileId"
         case titleID = "titleId"
         case decisionID = "decisionId"
@@ -92,6 +98,7 @@ public struct Event: Codable, Sendable, Hashable, Identifiable {
         try c.encodeIfPresent(creativeID, forKey: .creativeID)
         try c.encodeIfPresent(campaignID, forKey: .campaignID)
         try c.encodeIfPresent(quartile, forKey: .quartile)
+        try c.encodeIfPresent(errorCode, forKey: .errorCode)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -135,6 +142,7 @@ public struct EventInput: Decodable, Sendable, Hashable {
     public var creativeId: String?
     public var campaignId: String?
     public var quartile: Int?
+    public var errorCode: Int?
 
     public init() {}
 
@@ -278,8 +286,16 @@ public struct EventInput: Decodable, Sendable, Hashable {
         } else if eventType == .adQuartile {
             return missing("quartile")
         }
+        if let code = errorCode {
+            guard eventType == .adError else { return invalid("errorCode", "only an adError event carries an error code") }
+            guard EventInput.vastErrorCodes.contains(code) else { return invalid("errorCode", "must be a VAST error code from 100 to 999") }
+            event.errorCode = code
+        }
         return .success(event)
     }
+
+    /// The range of VAST error codes (VAST 4.1 §2.3.6: 100–902 are defined, the rest of 100–999 kept for more).
+    public static let vastErrorCodes = 100...999
 
     static func clip(_ s: String) -> String {
         let cleaned = String(s.unicodeScalars.prefix(40).map { $0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0) })

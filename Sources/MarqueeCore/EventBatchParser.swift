@@ -178,6 +178,7 @@ struct JSONBytesReader {
             case "rating": event.rating = try reader.numberField(name, note)
             case "rank": event.rank = try reader.integerField(name, note)
             case "quartile": event.quartile = try reader.integerField(name, note)
+            case "errorCode": event.errorCode = try reader.integerField(name, note)
             case "timestamp":
                 switch try reader.parseScalar() {
                 case .string(let s): event.timestamp = .text(s)

@@ -102,6 +102,16 @@ public final class AdService: Sendable {
             pages.append(relevant)
             after = last.sequence
         }
+        // Then the beacons' events of viewers without a profile (contextual pods), kept apart from the log.
+        after = 0
+        while true {
+            let page = try await store.contextualAdEvents(afterSequence: after, limit: 50_000)
+            guard let last = page.last else { break }
+            let relevant = page.map(\.event)
+            impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
+            pages.append(relevant)
+            after = last.sequence
+        }
         if !impressionTimes.isEmpty { engine.setTrafficCurve(TrafficCurve.learned(fromOpportunitiesAt: impressionTimes)) }
         var replayed = 0
         var log = AdLogReplay()
@@ -274,8 +284,8 @@ public final class AdService: Sendable {
     // MARK: Beacons
 
     /// Turns a verified beacon into the ad event it stands for; nil for `start`, which the event
-    /// log does not record.
-    func event(for beacon: TrackingBeacon, at now: Timestamp) async throws -> Event? {
+    /// log does not record. `errorCode` is an error beacon's VAST error code, when the player gave one.
+    func event(for beacon: TrackingBeacon, at now: Timestamp, errorCode: Int? = nil) async throws -> Event? {
         guard let type = beacon.eventType else { return nil }
         var profileKey: String
         var session: SessionID?
@@ -298,6 +308,7 @@ public final class AdService: Sendable {
         return Event(
             id: beacon.eventID, profileID: ProfileID(trusted: profileKey), type: type, timestamp: now,
             decisionID: beacon.decisionID, context: EventContext(device: device, sessionID: session), rank: beacon.slot,
-            creativeID: beacon.creativeID, campaignID: campaign, quartile: beacon.quartile)
+            creativeID: beacon.creativeID, campaignID: campaign, quartile: beacon.quartile,
+            errorCode: beacon.event == .error ? errorCode : nil)
     }
 }

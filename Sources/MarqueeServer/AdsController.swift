@@ -250,20 +250,39 @@ struct AdsController {
         guard let beacon = ads.signer.verify(query: request.uri.query ?? "", now: now) else {
             throw APIError(status: .forbidden, code: "beacon_invalid", message: "the tracking beacon's signature does not verify")
         }
-        guard let event = try await ads.event(for: beacon, at: now) else { return Response(status: .noContent) }
-        let statuses = try await store.appendEvents([event], receivedAt: now)
-        switch statuses.first {
+        var errorCode: Int?
+        if beacon.event == .error, let raw = Self.query(request, AdTrackingEvent.errorCodeParameter) {
+            errorCode = try Self.errorCode(raw)
+        }
+        guard let event = try await ads.event(for: beacon, at: now, errorCode: errorCode) else { return Response(status: .noContent) }
+        // Durable before the 204, in the event log or (a viewer without a profile) among the contextual
+        // ad events; only the first firing is folded into spend, caps and sessions.
+        switch try await store.appendBeaconEvent(event, receivedAt: now) {
         case .inserted:
             await ads.observe([event])
             await home.observe([event])
             metrics.recordIngest(accepted: 1, duplicates: 0, rejected: 0)
         case .duplicate:
             metrics.recordIngest(accepted: 0, duplicates: 1, rejected: 0)
-        case .rejected, .none:
-            // The profile is not in the store (a contextual decision): spend and caps still count.
-            await ads.observe([event])
+        case .rejected(let problem):
+            // Only a creative deleted from the store since the decision gets here.
+            throw APIError(status: .gone, code: problem.code, message: problem.message)
         }
         return Response(status: .noContent)
+    }
+
+    /// An error beacon's `code`: the VAST error code the player put in place of `[ERRORCODE]`, or nil
+    /// when it left the macro (or the value) empty or unreplaced.
+    static func errorCode(_ raw: String) throws -> Int? {
+        if raw.isEmpty || raw == "[ERRORCODE]" { return nil }
+        guard raw.utf8.count == 3, raw.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let code = Int(raw),
+            EventInput.vastErrorCodes.contains(code)
+        else {
+            throw APIError.unprocessable(
+                "code must be a VAST error code from 100 to 999, or the unreplaced [ERRORCODE] macro (got '\(EventInput.clipForMessage(raw))')"
+            )
+        }
+        return code
     }
 
     // MARK: Encoding

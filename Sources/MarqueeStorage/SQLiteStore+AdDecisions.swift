@@ -45,6 +45,62 @@ extension SQLiteStore: AdDecisionLogStore {
         try await read("counting ad decisions") { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ad_decisions") ?? 0 }
     }
 
+    // MARK: Beacon events
+
+    static let insertContextualAdEventSQL = """
+        INSERT INTO contextual_ad_events (id, profile_key, type, occurred_at, received_at, decision_id, device, region, session_id,
+            rank, creative_id, campaign_id, quartile, error_code)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO NOTHING
+        """
+
+    public func appendBeaconEvent(_ event: Event, receivedAt: Timestamp) async throws -> EventAppendStatus {
+        try await write("recording a beacon's ad event") { db in
+            func stored(in table: String) throws -> Bool {
+                try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM \(table) WHERE id = ?"), arguments: [event.id.rawValue]) != nil
+            }
+            guard event.type.isAd, let creative = event.creativeID else {
+                return .rejected(EventProblem(code: "invalid_value", message: "a beacon records ad events only"))
+            }
+            // A profile created after the decision moves its later beacons to the event log: look in both places.
+            if try stored(in: "contextual_ad_events") { return .duplicate }
+            var profiles: [String: Bool] = [:]
+            if try self.exists(event.profileID.rawValue, .profile, in: db, cache: &profiles) {
+                return try self.append([event], receivedAt: receivedAt, db: db)[0]
+            }
+            if try stored(in: "events") { return .duplicate }
+            var creatives: [String: Bool] = [:]
+            guard try self.exists(creative.rawValue, .creative, in: db, cache: &creatives) else {
+                return .rejected(EventProblem(code: "unknown_creative", message: "no creative with id '\(creative)'"))
+            }
+            let e = event
+            try db.cachedStatement(sql: Self.insertContextualAdEventSQL).execute(arguments: [
+                e.id.rawValue, e.profileID.rawValue, e.type.rawValue, e.timestamp.millisecondsSinceEpoch, receivedAt.millisecondsSinceEpoch,
+                e.decisionID?.rawValue, e.context.device?.rawValue, e.context.region, e.context.sessionID?.rawValue, e.rank,
+                creative.rawValue, e.campaignID?.rawValue, e.quartile, e.errorCode,
+            ])
+            return db.changesCount == 1 ? .inserted : .duplicate
+        }
+    }
+
+    public func contextualAdEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {
+        let pairs = try await read("reading the contextual ad events") { db -> [EventWithSequence] in
+            // The columns of an event-log row, so that `event(from:)` reads it.
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, id, profile_key AS profile_id, type, occurred_at, received_at, NULL AS title_id, decision_id, device,
+                        region, session_id, NULL AS local_offset_minutes, NULL AS position_seconds, NULL AS duration_seconds,
+                        NULL AS rating, NULL AS row_name, rank, creative_id, campaign_id, quartile, error_code
+                    FROM contextual_ad_events WHERE seq > ? ORDER BY seq LIMIT ?
+                    """, arguments: [afterSequence, limit])
+            var out: [EventWithSequence] = []
+            while let row = try cursor.next() { out.append(EventWithSequence(sequence: row["seq"], event: Self.event(from: row))) }
+            return out
+        }
+        return pairs.map { ($0.sequence, $0.event) }
+    }
+
     static func decodeAdDecision(_ doc: String) throws -> AdDecisionRecord {
         do {
             return try JSONDecoder().decode(AdDecisionRecord.self, from: Data(doc.utf8))

@@ -5,8 +5,8 @@ extension SQLiteStore: EventStore {
     static let insertEventSQL = """
         INSERT INTO events (id, profile_id, type, occurred_at, received_at, title_id, decision_id, device, region,
             session_id, local_offset_minutes, position_seconds, duration_seconds, rating, row_name, rank, creative_id,
-            campaign_id, quartile)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            campaign_id, quartile, error_code)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO NOTHING
         """
 
@@ -15,7 +15,7 @@ extension SQLiteStore: EventStore {
             e.id.rawValue, e.profileID.rawValue, e.type.rawValue, e.timestamp.millisecondsSinceEpoch, receivedAt,
             e.titleID?.rawValue, e.decisionID?.rawValue, e.context.device?.rawValue, e.context.region,
             e.context.sessionID?.rawValue, e.context.localTimeOffsetMinutes, e.positionSeconds, e.durationSeconds, e.rating,
-            e.row, e.rank, e.creativeID?.rawValue, e.campaignID?.rawValue, e.quartile,
+            e.row, e.rank, e.creativeID?.rawValue, e.campaignID?.rawValue, e.quartile, e.errorCode,
         ]
     }
 
@@ -118,7 +118,8 @@ extension SQLiteStore: EventStore {
             rank: row["rank"],
             creativeID: (row["creative_id"] as String?).map(CreativeID.init(trusted:)),
             campaignID: (row["campaign_id"] as String?).map(CampaignID.init(trusted:)),
-            quartile: row["quartile"]
+            quartile: row["quartile"],
+            errorCode: row["error_code"]
         )
     }
 }

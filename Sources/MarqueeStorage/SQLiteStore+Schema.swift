@@ -187,6 +187,41 @@ extension SQLiteStore {
                     CREATE INDEX ad_decisions_by_time ON ad_decisions (served_at, id);
                     """)
         }
+        migrator.registerMigration("v5-ad-beacons") { db in
+            try db.execute(
+                sql: """
+                    -- A VAST <Error> beacon: the player could not show the ad, with the VAST error code if it gave one.
+                    INSERT INTO event_types (name, is_ad) VALUES ('adError', 1);
+                    ALTER TABLE events ADD COLUMN error_code INTEGER
+                        CHECK (error_code IS NULL OR (type = 'adError' AND error_code BETWEEN 100 AND 999));
+
+                    -- The beacons' ad events of viewers the store has no profile for (contextual pods), which the
+                    -- event log cannot hold (its profile_id names a profile). Kept durably, under the beacon's
+                    -- event id, so that a replayed beacon is a duplicate and their spend is rebuilt at start.
+                    -- profile_key is the decision's viewer key as the event carried it.
+                    CREATE TABLE contextual_ad_events (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 128),
+                        profile_key TEXT NOT NULL CHECK (length(profile_key) BETWEEN 1 AND 128),
+                        type TEXT NOT NULL REFERENCES event_types (name) CHECK (type GLOB 'ad[A-Z]*'),
+                        occurred_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        decision_id TEXT,
+                        device TEXT REFERENCES devices (name),
+                        region TEXT,
+                        session_id TEXT,
+                        rank INTEGER CHECK (rank >= 0),
+                        creative_id TEXT NOT NULL REFERENCES creatives (id),
+                        campaign_id TEXT,
+                        quartile INTEGER CHECK (quartile BETWEEN 1 AND 3),
+                        error_code INTEGER CHECK (error_code IS NULL OR (type = 'adError' AND error_code BETWEEN 100 AND 999))
+                    );
+                    CREATE TRIGGER contextual_ad_events_are_append_only_update BEFORE UPDATE ON contextual_ad_events
+                        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                    CREATE TRIGGER contextual_ad_events_are_append_only_delete BEFORE DELETE ON contextual_ad_events
+                        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                    """)
+        }
         return migrator
     }
 }

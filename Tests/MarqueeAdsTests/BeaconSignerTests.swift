@@ -151,7 +151,7 @@ import Testing
         #expect(try JSONDecoder().decode(String.self, from: Data(json)) == beacons.url(.click))
     }
 
-    @Test func everyEventRoundTripsAndMapsToItsEventType() {
+    @Test func everyEventRoundTripsAndMapsToItsEventType() throws {
         let signer = Self.signer()
         let urls = signer.urls(
             decisionID: DecisionID(trusted: "d:1/x@y"), slot: 0, creativeID: CreativeID(trusted: "c.9_z"), issuedAt: Self.issued)
@@ -159,7 +159,7 @@ import Testing
         let expected: [AdTrackingEvent: (EventType?, Int?)] = [
             .impression: (.adImpression, nil), .start: (nil, nil), .firstQuartile: (.adQuartile, 1),
             .midpoint: (.adQuartile, 2), .thirdQuartile: (.adQuartile, 3), .complete: (.adComplete, nil),
-            .skip: (.adSkip, nil), .click: (.adClick, nil),
+            .skip: (.adSkip, nil), .click: (.adClick, nil), .error: (.adError, nil),
         ]
         for (event, url) in urls {
             let beacon = signer.verify(url: url)
@@ -173,6 +173,11 @@ import Testing
             // Every event that records something is an ad event the validator accepts.
             if let type = beacon?.eventType { #expect(type.isAd) }
         }
+        // The error URL ends with the VAST [ERRORCODE] macro, outside the signature: filled in or not, it verifies.
+        let error = try #require(urls[.error])
+        #expect(error.hasSuffix("&code=%5BERRORCODE%5D"))
+        #expect(signer.verify(url: error.replacingOccurrences(of: "%5BERRORCODE%5D", with: "405"))?.event == .error)
+        #expect(urls.filter { $0.value.contains("ERRORCODE") }.map(\.key) == [.error])
     }
 
     @Test func alteredBeaconsAreRejected() {

@@ -1,6 +1,7 @@
 import Foundation
 import MarqueeAds
 import MarqueeCore
+import MarqueeTestSupport
 import Testing
 
 /// Fixtures: a signer, a two-ad pod with a hostile title, and a break plan.
@@ -171,12 +172,14 @@ enum IABFixtures {
     @Test func everyTrackingURLVerifiesToItsOwnEvent() throws {
         let root = try XMLTree.parse(IABFixtures.pod().xml())
         var seen: [AdTrackingEvent] = []
-        for node in root.descendants where ["Impression", "Tracking", "ClickTracking"].contains(node.name) {
+        for node in root.descendants where ["Impression", "Tracking", "ClickTracking", "Error"].contains(node.name) {
             let beacon = try #require(IABFixtures.signer.verify(url: node.text))
             seen.append(beacon.event)
+            // The error URL ends with the VAST macro the player fills in, outside the signature.
+            #expect(node.text.hasSuffix("&code=%5BERRORCODE%5D") == (node.name == "Error"), "\(node.text)")
         }
-        // Two ads × (impression, start, 3 quartiles, complete, click) + the skippable one's skip.
-        #expect(seen.count == 15)
+        // Two ads × (error, impression, start, 3 quartiles, complete, click) + the skippable one's skip.
+        #expect(seen.count == 17)
         #expect(Set(seen) == Set(AdTrackingEvent.allCases))
     }
 
@@ -275,7 +278,9 @@ enum IABFixtures {
         let source = try #require(breaks.first?.child("AdSource"))
         #expect(source.attributes["allowMultipleAds"] == "true" && source.attributes["followRedirects"] == "true")
         let tag = try #require(source.child("AdTagURI"))
-        #expect(tag.attributes["templateType"] == "vast4")
+        #expect(tag.attributes["templateType"] == "vast3")
+        // vmap.xsd: an AdSource id is an integer; here each break's position in play order.
+        #expect(breaks.map { $0.child("AdSource")?.attributes["id"] } == ["1", "2", "3", "4", "5"])
         #expect(tag.text == "https://marquee.example.com/v1/ads/vast/dec-preroll?x=1&y=2")
     }
 
@@ -321,10 +326,12 @@ enum IABFixtures {
             "unknown breakType", #"breakType="linear" breakId="midroll-2""#, #"breakType="linear,video" breakId="midroll-2""#,
             "breakType"
         ),
-        ("no templateType", #" templateType="vast4""#, "", "templateType"),
+        ("no templateType", #" templateType="vast3""#, "", "templateType"),
+        ("templateType not in the schema", #" templateType="vast3""#, #" templateType="vast4""#, "templateType=vast4"),
+        ("AdSource id not an integer", #"<vmap:AdSource id="2""#, #"<vmap:AdSource id="midroll-1-ad""#, "is not an integer"),
         (
             "empty AdSource",
-            #"<vmap:AdTagURI templateType="vast4"><![CDATA[https://marquee.example.com/v1/ads/vast/dec-preroll?x=1&y=2]]></vmap:AdTagURI>"#,
+            #"<vmap:AdTagURI templateType="vast3"><![CDATA[https://marquee.example.com/v1/ads/vast/dec-preroll?x=1&y=2]]></vmap:AdTagURI>"#,
             "", "exactly one of"
         ),
         ("duplicate breakId", #"breakId="midroll-2""#, #"breakId="midroll-1""#, "duplicate breakId"),
@@ -342,5 +349,53 @@ enum IABFixtures {
         #expect(validator.validateVMAP(xml) == [])
         let broken = xml.replacingOccurrences(of: "<AdServingId>dec-9-0</AdServingId>", with: "")
         #expect(validator.validateVMAP(broken).contains { $0.contains("VASTAdData/VAST/Ad[1]/InLine: missing required <AdServingId>") })
+    }
+}
+
+/// The documents checked by the IAB's own schemas with xmllint (../shared/iab/): VAST against
+/// vast_4.1.xsd and vast_4.2.xsd, VMAP against vmap_checkable.xsd. The server's documents are
+/// checked the same way over HTTP in MarqueeServerTests.
+@Suite struct IABSchemaTests {
+    static func expectValid(_ xml: String, _ schemas: [IABSchemas.Schema], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for schema in schemas {
+            let problems = try IABSchemas.problems(xml, against: schema)
+            #expect(problems == nil, "\(problems ?? "")\n\(xml)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func podsAndTheNoAdResponseAreValidVAST() throws {
+        for version in VASTDocument.Version.allCases {
+            try Self.expectValid(IABFixtures.pod(version: version).xml(), [.vast41, .vast42])
+        }
+        try Self.expectValid(VASTDocument(ads: []).xml(), [.vast41, .vast42])
+        try Self.expectValid(VASTDocument(ads: [], noAdErrorURLs: ["https://marquee.example.com/noad?d=1"]).xml(), [.vast41, .vast42])
+    }
+
+    @Test func vmapsAreValidUnderTheVMAPSchema() throws {
+        try Self.expectValid(IABFixtures.vmapWithTags().xml(), [.vmap])
+        try Self.expectValid(IABFixtures.vmapWithTags().xml(indentation: nil), [.vmap])
+        let adFree = VMAPDocument(plan: BreakPlan(runtimeSeconds: 7200, cuePoints: [], plan: .adFree)) { _ in .adTagURI("") }
+        try Self.expectValid(adFree.xml(), [.vmap])
+        let tracked = VMAPDocument(breaks: [
+            VMAPAdBreak(
+                IABFixtures.plan.breaks[0], source: .adTagURI("https://marquee.example.com/v1/ads/vast?b=0"),
+                breakStartURLs: ["https://marquee.example.com/b?e=start"], breakEndURLs: ["https://marquee.example.com/b?e=end"])
+        ])
+        try Self.expectValid(tracked.xml(), [.vmap])
+    }
+
+    /// The harness can fail: what Marquee wrote before (a string AdSource id, templateType vast4) and a
+    /// VAST without its required AdServingId are refused by the schemas.
+    @Test func theSchemasRefuseWhatTheyShould() throws {
+        let vmap = IABFixtures.vmapWithTags().xml()
+        for (find, replacement) in [(#"<vmap:AdSource id="1""#, #"<vmap:AdSource id="preroll-ad""#), (#""vast3""#, #""vast4""#)] {
+            try #require(vmap.contains(find))
+            let problems = try IABSchemas.problems(vmap.replacingOccurrences(of: find, with: replacement), against: .vmap)
+            #expect(problems?.contains("AdSource") == true || problems?.contains("templateType") == true, "\(problems ?? "accepted")")
+        }
+        let vast = IABFixtures.pod().xml().replacingOccurrences(of: "<AdServingId>dec-9-0</AdServingId>", with: "")
+        for schema in [IABSchemas.Schema.vast41, .vast42] {
+            #expect(try IABSchemas.problems(vast, against: schema) != nil, "\(schema) accepted an InLine without AdServingId")
+        }
     }
 }

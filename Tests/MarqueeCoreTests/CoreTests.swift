@@ -126,6 +126,22 @@ import Testing
                 input("adQuartile") {
                     $0.creativeId = "c1"; $0.quartile = 4
                 }) == "invalid_value")
+        // adError: a VAST error code 100–999, optional, and on no other type.
+        func adError(_ code: Int?, type: String = "adError", creative: String? = "c1") -> EventInput {
+            input(type) {
+                $0.creativeId = creative
+                $0.errorCode = code
+            }
+        }
+        #expect(code(adError(nil)) == nil)
+        #expect(code(adError(100)) == nil)
+        #expect(code(adError(999)) == nil)
+        #expect(code(adError(99)) == "invalid_value")
+        #expect(code(adError(1000)) == "invalid_value")
+        #expect(code(adError(405, creative: nil)) == "missing_field")
+        #expect(code(adError(405, type: "adImpression")) == "invalid_value")
+        #expect((try? adError(405).validated(now: now).get())?.errorCode == 405)
+        #expect((try? adError(nil).validated(now: now).get())?.errorCode == nil)
     }
 
     @Test func timestampRange() {

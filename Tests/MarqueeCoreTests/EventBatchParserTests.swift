@@ -25,6 +25,7 @@ import Testing
             #" [ { "id" : "e2" , "type" : "progress" , "timestamp" : 1763669700.5 , "positionSeconds" : 12.25 , "durationSeconds" : 5.4e3 } ] "#,
             #"[{"id":"e3","context":{"device":"tv","region":"us-west","sessionId":"s","localTimeOffsetMinutes":-480},"rating":4}]"#,
             #"[{"id":"e4","row":"Because you watched \"Toy Story\" \u00e9\ud83d\ude00\n\t\/","rank":0,"quartile":3,"extra":{"a":[1,2,{"b":null}]},"more":true}]"#,
+            #"[{"id":"e5","type":"adError","creativeId":"c1","errorCode":405},{"errorCode":null}]"#,
             #"[{"id":null,"titleId":null,"context":null,"rating":-0.0,"rank":-12,"positionSeconds":1E2,"durationSeconds":0.000001}]"#,
             #"[{"timestamp":881250949},{"timestamp":"1997-12-04"},{}]"#,
             #"[{"positionSeconds":123456789012345678901234567890,"durationSeconds":1.7976931348623157e308}]"#,
@@ -78,7 +79,7 @@ import Testing
         var rng = SeededGenerator(seed: 2024)
         let stringFields = ["id", "profileId", "type", "titleId", "decisionId", "row", "creativeId", "campaignId"]
         let numberFields = ["positionSeconds", "durationSeconds", "rating"]
-        let intFields = ["rank", "quartile"]
+        let intFields = ["rank", "quartile", "errorCode"]
         func randomString() -> String {
             let alphabet = Array("abcXYZ019 -_\"\\/\n\té€😀")
             return String((0..<Int(rng.next() % 12)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })

@@ -23,7 +23,11 @@ struct AdFixture: @unchecked Sendable {
     static let evening = "2026-11-01T21:00:00-05:00"
 
     static func make(protectReads: Bool = false) async throws -> AdFixture {
-        let base = try await HomeFixture.make(profiles: 160, titles: 80, days: 7)
+        try await serving(HomeFixture.make(profiles: 160, titles: 80, days: 7), protectReads: protectReads)
+    }
+
+    /// The ad service (warmed up from the store) and router over `base`.
+    static func serving(_ base: HomeFixture, protectReads: Bool = false) async throws -> AdFixture {
         let adLog = BatchLogWriter<AdDecisionRecord>(logger: base.quietLogger) { [store = base.store] in
             try await store.appendAdDecisions($0)
         }
@@ -39,6 +43,20 @@ struct AdFixture: @unchecked Sendable {
             home: base.home,
             adBookChanges: changes, ads: ads)
         return AdFixture(base: base, ads: ads, adLog: adLog, router: router)
+    }
+
+    /// A restart: the decision log flushed, the store closed, then opened again from the same file with
+    /// new services over it (what a restarted server has: the store, and nothing in memory). Clean up
+    /// the returned fixture only: this one's store is closed.
+    func restarted() async throws -> AdFixture {
+        await adLog.flush()
+        try base.store.close()
+        let store = try SQLiteStore(path: base.directory.appendingPathComponent("home.sqlite").path)
+        let home = try await HomeFixture.serving(
+            store: store, directory: base.directory, adminKey: base.adminKey,
+            snapshotPath: base.directory.appendingPathComponent("model").path,
+            titles: Array(base.titles.values), profiles: base.profiles)
+        return try await Self.serving(home)
     }
 
     /// Makes a fixture, runs `checks` with an in-process client of its router, and cleans up.

@@ -357,7 +357,9 @@ func input(for event: Event) -> EventInput {
     #expect((adEventsByPlan[.standardWithAds] ?? 0) > 0)
     #expect((adEventsByPlan[.basicWithAds] ?? 0) > 0)
     let types = Set(smallWorld.events.map(\.type))
-    #expect(types == Set(EventType.allCases), "missing: \(Set(EventType.allCases).subtracting(types))")
+    // Every type but adError: the demo world's players never fail to show an ad.
+    let simulated = Set(EventType.allCases).subtracting([.adError])
+    #expect(types == simulated, "missing: \(simulated.subtracting(types))")
 }
 
 @Test func sessionsAreCoherent() {

@@ -30,11 +30,12 @@ public struct VASTAd: Sendable, Hashable {
     public var universalAdID: String
     public var universalAdIDRegistry: String
     /// The tracking URLs by event (usually `BeaconSigner.urls(…)`): the impression becomes `<Impression>`,
-    /// the click `<ClickTracking>`, the rest `<Tracking event=…>`. Events without a URL are left out, and
+    /// the click `<ClickTracking>`, the error `<Error>` (unless `errorURL` is given), the rest `<Tracking event=…>`. Events without a URL are left out, and
     /// so is `skip` when the ad has no `skipOffsetSeconds`; without an impression URL the spec's
     /// placeholder `about:blank` is written, since `<Impression>` is required.
     public var trackingURLs: [AdTrackingEvent: String]
-    /// `<InLine><Error>`: where the player reports that this ad failed, optional.
+    /// `<InLine><Error>`: where the player reports that this ad failed (with the `[ERRORCODE]` macro),
+    /// optional; defaults to the `error` tracking URL.
     public var errorURL: String?
 
     public init(
@@ -61,7 +62,7 @@ public struct VASTAd: Sendable, Hashable {
         self.universalAdID = universalAdID ?? creativeID.rawValue
         self.universalAdIDRegistry = universalAdIDRegistry
         self.trackingURLs = trackingURLs
-        self.errorURL = errorURL
+        self.errorURL = errorURL ?? trackingURLs[.error]
     }
 }
 

@@ -2,10 +2,13 @@
 public struct VMAPAdBreak: Sendable, Hashable {
     /// Where the player gets the break's VAST.
     public enum Source: Sendable, Hashable {
-        /// `<vmap:AdTagURI templateType="vast4">`: a URL the player fetches the VAST from (Marquee's
-        /// `/v1/ads/vast/{decisionId}`).
+        /// `<vmap:AdTagURI templateType="vast3">`: a URL the player fetches the VAST from (Marquee's
+        /// `/v1/ads/vast`). The only source the server writes.
         case adTagURI(String)
-        /// `<vmap:VASTAdData>`: the VAST document itself, inline.
+        /// `<vmap:VASTAdData>`: the VAST document itself, inline. Not valid under the VMAP 1.0.1 schema,
+        /// whose `VASTAdData` holds a VAST 3 `VAST` element (namespace `http://www.iab.net/videosuite/vast`)
+        /// where Marquee's VAST 4 is in `http://www.iab.com/VAST`; players such as Google IMA do not read
+        /// inline VAST 4 either. Kept for tools that do.
         case inline(VASTDocument)
     }
 
@@ -51,8 +54,8 @@ public struct VMAPAdBreak: Sendable, Hashable {
 /// ```xml
 /// <vmap:VMAP xmlns:vmap="http://www.iab.net/videosuite/vmap" version="1.0">
 ///   <vmap:AdBreak timeOffset="start" breakType="linear" breakId="preroll">
-///     <vmap:AdSource id="preroll-ad" allowMultipleAds="true" followRedirects="true">
-///       <vmap:AdTagURI templateType="vast4"><![CDATA[https://…/v1/ads/vast/d-1]]></vmap:AdTagURI>
+///     <vmap:AdSource id="1" allowMultipleAds="true" followRedirects="true">
+///       <vmap:AdTagURI templateType="vast3"><![CDATA[https://…/v1/ads/vast?…]]></vmap:AdTagURI>
 ///     </vmap:AdSource>
 ///     <vmap:TrackingEvents>
 ///       <vmap:Tracking event="breakStart"><![CDATA[…]]></vmap:Tracking>
@@ -60,14 +63,19 @@ public struct VMAPAdBreak: Sendable, Hashable {
 ///   </vmap:AdBreak>
 /// </vmap:VMAP>
 /// ```
-/// Per VMAP 1.0 §2.3: `version` and each break's `timeOffset` and `breakType` are required; an
-/// `AdSource` holds exactly one of `VASTAdData`, `CustomAdData` or `AdTagURI`, and `AdTagURI` needs
-/// `templateType`. VMAP 1.0 (2012) predates VAST 4 and names `vast1`–`vast3`; `vast4` is the value
-/// players use for VAST 4 tags. Every break allows multiple ads (a pod) and follows redirects.
-/// Breaks are written in time order.
+/// Per VMAP 1.0 §2.3 and the IAB's VMAP 1.0.1 schema (`vmap.xsd`): `version` and each break's
+/// `timeOffset` and `breakType` are required; an `AdSource` holds exactly one of `VASTAdData`,
+/// `CustomAdData` or `AdTagURI`, its optional `id` is an integer (here the break's 1-based position
+/// in play order), and `AdTagURI` needs a `templateType` from the schema's enumeration `vast1`,
+/// `vast2`, `vast3`, `proprietary`. VMAP 1.0.1 predates VAST 4, so a VAST 4.1 tag is declared
+/// `vast3`: VAST 4 keeps VAST 3's structure, and `vast3` is what players (Google IMA among them)
+/// accept for any VAST 3-or-later tag, where `proprietary` would tell them the response is not
+/// VAST at all. Every break allows multiple ads (a pod) and follows redirects. Breaks are written in
+/// time order.
 public struct VMAPDocument: Sendable, Hashable {
     public static let namespace = "http://www.iab.net/videosuite/vmap"
-    public static let adTagTemplateType = "vast4"
+    /// The schema's name for a VAST 3-or-later tag (see above).
+    public static let adTagTemplateType = "vast3"
 
     public var breaks: [VMAPAdBreak]
 
@@ -93,12 +101,12 @@ public struct VMAPDocument: Sendable, Hashable {
             if (x.kind == .preRoll) != (y.kind == .preRoll) { return x.kind == .preRoll }
             return x.offsetSeconds != y.offsetSeconds ? x.offsetSeconds < y.offsetSeconds : a.offset < b.offset
         }
-        for (_, adBreak) in ordered {
+        for (position, (_, adBreak)) in ordered.enumerated() {
             writer.start(
                 "vmap:AdBreak", [("timeOffset", adBreak.timeOffset), ("breakType", "linear"), ("breakId", adBreak.breakID)])
             writer.start(
                 "vmap:AdSource",
-                [("id", adBreak.breakID + "-ad"), ("allowMultipleAds", "true"), ("followRedirects", "true")])
+                [("id", String(position + 1)), ("allowMultipleAds", "true"), ("followRedirects", "true")])
             switch adBreak.source {
             case .adTagURI(let url):
                 writer.element("vmap:AdTagURI", [("templateType", Self.adTagTemplateType)], cdata: url)

@@ -5,7 +5,8 @@ import MarqueeCore
 /// The raw values are the VAST 4.x names (`<Tracking event="firstQuartile">`, …), which are also what the
 /// `e` parameter of a beacon carries. Each maps to one of Marquee's ad event types, except `start`:
 /// VAST players fire it together with the impression, so it is signed and accepted (a player gets its
-/// 200) but records nothing, to avoid counting every view twice.
+/// 200) but records nothing, to avoid counting every view twice. `error` is the ad's VAST `<Error>` URL,
+/// whose URL carries the `[ERRORCODE]` macro (see `urlSuffix`).
 public enum AdTrackingEvent: String, Sendable, Hashable, Codable, CaseIterable {
     /// VAST `<Impression>`: the first frame of the ad was shown.
     case impression
@@ -19,6 +20,19 @@ public enum AdTrackingEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case skip
     /// VAST `<VideoClicks><ClickTracking>`: the viewer clicked the ad.
     case click
+    /// VAST `<InLine><Error>`: the player could not show the ad.
+    case error
+
+    /// The query parameter an error beacon's URL ends with, outside the signature: players replace the
+    /// VAST macro `[ERRORCODE]` with the error's code (VAST 4.1 §2.3.6, §6.9).
+    public static let errorCodeParameter = "code"
+    /// The macro percent-encoded (`%5BERRORCODE%5D`): the VAST schemas type `<Error>` as `xs:anyURI`, and
+    /// xmllint refuses brackets in a URI's query. A player that replaces only the bare form leaves it, and
+    /// the error is recorded without a code.
+    static let errorCodeMacro = "&code=%5BERRORCODE%5D"
+
+    /// What the signed URL of this event is followed by: the error code macro for `error`, else nothing.
+    public var urlSuffix: String { self == .error ? Self.errorCodeMacro : "" }
 
     /// The Marquee event this beacon becomes; nil for `start`.
     public var eventType: EventType? {
@@ -29,6 +43,7 @@ public enum AdTrackingEvent: String, Sendable, Hashable, Codable, CaseIterable {
         case .complete: return .adComplete
         case .skip: return .adSkip
         case .click: return .adClick
+        case .error: return .adError
         }
     }
 
@@ -42,11 +57,11 @@ public enum AdTrackingEvent: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
-    /// The `event` attribute of a VAST `<Tracking>` element; nil for the impression and the click, which
-    /// VAST carries in `<Impression>` and `<ClickTracking>` instead.
+    /// The `event` attribute of a VAST `<Tracking>` element; nil for the impression, the click and the
+    /// error, which VAST carries in `<Impression>`, `<ClickTracking>` and `<Error>` instead.
     public var vastTrackingEventName: String? {
         switch self {
-        case .impression, .click: return nil
+        case .impression, .click, .error: return nil
         default: return rawValue
         }
     }

@@ -53,7 +53,8 @@ public struct TrackingBeacon: Sendable, Hashable {
 /// is well formed (a known event, valid ids, canonical numbers, 32 hex digits) and the tag matches under
 /// the current or a previous secret (so secrets can be rotated without dropping live URLs), compared
 /// in constant time. Unknown extra parameters (cache busters) are ignored: they are not signed and
-/// change nothing. Given `now`, it also rejects URLs older than `maximumAgeMilliseconds` or issued more
+/// change nothing; so is an error beacon's `code` (the VAST `[ERRORCODE]` macro the player fills in after
+/// the signature), which the track route reads itself. Given `now`, it also rejects URLs older than `maximumAgeMilliseconds` or issued more
 /// than `futureSkewMilliseconds` ahead. A valid URL can be fired again; `TrackingBeacon.eventID`
 /// turns such replays into duplicates.
 public struct BeaconSigner: Sendable {
@@ -91,8 +92,10 @@ public struct BeaconSigner: Sendable {
 
     // MARK: Signing
 
-    /// The full tracking URL for one event of one ad.
-    public func url(for beacon: TrackingBeacon) -> String { baseURL + Self.path + "?" + query(for: beacon) }
+    /// The full tracking URL for one event of one ad (an error's with the `[ERRORCODE]` macro after the signature).
+    public func url(for beacon: TrackingBeacon) -> String {
+        baseURL + Self.path + "?" + query(for: beacon) + beacon.event.urlSuffix
+    }
 
     /// The query string (without `?`) for one event of one ad.
     public func query(for beacon: TrackingBeacon) -> String {
@@ -359,6 +362,7 @@ public struct AdBeacons: Sendable {
         case .complete: return 5
         case .skip: return 6
         case .click: return 7
+        case .error: return 8
         }
     }
 
@@ -368,12 +372,13 @@ public struct AdBeacons: Sendable {
         return signatures[at..<at + width]
     }
 
-    /// The tracking URL of `event`.
+    /// The tracking URL of `event` (an error's ends with the `[ERRORCODE]` macro, unsigned).
     public func url(_ event: AdTrackingEvent) -> String {
         var bytes = head
         bytes += event.rawValue.utf8
         bytes += issued
         bytes += signature(event)
+        bytes += event.urlSuffix.utf8
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -395,6 +400,7 @@ public struct AdBeacons: Sendable {
         bytes += event.rawValue.utf8
         bytes += issued
         bytes += signature(event)
+        bytes += event.urlSuffix.utf8
         bytes.append(UInt8(ascii: "\""))
     }
 }

@@ -11,7 +11,8 @@ import MarqueeAds
 /// `<Error>` and `<Ad>`; §3.4.3 `AdServingId` distinct per `InLine`; §3.7.1 `UniversalAdId` with
 /// `idRegistry`; §3.8.1 `Duration` as `HH:MM:SS.mmm`), and VMAP 1.0 §2.3 (namespace, `version`,
 /// `AdBreak@timeOffset` and `@breakType` required, `AdSource` holding exactly one of `VASTAdData`,
-/// `CustomAdData`, `AdTagURI`, `AdTagURI@templateType` required, tracking events
+/// `CustomAdData`, `AdTagURI`, an integer `AdSource@id`, `AdTagURI@templateType` required and one of
+/// vmap.xsd's four values, tracking events
 /// breakStart/breakEnd/error).
 ///
 /// Stricter than the specs where Marquee promises more: durations and offsets must carry milliseconds
@@ -30,6 +31,9 @@ struct IABValidator {
         "firstQuartile", "midpoint", "thirdQuartile", "complete", "progress", "closeLinear", "creativeView",
         "acceptInvitation", "adExpand", "adCollapse", "minimize", "close", "overlayViewDuration", "otherAdInteraction",
     ]
+
+    /// `AdTagURI_type@templateType` in vmap.xsd (VMAP 1.0.1).
+    static let adTagTemplateTypes: Set<String> = ["vast1", "vast2", "vast3", "proprietary"]
 
     /// Child order of `Inline_type` (AdDefinitionBase_type's sequence, then Inline_type's).
     static let inLineOrder = [
@@ -133,18 +137,18 @@ struct IABValidator {
                 problems.append("\(path)/AdServingId: \(serving.trimmedText) repeats another ad's (must differ per InLine)")
             }
         }
+        let creatives = inLine.child("Creatives")?.children ?? []
+        let creativeID = creatives.first?.attributes["id"]
         for (i, error) in inLine.children(named: "Error").enumerated() {
-            problems += checkURL(error, path: "\(path)/Error[\(i + 1)]")
+            problems += checkURL(error, path: "\(path)/Error[\(i + 1)]", beacon: ("error", sequence, creativeID))
         }
 
-        let creatives = inLine.child("Creatives")?.children ?? []
         if let container = inLine.child("Creatives") {
             if creatives.isEmpty { problems.append("\(path)/Creatives: needs at least one <Creative>") }
             for child in container.children where child.name != "Creative" {
                 problems.append("\(path)/Creatives: unexpected child <\(child.name)>")
             }
         }
-        let creativeID = creatives.first?.attributes["id"]
         for (i, impression) in inLine.children(named: "Impression").enumerated() {
             problems += checkURL(
                 impression, path: "\(path)/Impression[\(i + 1)]",
@@ -304,6 +308,10 @@ struct IABValidator {
 
     private func validateAdSource(_ source: XMLNode, path: String) -> [String] {
         var problems: [String] = []
+        // vmap.xsd (VMAP 1.0.1): `id` is an xs:integer.
+        if let id = source.attributes["id"], id.wholeMatch(of: #/[+-]?\d+/#) == nil {
+            problems.append("\(path): id=\(id) is not an integer")
+        }
         for flag in ["allowMultipleAds", "followRedirects"] {
             if let value = source.attributes[flag], !["true", "false", "1", "0"].contains(value) {
                 problems.append("\(path): \(flag)=\(value) is not a boolean")
@@ -315,7 +323,11 @@ struct IABValidator {
         }
         switch payload.name {
         case "AdTagURI":
-            if (payload.attributes["templateType"] ?? "").isEmpty {
+            if let type = payload.attributes["templateType"] {
+                if !Self.adTagTemplateTypes.contains(type) {
+                    problems.append("\(path)/AdTagURI: templateType=\(type) is not one of vmap.xsd's \(Self.adTagTemplateTypes.sorted())")
+                }
+            } else {
                 problems.append("\(path)/AdTagURI: missing required attribute templateType")
             }
             problems += checkURL(payload, path: path + "/AdTagURI")
