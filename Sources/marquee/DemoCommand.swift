@@ -48,7 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let fm = FileManager.default
         if fresh {
-            for suffix in ["", "-wal", "-shm", ".model", ".ctr", ".beacon-key"] where fm.fileExists(atPath: path + suffix) {
+            for suffix in ["", "-wal", "-shm", ".model", ".ctr", ".beacon-key", ".admin-key"] where fm.fileExists(atPath: path + suffix) {
                 try fm.removeItem(atPath: path + suffix)
             }
         }
@@ -80,8 +80,9 @@ struct DemoCommand: AsyncParsableCommand {
             }
             try await store.setMeta("demo.world", signature)
             print(
-                "Demo world: \(summary.titles) titles, \(summary.profiles) profiles, \(summary.eventsInserted) events, "
-                    + "\(dataset.campaigns.count) campaigns (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+                "Demo world: \(Wording.count(summary.titles, "title")), \(Wording.count(summary.profiles, "profile")), "
+                    + "\(Wording.count(summary.eventsInserted, "event")), \(Wording.count(dataset.campaigns.count, "campaign")) "
+                    + "(\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         }
         if generateOnly {
             try store.close()
@@ -95,9 +96,7 @@ struct DemoCommand: AsyncParsableCommand {
         if let fromEnvironment = try await ensureEnvironmentAdminKey(store) {
             key = fromEnvironment
         } else {
-            let made = APIKeys.make(scope: .admin, name: "demo")
-            try await store.insertAPIKey(made.record, keyHash: made.hash)
-            key = made.key
+            key = try await demoAdminKey(store)
         }
         try await runServer(store, options: server, snapshotPath: snapshotPath, banner: "Admin API key: \(key)")
     }

@@ -207,7 +207,8 @@ public final class AdDecisionEngine: Sendable {
             maxSeconds = Int((Double(request.maxPodSeconds) * shrink).rounded(.down))
             maxAds = max(1, c.maxAdsPerPod - session.abandons - session.skips / 2)
             pod.reasons.append(
-                "pod shortened to \(maxSeconds) s and \(maxAds) ads: \(session.skips) skips and \(session.abandons) abandons this session")
+                "pod shortened to \(maxSeconds) s and \(Wording.count(maxAds, "ad")): \(Wording.count(session.skips, "skip")) and "
+                    + "\(Wording.count(session.abandons, "abandon")) this session")
         }
         pod.maxPodSeconds = maxSeconds
         pod.maxAds = maxAds
