@@ -9,7 +9,7 @@ peers="${MARQUEE_PEERS:-../shared/eval/peers.json}"
 mkdir -p "$out"
 bash scripts/fetch-movielens.sh data/ml-100k >/dev/null
 swift build -c release --product marquee >/dev/null
-./.build/release/marquee evaluate --dataset data/ml-100k --timing 2 --json "$out/results.json" >/dev/null
+./.build/release/marquee evaluate --dataset data/ml-100k --timing 2 --output "$out/results.json" >/dev/null
 python3 - "$out" "$peers" <<'PY'
 import json, sys, os
 out, peers_path = sys.argv[1], sys.argv[2]

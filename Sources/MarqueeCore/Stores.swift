@@ -82,19 +82,49 @@ public struct APIKeyRecord: Sendable, Hashable {
     public var name: String
     public var scope: APIScope
     public var createdAt: Timestamp
+    /// When the key stops working (nil: never).
+    public var expiresAt: Timestamp?
+    /// When the key was revoked (nil: not revoked).
+    public var revokedAt: Timestamp?
+    /// The key's last four characters, to tell keys apart in a list (nil for keys made before it was kept).
+    public var lastFour: String?
 
-    public init(id: APIKeyID, name: String, scope: APIScope, createdAt: Timestamp) {
+    public init(
+        id: APIKeyID, name: String, scope: APIScope, createdAt: Timestamp, expiresAt: Timestamp? = nil, revokedAt: Timestamp? = nil,
+        lastFour: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.scope = scope
         self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.lastFour = lastFour
     }
+
+    /// Why the key does not work at `now` (revoked, or expired), or nil when it does.
+    public func unusable(at now: Timestamp) -> APIKeyProblem? {
+        if let revokedAt, revokedAt <= now { return .revoked(revokedAt) }
+        if let expiresAt, expiresAt <= now { return .expired(expiresAt) }
+        return nil
+    }
+}
+
+/// Why a stored key is refused.
+public enum APIKeyProblem: Sendable, Hashable {
+    case revoked(Timestamp)
+    case expired(Timestamp)
 }
 
 /// API keys are stored as SHA-256 hashes only; the plain key is shown once at creation.
 public protocol APIKeyStore: Sendable {
     func insertAPIKey(_ record: APIKeyRecord, keyHash: String) async throws
     func apiKey(hash: String) async throws -> APIKeyRecord?
+    /// Every key, oldest first (revoked and expired ones included).
+    func apiKeys() async throws -> [APIKeyRecord]
+    /// Marks the key revoked at `at`; returns the record as it now is, or nil when no key has this id.
+    /// A key already revoked keeps its first revocation time.
+    func revokeAPIKey(id: APIKeyID, at: Timestamp) async throws -> APIKeyRecord?
 }
 
 /// The ad book: advertisers, their campaigns and the campaigns' creatives.

@@ -92,7 +92,7 @@ public struct ArtworkEvaluationReport: Sendable, Codable, Hashable {
         var lines = [
             "artwork choices: \(entries) logged, \(logging.decisions) evaluated, \(singleVariant) single-variant, \(skipped) skipped",
             "logging policy: reward rate \(f(logging.rate)) (95% CI \(f(logging.lower))–\(f(logging.upper)), "
-                + "\(logging.rewards) rewards)",
+                + "\(Wording.count(logging.rewards, "reward")))",
             "",
         ]
         let header = ["policy", "IPS", "± se", "SNIPS", "± se", "mean w", "ESS"]
@@ -104,7 +104,7 @@ public struct ArtworkEvaluationReport: Sendable, Codable, Hashable {
         }
         rows.append([
             replay.policy + " (replay)", replay.rate.map(f) ?? "-", replay.standardError.map(f) ?? "-", "", "", "",
-            "\(replay.matches) matches",
+            Wording.count(replay.matches, "match", plural: "matches"),
         ])
         var widths = header.map(\.count)
         for row in rows { for (k, cell) in row.enumerated() { widths[k] = max(widths[k], cell.count) } }

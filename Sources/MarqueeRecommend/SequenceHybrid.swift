@@ -1,3 +1,4 @@
+import MarqueeCore
 import MarqueeKernels
 
 /// Hyperparameters of the served hybrid, chosen on the validation split of PROTOCOL.md §7.
@@ -90,7 +91,7 @@ public struct SequenceHybrid: Recommender {
         let n = seqs.activeCount
         guard n <= c.maxDenseItems else {
             throw EvaluationError(
-                "\(n) titles have at least \(c.minItemInteractions) interactions; the dense item-item models fit at most "
+                "\(Wording.count(n, "title")) \(n == 1 ? "has" : "have") at least \(c.minItemInteractions) interactions; the dense item-item models fit at most "
                     + "\(c.maxDenseItems) (raise the minimum number of interactions)")
         }
         let needsEASE = part != .slit

@@ -30,7 +30,9 @@ public enum SnapshotTrainer {
             guard let u = profileIndex[s.profileID.rawValue], let i = titleIndex[s.titleID.rawValue] else { return nil }
             return RatingRow(user: u, item: i, rating: s.rating ?? 0, timestamp: s.firstAt.millisecondsSinceEpoch)
         }
-        progress?("\(rows.count) interactions of \(profiles.count) profiles with \(titles.count) titles")
+        progress?(
+            "\(Wording.count(rows.count, "interaction")) of \(Wording.count(profiles.count, "profile")) with "
+                + Wording.count(titles.count, "title"))
         let data = TrainingSet(rows: rows, catalog: Array(0..<titles.count), extraUsers: Array(0..<profiles.count))
         progress?("fitting the sequence hybrid")
         let snapshot = try RecommendationSnapshot.train(

@@ -5,7 +5,9 @@ import MarqueeCore
 /// Checks the API key of a request against the hashed keys in the store.
 ///
 /// A key comes as `Authorization: Bearer <key>` or `X-API-Key: <key>`. No key → 401; a key
-/// without the needed scope → 403. `admin` keys may do everything.
+/// without the needed scope → 403. `admin` keys may do everything. A revoked or expired key → 401
+/// saying so. Nothing is cached: every request reads the key's row, so a revocation (`marquee keys
+/// revoke`) holds from the next request on.
 struct Authenticator: Sendable {
     let keys: any APIKeyStore
     /// When false (the default), reads need no key; when true they need a `read` key.
@@ -24,6 +26,18 @@ struct Authenticator: Sendable {
             var error = APIError(status: .unauthorized, code: "unauthorized", message: "the API key is not valid")
             error.headers[.wwwAuthenticate] = "Bearer"
             throw error
+        }
+        switch record.unusable(at: .now()) {
+        case .revoked(let at)?:
+            var error = APIError(status: .unauthorized, code: "unauthorized", message: "the API key was revoked at \(at.iso8601)")
+            error.headers[.wwwAuthenticate] = "Bearer"
+            throw error
+        case .expired(let at)?:
+            var error = APIError(status: .unauthorized, code: "unauthorized", message: "the API key expired at \(at.iso8601)")
+            error.headers[.wwwAuthenticate] = "Bearer"
+            throw error
+        case nil:
+            break
         }
         guard record.scope.permits(scope) else {
             throw APIError(

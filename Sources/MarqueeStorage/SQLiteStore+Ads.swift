@@ -329,7 +329,9 @@ extension SQLiteStore {
             }
             if let first = rejected.first {
                 throw MarqueeError(
-                    .invalidValue, code: first.code, message: "\(rejected.count) events refer to missing entities; first: \(first.message)")
+                    .invalidValue, code: first.code,
+                    message: "\(Wording.count(rejected.count, "event")) \(rejected.count == 1 ? "refers" : "refer") to missing entities; "
+                        + "first: \(first.message)")
             }
             return ImportSummary(
                 titles: data.titles.count, profiles: data.profiles.count, eventsInserted: inserted, eventsDuplicate: duplicate,

@@ -29,7 +29,7 @@ extension SQLiteStore: CatalogStore, ProfileStore {
     }
 
     public func upsertTitles(_ titles: [Title]) async throws {
-        try await write("upserting \(titles.count) titles") { db in try self.upsert(titles, db: db) }
+        try await write("upserting \(Wording.count(titles.count, "title"))") { db in try self.upsert(titles, db: db) }
         known.insert(titles.map(\.id.rawValue), .title)
     }
 
@@ -119,7 +119,7 @@ extension SQLiteStore: CatalogStore, ProfileStore {
     }
 
     public func upsertProfiles(_ profiles: [Profile]) async throws {
-        try await write("upserting \(profiles.count) profiles") { db in try self.upsert(profiles, db: db) }
+        try await write("upserting \(Wording.count(profiles.count, "profile"))") { db in try self.upsert(profiles, db: db) }
         known.insert(profiles.map(\.id.rawValue), .profile)
     }
 
@@ -160,18 +160,43 @@ extension SQLiteStore: APIKeyStore {
     public func insertAPIKey(_ record: APIKeyRecord, keyHash: String) async throws {
         try await write("creating an API key") { db in
             try db.execute(
-                sql: "INSERT INTO api_keys (id, name, scope, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [record.id.rawValue, record.name, record.scope.rawValue, keyHash, record.createdAt.millisecondsSinceEpoch])
+                sql: """
+                    INSERT INTO api_keys (id, name, scope, key_hash, created_at, expires_at, revoked_at, last_four)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.id.rawValue, record.name, record.scope.rawValue, keyHash, record.createdAt.millisecondsSinceEpoch,
+                    record.expiresAt?.millisecondsSinceEpoch, record.revokedAt?.millisecondsSinceEpoch, record.lastFour,
+                ])
         }
     }
 
     public func apiKey(hash: String) async throws -> APIKeyRecord? {
         try await read("looking up an API key") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE key_hash = ?", arguments: [hash]).map { row in
-                APIKeyRecord(
-                    id: APIKeyID(trusted: row["id"]), name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .read,
-                    createdAt: Timestamp(millisecondsSinceEpoch: row["created_at"]))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE key_hash = ?", arguments: [hash]).map(Self.apiKeyRecord)
         }
+    }
+
+    public func apiKeys() async throws -> [APIKeyRecord] {
+        try await read("listing API keys") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id").map(Self.apiKeyRecord)
+        }
+    }
+
+    public func revokeAPIKey(id: APIKeyID, at: Timestamp) async throws -> APIKeyRecord? {
+        try await write("revoking an API key") { db in
+            try db.execute(
+                sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [at.millisecondsSinceEpoch, id.rawValue])
+            return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id.rawValue]).map(Self.apiKeyRecord)
+        }
+    }
+
+    static func apiKeyRecord(_ row: Row) -> APIKeyRecord {
+        APIKeyRecord(
+            id: APIKeyID(trusted: row["id"]), name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .read,
+            createdAt: Timestamp(millisecondsSinceEpoch: row["created_at"]),
+            expiresAt: (row["expires_at"] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)),
+            revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)), lastFour: row["last_four"])
     }
 }

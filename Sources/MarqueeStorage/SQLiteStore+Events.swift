@@ -67,7 +67,7 @@ extension SQLiteStore: EventStore {
 
     public func appendEvents(_ events: [Event], receivedAt: Timestamp) async throws -> [EventAppendStatus] {
         if events.isEmpty { return [] }
-        return try await write("appending \(events.count) events") { db in
+        return try await write("appending \(Wording.count(events.count, "event"))") { db in
             try self.append(events, receivedAt: receivedAt, db: db)
         }
     }
@@ -131,7 +131,7 @@ extension SQLiteStore {
     public func appendEventsInOneTransaction(
         _ events: [Event], receivedAt: Timestamp?, allOrNothing: Bool, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> [EventAppendStatus] {
-        try await write("appending \(events.count) events") { db in
+        try await write("appending \(Wording.count(events.count, "event"))") { db in
             var statuses: [EventAppendStatus] = []
             statuses.reserveCapacity(events.count)
             var start = 0

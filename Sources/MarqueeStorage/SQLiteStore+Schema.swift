@@ -222,6 +222,16 @@ extension SQLiteStore {
                         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
                     """)
         }
+        migrator.registerMigration("v6-api-key-lifecycle") { db in
+            try db.execute(
+                sql: """
+                    -- A key may expire and may be revoked (times in ms; NULL: never, not revoked); last_four
+                    -- tells keys apart in `marquee keys list` (NULL for keys made before it was kept).
+                    ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+                    ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+                    ALTER TABLE api_keys ADD COLUMN last_four TEXT CHECK (last_four IS NULL OR length(last_four) <= 4);
+                    """)
+        }
         return migrator
     }
 }

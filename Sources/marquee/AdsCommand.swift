@@ -20,14 +20,15 @@ struct AdsCommand: AsyncParsableCommand {
                 FILE holds one impression per line: a 0/1 click label, then tab-separated categorical values, one \
                 per field (a header line is allowed), as ../shared/eval/ctr/make_ctr_stream.py writes it \
                 (`bash scripts/ctr-stream.sh` makes data/ctr/ctr_stream.tsv). Prints the examples, clicks, mean \
-                log loss and AUC of the progressive predictions, and the examples per second of the whole pass \
+                log loss and AUC of the progressive predictions beside the base rate's log loss (a constant prediction \
+                at the overall CTR), and the examples per second of the whole pass \
                 (reading and parsing included), then the crossed field pairs and the calibration deciles.
                 """)
 
         @Argument(help: "The click stream (TSV: label, then one value per field).")
         var file: String
 
-        @Flag(help: #"Print {"examples","clicks","logLoss","auc","examplesPerSecond"} as JSON instead."#)
+        @Flag(help: #"Print {"examples","clicks","logLoss","baseRateLogLoss","auc","examplesPerSecond"} as JSON instead."#)
         var json = false
 
         @Option(help: "log2 of the number of hashed weights.")
@@ -85,7 +86,7 @@ struct AdsCommand: AsyncParsableCommand {
         }
 
         func run() throws {
-            let progress = ProgressBar("ctr-bench")
+            let progress = ProgressBar("ctr-bench", unit: .bytes)
             let result: CTRBenchResult
             do {
                 result = try MarqueeAds.CTRBench.run(path: file, configuration: try modelConfiguration()) { done, total in
@@ -97,7 +98,7 @@ struct AdsCommand: AsyncParsableCommand {
             let summary = result.summary
             if json {
                 let report = Report(
-                    examples: summary.examples, clicks: summary.clicks, logLoss: summary.logLoss,
+                    examples: summary.examples, clicks: summary.clicks, logLoss: summary.logLoss, baseRateLogLoss: summary.baseRateLogLoss,
                     auc: summary.auc.isNaN ? nil : summary.auc, examplesPerSecond: result.examplesPerSecond)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -112,6 +113,8 @@ struct AdsCommand: AsyncParsableCommand {
             var examples: Int
             var clicks: Int
             var logLoss: Double
+            /// The log loss of a constant prediction at the stream's overall CTR.
+            var baseRateLogLoss: Double
             var auc: Double?
             var examplesPerSecond: Double
 
@@ -120,12 +123,13 @@ struct AdsCommand: AsyncParsableCommand {
                 try container.encode(examples, forKey: .examples)
                 try container.encode(clicks, forKey: .clicks)
                 try container.encode(logLoss, forKey: .logLoss)
+                try container.encode(baseRateLogLoss, forKey: .baseRateLogLoss)
                 try container.encode(auc, forKey: .auc)
                 try container.encode(examplesPerSecond, forKey: .examplesPerSecond)
             }
 
             enum CodingKeys: String, CodingKey {
-                case examples, clicks, logLoss, auc, examplesPerSecond
+                case examples, clicks, logLoss, baseRateLogLoss, auc, examplesPerSecond
             }
         }
 
@@ -139,6 +143,7 @@ struct AdsCommand: AsyncParsableCommand {
                 "examples           \(summary.examples)",
                 "clicks             \(summary.clicks) (CTR \(String(format: "%.5f", Double(summary.clicks) / Double(summary.examples))))",
                 "mean log loss      \(String(format: "%.5f", summary.logLoss))",
+                "base-rate log loss \(String(format: "%.5f", summary.baseRateLogLoss)) (a constant prediction at the overall CTR)",
                 "AUC                \(summary.auc.isNaN ? "n/a (one class only)" : String(format: "%.5f", summary.auc))",
                 "examples/s         \(String(format: "%.0f", result.examplesPerSecond)) (\(String(format: "%.2f", result.seconds)) s: read, parse, predict, learn)",
                 "crossed pairs      \(pairs.isEmpty ? "none" : pairs.joined(separator: ", "))",

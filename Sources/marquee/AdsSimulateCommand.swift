@@ -14,13 +14,17 @@ extension AdsCommand {
                 Viewers of the store (their genres, device and time zone taken from their history) watch titles; every \
                 break of each title's break plan is filled by the same decision engine the server runs (exploration, caps, \
                 pacing, the online CTR model), and the viewers respond by a known click model. The decisions go to the \
-                ad decision log and the ad events to the event log, so `marquee ads evaluate` can replay them.
+                ad decision log and the ad events to the event log, so `marquee ads evaluate` can replay them. Prints the \
+                totals, the log loss of the CTR predictions as served beside the base rate's (a constant prediction at the \
+                overall CTR), and per campaign: impressions delivered, clicks, CTR, and the spend of this run against the \
+                campaign's total budget.
                 """)
 
         @OptionGroup var store: StoreOptions
         @Option(help: "Days to simulate (1–31).") var days = 7
         @Option(help: "The seed of the simulation.") var seed: UInt64 = 1
         @Option(help: "The first day (ISO 8601; default: the day after the last event).") var start: String?
+        @Flag(help: "Print the summary (totals, the base-rate log loss, the per-campaign table) as JSON instead.") var json = false
 
         func validate() throws {
             guard (1...31).contains(days) else { throw ValidationError("--days must be from 1 to 31") }
@@ -36,7 +40,13 @@ extension AdsCommand {
             let sqlite = try openStore(store.path)
             do {
                 let summary = try await simulateAdDays(sqlite, days: days, seed: seed, start: start.flatMap(Timestamp.init(iso8601:)))
-                print(summary)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+                } else {
+                    print(summary)
+                }
             } catch let error as MarqueeError {
                 try? sqlite.close()
                 fail(error.message)
@@ -91,6 +101,8 @@ struct AdEvaluationReport: Codable {
     var model: ProgressiveValidationSummary
     var baseline: ProgressiveValidationSummary
     var logged: ProgressiveValidationSummary
+    /// The log loss of a constant prediction at the overall click rate of the shown ads.
+    var baseRateLogLoss: Double
 
     func table() -> String {
         func f(_ v: Double, _ d: Int = 5) -> String { String(format: "%.\(d)f", v) }
@@ -104,9 +116,12 @@ struct AdEvaluationReport: Codable {
         ] {
             lines.append(name.padding(toLength: 30, withPad: " ", startingAt: 0) + " " + f(s.logLoss) + "   " + f(s.auc, 4))
         }
+        lines.append(
+            "constant overall CTR (base)".padding(toLength: 30, withPad: " ", startingAt: 0) + " " + f(baseRateLogLoss) + "   0.5000")
         let gain = (baseline.logLoss - model.logLoss) / baseline.logLoss * 100
+        let baseGain = (baseRateLogLoss - model.logLoss) / baseRateLogLoss * 100
         lines.append("")
-        lines.append("FTRL vs baseline: \(f(gain, 2)) % lower log loss")
+        lines.append("FTRL vs per-campaign baseline: \(f(gain, 2)) % lower log loss; vs the base rate: \(f(baseGain, 2)) % lower")
         lines.append("")
         lines.append("Calibration of the FTRL predictions (deciles): mean predicted → observed")
         for bin in model.calibration {
@@ -150,12 +165,13 @@ func evaluateAdDecisions(_ store: SQLiteStore) async throws -> AdEvaluationRepor
         bar.update(decisions, total)
         position = (last.servedAt, last.decisionID)
     }
-    return AdEvaluationReport(decisions: decisions, model: m.summary(), baseline: b.summary(), logged: l.summary())
+    let summary = m.summary()
+    return AdEvaluationReport(
+        decisions: decisions, model: summary, baseline: b.summary(), logged: l.summary(), baseRateLogLoss: summary.baseRateLogLoss)
 }
 
 /// Simulates `days` of ad breaks on the store's world and writes the decisions and events.
-/// Returns a one-line summary.
-func simulateAdDays(_ store: SQLiteStore, days: Int, seed: UInt64, start: Timestamp?) async throws -> String {
+func simulateAdDays(_ store: SQLiteStore, days: Int, seed: UInt64, start: Timestamp?) async throws -> AdSimulationSummary {
     var titles: [Title] = []
     var offset = 0
     while true {
@@ -178,8 +194,9 @@ func simulateAdDays(_ store: SQLiteStore, days: Int, seed: UInt64, start: Timest
     let dayMs: Int64 = 86_400_000
     let first = start ?? Timestamp(millisecondsSinceEpoch: (lastEvent / dayMs + 1) * dayMs)
     let advertisers = try await store.advertisers(limit: 1_000_000, offset: 0).items
+    let campaigns = try await store.campaigns()
     let engine = AdDecisionEngine(
-        inventory: AdInventory(advertisers: advertisers, campaigns: try await store.campaigns(), creatives: try await store.creatives()),
+        inventory: AdInventory(advertisers: advertisers, campaigns: campaigns, creatives: try await store.creatives()),
         clickModel: .serving())
     // The pacers pace to the hourly shape of the logged ad traffic, as the server's do.
     engine.setTrafficCurve(history.trafficCurve)
@@ -199,6 +216,121 @@ func simulateAdDays(_ store: SQLiteStore, days: Int, seed: UInt64, start: Timest
     for chunk in stride(from: 0, to: output.decisions.count, by: 5_000) {
         try await store.appendAdDecisions(Array(output.decisions[chunk..<min(chunk + 5_000, output.decisions.count)]))
     }
-    return "Simulated \(days) days from \(first.iso8601): \(output.decisions.count) ad decisions, \(output.impressions) impressions, "
-        + "\(output.clicks) clicks, \(output.skips) skips, \(output.abandons) abandons"
+    return AdSimulationSummary(output, days: days, start: first, campaigns: campaigns, engine: engine)
+}
+
+/// What `marquee ads simulate` (and `marquee demo`) report of a simulated stretch of ad breaks.
+struct AdSimulationSummary: Encodable, CustomStringConvertible {
+    var days: Int
+    var start: String
+    var decisions: Int
+    var impressions: Int
+    var clicks: Int
+    var skips: Int
+    var abandons: Int
+    /// The mean log loss of the CTR predictions logged with the shown ads (the online model as served).
+    var servedModelLogLoss: Double?
+    /// The mean log loss of a constant prediction at this run's overall CTR (clicks / impressions).
+    var baseRateLogLoss: Double?
+    var campaigns: [Campaign]
+
+    /// One campaign's delivery in this run.
+    struct Campaign: Encodable {
+        var id: String
+        var name: String
+        var impressions: Int
+        var clicks: Int
+        /// clicks / impressions (nil without impressions).
+        var ctr: Double?
+        /// What this run's impressions cost the campaign, in cents (CPM / 1000 each).
+        var spendCents: Double
+        var totalBudgetCents: Int64
+        var spendPercentOfBudget: Double
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(name, forKey: .name)
+            try c.encode(impressions, forKey: .impressions)
+            try c.encode(clicks, forKey: .clicks)
+            try c.encode(ctr, forKey: .ctr)
+            try c.encode(spendCents, forKey: .spendCents)
+            try c.encode(totalBudgetCents, forKey: .totalBudgetCents)
+            try c.encode(spendPercentOfBudget, forKey: .spendPercentOfBudget)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, impressions, clicks, ctr, spendCents, totalBudgetCents, spendPercentOfBudget
+        }
+    }
+
+    init(_ output: AdWeekSimulation.Output, days: Int, start: Timestamp, campaigns: [MarqueeCore.Campaign], engine: AdDecisionEngine) {
+        self.days = days
+        self.start = start.iso8601
+        decisions = output.decisions.count
+        impressions = output.impressions
+        clicks = output.clicks
+        skips = output.skips
+        abandons = output.abandons
+        // The served predictions, labelled by the clicks that followed (as `marquee ads evaluate` labels them).
+        var replay = AdLogReplay()
+        replay.note(output.events)
+        var served = ProgressiveValidation()
+        replay.examples(output.decisions) { _, clicked, ad in served.record(probability: ad.pCTR, clicked: clicked) }
+        servedModelLogLoss = served.examples > 0 ? served.meanLogLoss : nil
+        baseRateLogLoss = output.impressions > 0 ? CTRMetrics.baseRateLogLoss(clicks: output.clicks, examples: output.impressions) : nil
+        var shown: [String: Int] = [:]
+        var clicked: [String: Int] = [:]
+        for e in output.events {
+            guard let campaign = e.campaignID?.rawValue else { continue }
+            if e.type == .adImpression { shown[campaign, default: 0] += 1 }
+            if e.type == .adClick { clicked[campaign, default: 0] += 1 }
+        }
+        self.campaigns = campaigns.sorted { $0.id.rawValue < $1.id.rawValue }.map { c in
+            let n = shown[c.id.rawValue, default: 0]
+            let k = clicked[c.id.rawValue, default: 0]
+            // The engine's own accounting, in millicents.
+            let spent = Double(engine.delivery(of: c.id)?.spent ?? 0) / 1000
+            return Campaign(
+                id: c.id.rawValue, name: c.name, impressions: n, clicks: k, ctr: n > 0 ? Double(k) / Double(n) : nil, spendCents: spent,
+                totalBudgetCents: c.totalBudgetCents, spendPercentOfBudget: spent / Double(c.totalBudgetCents) * 100)
+        }
+    }
+
+    var description: String {
+        var lines = [
+            "Simulated \(Wording.count(days, "day")) from \(start): \(Wording.count(decisions, "ad decision")), "
+                + "\(Wording.count(impressions, "impression")), \(Wording.count(clicks, "click")), \(Wording.count(skips, "skip")), "
+                + Wording.count(abandons, "abandon")
+        ]
+        if let servedModelLogLoss, let baseRateLogLoss {
+            lines.append(
+                "CTR predictions as served: log loss \(String(format: "%.5f", servedModelLogLoss)); base rate (a constant "
+                    + "prediction at the overall CTR \(String(format: "%.3f", Double(clicks) / Double(max(1, impressions)) * 100)) %): "
+                    + String(format: "%.5f", baseRateLogLoss))
+        }
+        guard !campaigns.isEmpty else { return lines.joined(separator: "\n") }
+        let rows =
+            [["campaign", "name", "impressions", "clicks", "CTR", "spend", "of total budget"]]
+            + campaigns.map { c in
+                [
+                    c.id, c.name, "\(c.impressions)", "\(c.clicks)", c.ctr.map { String(format: "%.2f %%", $0 * 100) } ?? "-",
+                    dollars(c.spendCents), "\(dollars(Double(c.totalBudgetCents))) (\(String(format: "%.1f", c.spendPercentOfBudget)) %)",
+                ]
+            }
+        var widths = [Int](repeating: 0, count: rows[0].count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        lines.append("")
+        for row in rows {
+            let cells = row.enumerated().map { i, cell -> String in
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                // Text columns to the left, figures to the right.
+                return i < 2 ? cell + pad : pad + cell
+            }
+            lines.append(cells.joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func dollars(_ cents: Double) -> String { String(format: "$%.2f", cents / 100) }
 }

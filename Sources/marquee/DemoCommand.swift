@@ -59,7 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let fm = FileManager.default
         if fresh {
-            for suffix in ["", "-wal", "-shm", ".model", ".ctr", ".beacon-key"] where fm.fileExists(atPath: path + suffix) {
+            for suffix in ["", "-wal", "-shm", ".model", ".ctr", ".beacon-key", ".admin-key"] where fm.fileExists(atPath: path + suffix) {
                 try fm.removeItem(atPath: path + suffix)
             }
         }
@@ -97,7 +97,7 @@ struct DemoCommand: AsyncParsableCommand {
             let world = world(day: day)
             print(
                 "Placing it at \(day.iso8601.prefix(10)): viewing history up to \(world.end.iso8601.prefix(10))"
-                    + (adDays > 0 ? ", then \(Text.counted(adDays, "day", "days")) of simulated ad breaks" : "")
+                    + (adDays > 0 ? ", then \(Wording.count(adDays, "day", plural: "days")) of simulated ad breaks" : "")
                     + ", campaigns running until \(world.flightEnd.iso8601.prefix(10))")
             let dataset = DemoWorld.generate(world) { stage in
                 FileHandle.standardError.write(Data("  \(stage)\n".utf8))
@@ -114,13 +114,14 @@ struct DemoCommand: AsyncParsableCommand {
             let pages = try await DemoHomePages.simulate(
                 store, pages: min(2 * profiles, 3_000), start: pagesStart, end: pagesEnd, seed: seed)
             print(
-                "Served \(Text.counted(pages.pages, "home page", "home pages")) with their artwork choices: "
-                    + "\(Text.counted(pages.clicks, "click", "clicks")), \(Text.counted(pages.plays, "play", "plays"))")
+                "Served \(Wording.count(pages.pages, "home page", plural: "home pages")) with their artwork choices: "
+                    + "\(Wording.count(pages.clicks, "click", plural: "clicks")), \(Wording.count(pages.plays, "play", plural: "plays"))")
             try await store.setMeta("demo.world", signature)
             try await store.setMeta("demo.day", String(day.iso8601.prefix(10)))
             print(
-                "Demo world: \(summary.titles) titles, \(summary.profiles) profiles, \(summary.eventsInserted) events, "
-                    + "\(dataset.campaigns.count) campaigns (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+                "Demo world: \(Wording.count(summary.titles, "title")), \(Wording.count(summary.profiles, "profile")), "
+                    + "\(Wording.count(summary.eventsInserted, "event")), \(Wording.count(dataset.campaigns.count, "campaign")) "
+                    + "(\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         }
         if generateOnly {
             try store.close()
@@ -134,9 +135,7 @@ struct DemoCommand: AsyncParsableCommand {
         if let fromEnvironment = try await ensureEnvironmentAdminKey(store) {
             key = fromEnvironment
         } else {
-            let made = APIKeys.make(scope: .admin, name: "demo")
-            try await store.insertAPIKey(made.record, keyHash: made.hash)
-            key = made.key
+            key = try await demoAdminKey(store)
         }
         try await runServer(store, options: server, snapshotPath: snapshotPath, banner: "Admin API key: \(key)")
     }

@@ -34,7 +34,9 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "A test split file (with --train).") var test: String?
     @Option(help: "A model name, or 'all'. Known: \(ModelCatalog.all().map(\.name).joined(separator: ", ")).")
     var model: String = "all"
-    @Option(help: "Also write the results as JSON to this file ('-' for standard output).") var json: String?
+    @Flag(help: "Print the results as JSON on standard output instead of the tables (progress goes to standard error).")
+    var json = false
+    @Option(help: "Also write the results as JSON to this file.") var output: String?
     @Option(help: "Write split_train.tsv and split_test.tsv into this folder (with --dataset).") var writeSplit: String?
     @Option(help: "Seconds spent timing single top-10 calls per model.") var timing: Double = 1
     @Flag(help: "Choose the served hybrid's blend weights on the validation split of the train rows first (for other datasets).")
@@ -87,7 +89,9 @@ struct EvaluateCommand: AsyncParsableCommand {
                 try FileManager.default.createDirectory(atPath: writeSplit, withIntermediateDirectories: true)
                 try TemporalSplit.tsv(split.train).write(toFile: writeSplit + "/split_train.tsv", atomically: true, encoding: .utf8)
                 try TemporalSplit.tsv(split.test).write(toFile: writeSplit + "/split_test.tsv", atomically: true, encoding: .utf8)
-                print("Wrote \(writeSplit)/split_train.tsv (\(split.train.count) rows) and split_test.tsv (\(split.test.count) rows)")
+                note(
+                    "Wrote \(writeSplit)/split_train.tsv (\(Wording.count(split.train.count, "row"))) and split_test.tsv "
+                        + "(\(Wording.count(split.test.count, "row")))")
             }
         } else {
             do {
@@ -113,15 +117,30 @@ struct EvaluateCommand: AsyncParsableCommand {
                     m, served: m.name == ModelCatalog.servedName, timingSeconds: timing,
                     calibrationLambdas: m.name == calibratedName ? calibrationLambda?.values ?? [] : []))
         }
+        if json || output != nil {
+            let text = try EvaluationReport.json(results, protocolName: protocolName)
+            if let output {
+                do {
+                    try text.write(toFile: output, atomically: true, encoding: .utf8)
+                } catch {
+                    fail("--output: cannot write \(output): \(error.localizedDescription)")
+                }
+            }
+            if json {
+                print(text)
+                return
+            }
+        }
         print(EvaluationReport.table(results, trainRows: trainRows.count, testRows: testRows.count, items: evaluator.train.itemCount))
         for result in results where !result.calibrated.isEmpty {
             print("")
             print(EvaluationReport.calibrationTable(result))
         }
-        if let json {
-            let text = try EvaluationReport.json(results, protocolName: protocolName)
-            if json == "-" { print(text) } else { try text.write(toFile: json, atomically: true, encoding: .utf8) }
-        }
+    }
+
+    /// A line for the reader that is not the report: on standard output with the tables, on standard error with --json.
+    func note(_ line: String) {
+        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
     }
 
     func readFile(_ path: String) throws -> [UInt8] {

@@ -12,8 +12,9 @@ struct ImportCommand: AsyncParsableCommand {
             abstract: "Import events from a JSON Lines file (one event object per line), as POST /v1/events would.",
             discussion: """
                 The whole file is checked first. If any line is invalid, the problems are listed and nothing is \
-                written, unless --skip-invalid is given. Events whose id is already stored are no-ops, so an \
-                import can be repeated safely.
+                written, unless --skip-invalid is given: then the valid events are imported, the invalid lines are \
+                listed, and the exit status is 0 unless no line at all was a valid event. Events whose id is already \
+                stored are no-ops, so an import can be repeated safely.
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -58,7 +59,9 @@ struct ImportCommand: AsyncParsableCommand {
             if !problems.isEmpty && !skipInvalid {
                 for (line, message) in problems.prefix(20) { FileHandle.standardError.write(Data("\(file):\(line): \(message)\n".utf8)) }
                 if problems.count > 20 { FileHandle.standardError.write(Data("… and \(problems.count - 20) more\n".utf8)) }
-                fail("\(problems.count) of \(lines.count) lines are invalid; nothing was imported (use --skip-invalid to import the rest)")
+                fail(
+                    "\(problems.count) of \(Wording.count(lines.count, "line")) \(problems.count == 1 ? "is" : "are") invalid; "
+                        + "nothing was imported (use --skip-invalid to import the rest)")
             }
             let sqlite = try openStore(store.path)
             let writeBar = ProgressBar("writing events")
@@ -83,8 +86,15 @@ struct ImportCommand: AsyncParsableCommand {
             for (line, message) in problems.sorted(by: { $0.0 < $1.0 }).prefix(20) {
                 FileHandle.standardError.write(Data("\(file):\(line): \(message)\n".utf8))
             }
-            print("Read \(lines.count) events: \(inserted) imported, \(duplicates) already stored, \(problems.count) rejected")
-            if !problems.isEmpty { throw ExitCode(1) }
+            if problems.count > 20 { FileHandle.standardError.write(Data("… and \(problems.count - 20) more\n".utf8)) }
+            print(
+                "Read \(Wording.count(lines.count, "event")): \(inserted) imported, \(duplicates) already stored, "
+                    + "\(problems.count) invalid" + (skipInvalid && !problems.isEmpty ? " (skipped)" : ""))
+            // With --skip-invalid, skipping is the success asked for; only a file with no valid event at all fails.
+            if !problems.isEmpty && (!skipInvalid || inserted + duplicates == 0) {
+                if skipInvalid { FileHandle.standardError.write(Data("error: no line of \(file) is a valid event\n".utf8)) }
+                throw ExitCode(1)
+            }
         }
     }
 
@@ -126,7 +136,8 @@ struct ImportCommand: AsyncParsableCommand {
             }
             try sqlite.close()
             print(
-                "Imported MovieLens (\(dataset.format.rawValue) files): \(dataset.ratings.count) ratings, \(summary.profiles) profiles, \(summary.titles) titles"
+                "Imported MovieLens (\(dataset.format.rawValue) files): \(Wording.count(dataset.ratings.count, "rating")), "
+                    + "\(Wording.count(summary.profiles, "profile")), \(Wording.count(summary.titles, "title"))"
             )
             print("Events: \(summary.eventsInserted) new, \(summary.eventsDuplicate) already stored (a play and a rate per rating)")
         }

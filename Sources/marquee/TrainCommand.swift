@@ -44,6 +44,7 @@ func trainSnapshot(_ store: SQLiteStore, to path: String, minInteractions: Int =
     }
     try snapshot.write(to: path)
     print(
-        "Trained sequence-hybrid on \(summary.interactions) interactions (\(summary.profiles) profiles, \(summary.activeTitles) of "
-            + "\(summary.titles) titles) in \(String(format: "%.2f", summary.seconds)) s → \(path)")
+        "Trained sequence-hybrid on \(Wording.count(summary.interactions, "interaction")) (\(Wording.count(summary.profiles, "profile")), "
+            + "\(summary.activeTitles) of \(Wording.count(summary.titles, "title"))) in \(String(format: "%.2f", summary.seconds)) s → \(path)"
+    )
 }

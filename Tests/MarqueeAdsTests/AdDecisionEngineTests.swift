@@ -237,7 +237,8 @@ enum AdBookFixture {
         engine.observe([skip])
         let second = engine.decide(AdBookFixture.request(at: t0 + 60_000, maxPod: 120), decisionID: "d2")
         #expect(second.maxPodSeconds == 90)
-        #expect(second.reasons.contains { $0.contains("1 skips") })
+        // Counts read in the singular for one ("1 skip", not "1 skips").
+        #expect(second.reasons.contains { $0.hasSuffix(": 1 skip and 0 abandons this session") }, "\(second.reasons)")
         // The creative shown first before lost its place to the repeat penalty; where it is served
         // again, its reason says why.
         #expect(second.ads.first?.creativeID != ad.creativeID)
@@ -254,6 +255,9 @@ enum AdBookFixture {
         let third = engine.decide(AdBookFixture.request(at: t0 + 120_000, maxPod: 120), decisionID: "d3")
         #expect(third.maxPodSeconds == Int((120 * pow(0.75, 3.0)).rounded(.down)))
         #expect(third.maxAds == 3)
+        #expect(
+            third.reasons.contains("pod shortened to \(third.maxPodSeconds) s and 3 ads: 1 skip and 1 abandon this session"),
+            "\(third.reasons)")
     }
 
     /// A session's ad history lives while the session is active and is dropped after 3 to 6 idle
@@ -280,11 +284,11 @@ enum AdBookFixture {
             let t = t0 + Int64(k) * 2 * hour
             engine.sweep(now: Timestamp(millisecondsSinceEpoch: t))
             let pod = engine.decide(AdBookFixture.request(at: t, session: "a"), decisionID: "a\(k)")
-            #expect(pod.reasons.contains { $0.contains("1 skips") }, "active session at +\(2 * k) h")
+            #expect(pod.reasons.contains { $0.contains("1 skip and") }, "active session at +\(2 * k) h")
         }
         #expect(engine.sessionCount == 1)
         let back = engine.decide(AdBookFixture.request(at: t0 + 10 * hour, session: "b"), decisionID: "b1")
-        #expect(!back.reasons.contains { $0.contains("skips") })
+        #expect(!back.reasons.contains { $0.contains("this session") })
         #expect(back.maxPodSeconds == 120)
     }
 

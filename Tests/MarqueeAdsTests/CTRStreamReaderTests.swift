@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("label\ta\tb\n1\tx\ty\n0\tx\n", "line 3: 1 values after the label, expected 2"),
+        ("label\ta\tb\n1\tx\ty\n0\tx\n", "line 3: 1 value after the label, expected 2"),
         ("label\ta\tb\n1\tx\ty\n0\tx\ty\tz\n", "line 3: 3 values after the label, expected 2"),
         ("label\ta\tb\n2\tx\ty\n", "line 2: the line must start with a 0 or 1 label"),
         ("label\ta\tb\nyes\tx\ty\n", "line 2: the line must start with a 0 or 1 label"),

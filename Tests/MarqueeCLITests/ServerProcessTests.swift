@@ -246,9 +246,21 @@ func catalogIDs(_ db: String) async throws -> (profiles: [String], titles: [Stri
             let s = try SQLiteStore(path: db); defer { try? s.close() }; return try await s.eventCount()
         }()
         #expect(count1 == before)
+        #expect(strict.stderr.contains("1 of 51 lines is invalid"), "\(strict.stderr)")
+        // Skipping the invalid line is the success asked for: exit 0, the skipped line reported.
         let lenient = try CLI.run(["import", "events", file.path, "--db", db, "--skip-invalid"])
-        #expect(lenient.stdout.contains("50 imported, 0 already stored, 1 rejected"), "\(lenient.stdout)")
+        #expect(lenient.status == 0, "\(lenient.stderr)")
+        #expect(lenient.stdout.contains("Read 51 events: 50 imported, 0 already stored, 1 invalid (skipped)"), "\(lenient.stdout)")
+        #expect(lenient.stderr.contains("events.jsonl:11"), "\(lenient.stderr)")
         let again = try CLI.run(["import", "events", file.path, "--db", db, "--skip-invalid"])
+        #expect(again.status == 0)
         #expect(again.stdout.contains("0 imported, 50 already stored"), "\(again.stdout)")
+        // A file with no valid event at all still fails.
+        let hopeless = dir.appendingPathComponent("hopeless.jsonl")
+        try "{\"id\": 1}\nnot json\n".write(to: hopeless, atomically: true, encoding: .utf8)
+        let none = try CLI.run(["import", "events", hopeless.path, "--db", db, "--skip-invalid"])
+        #expect(none.status != 0)
+        #expect(none.stdout.contains("Read 2 events: 0 imported, 0 already stored, 2 invalid"), "\(none.stdout)")
+        #expect(none.stderr.contains("no line of"), "\(none.stderr)")
     }
 }

@@ -174,6 +174,36 @@ import Testing
         try #expect(await fixture.store.eventCount() == 1)
     }
 
+    /// A revoked key and an expired key get 401 saying which; revocation holds from the next request on.
+    @Test func revokedAndExpiredKeysAreRefused() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.cleanUp() }
+        let now = Timestamp.now()
+        let expired = APIKeys.make(scope: .admin, name: "old", now: now.adding(seconds: -7200), expiresAt: now.adding(seconds: -3600))
+        let lasting = APIKeys.make(scope: .admin, name: "lasting", now: now, expiresAt: now.adding(seconds: 86_400))
+        for made in [expired, lasting] { try await fixture.store.insertAPIKey(made.record, keyHash: made.hash) }
+        try await fixture.application().test(.router) { client in
+            try await client.execute(uri: "/v1/titles", method: .post, headers: headers(key: expired.key), body: buffer("[]")) { r in
+                #expect(r.status == .unauthorized)
+                let message = try json(r)["error"].flatMap { ($0 as? [String: Any])?["message"] as? String } ?? ""
+                #expect(message.contains("expired"), "\(message)")
+            }
+            try await client.execute(uri: "/v1/titles", method: .post, headers: headers(key: lasting.key), body: buffer("[]")) { r in
+                #expect(r.status == .ok)
+            }
+            _ = try await fixture.store.revokeAPIKey(id: lasting.record.id, at: .now())
+            try await client.execute(uri: "/v1/titles", method: .post, headers: headers(key: lasting.key), body: buffer("[]")) { r in
+                #expect(r.status == .unauthorized)
+                let message = try json(r)["error"].flatMap { ($0 as? [String: Any])?["message"] as? String } ?? ""
+                #expect(message.contains("revoked"), "\(message)")
+            }
+            // Other keys are untouched.
+            try await client.execute(uri: "/v1/titles", method: .post, headers: headers(key: fixture.adminKey), body: buffer("[]")) { r in
+                #expect(r.status == .ok)
+            }
+        }
+    }
+
     @Test func protectedReadsNeedAReadKey() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.cleanUp() }

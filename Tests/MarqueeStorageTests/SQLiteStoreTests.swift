@@ -116,6 +116,31 @@ func smallDataset() -> Dataset {
         let stored = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT key_hash || name || id FROM api_keys") }
         #expect(!stored.joined().contains(made.key))
     }
+
+    /// Expiry, revocation and the last four characters are kept; a revocation keeps its first time;
+    /// the list holds every key, oldest first.
+    @Test func keysListAndRevoke() async throws {
+        let store = try SQLiteStore(path: try temporaryStorePath())
+        defer { try? store.close() }
+        let t0 = Timestamp(iso8601: "2026-02-01T00:00:00Z")!
+        let first = APIKeys.make(scope: .admin, name: "first", now: t0)
+        let second = APIKeys.make(scope: .read, name: "second", now: t0.adding(seconds: 10), expiresAt: t0.adding(seconds: 86_400))
+        try await store.insertAPIKey(second.record, keyHash: second.hash)
+        try await store.insertAPIKey(first.record, keyHash: first.hash)
+        let listed = try await store.apiKeys()
+        #expect(listed.map(\.name) == ["first", "second"])
+        #expect(listed[1].expiresAt == t0.adding(seconds: 86_400))
+        #expect(listed[1].lastFour == String(second.key.suffix(4)))
+        #expect(listed.allSatisfy { $0.revokedAt == nil })
+
+        let revoked = try await store.revokeAPIKey(id: first.record.id, at: t0.adding(seconds: 60))
+        #expect(revoked?.revokedAt == t0.adding(seconds: 60))
+        let again = try await store.revokeAPIKey(id: first.record.id, at: t0.adding(seconds: 120))
+        #expect(again?.revokedAt == t0.adding(seconds: 60))
+        #expect(try await store.apiKey(hash: first.hash)?.revokedAt == t0.adding(seconds: 60))
+        #expect(try await store.apiKey(hash: second.hash)?.revokedAt == nil)
+        #expect(try await store.revokeAPIKey(id: APIKeyID(trusted: "key-nothing"), at: t0) == nil)
+    }
 }
 
 @Suite struct SchemaTests {

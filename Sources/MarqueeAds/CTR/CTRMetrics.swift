@@ -16,6 +16,16 @@ public enum CTRMetrics {
         return clicked ? -log(p) : -log(1 - p)
     }
 
+    /// The base-rate baseline: the mean log loss of predicting the overall click rate p̄ = clicks / examples
+    /// for every example, −[p̄ ln p̄ + (1 − p̄) ln(1 − p̄)] (the entropy of the labels, in nats). 0 when no
+    /// example or every example was clicked; NaN with no examples. A model worth having scores below it.
+    public static func baseRateLogLoss(clicks: Int, examples: Int) -> Double {
+        guard examples > 0 else { return .nan }
+        let p = Double(clicks) / Double(examples)
+        guard p > 0 && p < 1 else { return 0 }
+        return -(p * log(p) + (1 - p) * log(1 - p))
+    }
+
     /// The mean log loss of `probabilities` against `clicks` (same length); NaN when empty.
     public static func meanLogLoss(probabilities: [Double], clicks: [Bool]) -> Double {
         precondition(probabilities.count == clicks.count, "one outcome per prediction")
@@ -158,4 +168,7 @@ public struct ProgressiveValidationSummary: Sendable, Hashable, Codable {
     public var logLoss: Double
     public var auc: Double
     public var calibration: [CTRCalibrationBin]
+
+    /// The log loss of a constant prediction at this stream's overall click rate (``CTRMetrics/baseRateLogLoss(clicks:examples:)``).
+    public var baseRateLogLoss: Double { CTRMetrics.baseRateLogLoss(clicks: clicks, examples: examples) }
 }

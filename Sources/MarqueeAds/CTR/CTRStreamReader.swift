@@ -151,7 +151,7 @@ public final class CTRStreamReader {
                         i += 1
                     }
                     guard field == fields else {
-                        throw malformed(line: lineNumber + 1, "\(field) values after the label, expected \(fields)")
+                        throw malformed(line: lineNumber + 1, "\(Wording.count(field, "value")) after the label, expected \(fields)")
                     }
                     clicks[row] = label == 49
                     row += 1

@@ -212,7 +212,8 @@ public final class AdDecisionEngine: Sendable {
             maxSeconds = Int((Double(request.maxPodSeconds) * shrink).rounded(.down))
             maxAds = max(1, c.maxAdsPerPod - session.abandons - session.skips / 2)
             pod.reasons.append(
-                "pod shortened to \(maxSeconds) s and \(maxAds) ads: \(session.skips) skips and \(session.abandons) abandons this session")
+                "pod shortened to \(maxSeconds) s and \(Wording.count(maxAds, "ad")): \(Wording.count(session.skips, "skip")) and "
+                    + "\(Wording.count(session.abandons, "abandon")) this session")
         }
         pod.maxPodSeconds = maxSeconds
         pod.maxAds = maxAds
@@ -224,8 +225,10 @@ public final class AdDecisionEngine: Sendable {
         if live.isEmpty {
             // The real causes, counted: what the static checks refused, then budgets, caps and pacing.
             var why = inventory.refusalSummary(request, bits: bits, region: region)
-            if brokeTotal > 0 { why.append(Text.counted(brokeTotal, "total budget spent", "total budgets spent")) }
-            if brokeToday > 0 { why.append(Text.counted(brokeToday, "daily budget spent for today", "daily budgets spent for today")) }
+            if brokeTotal > 0 { why.append(Wording.count(brokeTotal, "total budget spent", plural: "total budgets spent")) }
+            if brokeToday > 0 {
+                why.append(Wording.count(brokeToday, "daily budget spent for today", plural: "daily budgets spent for today"))
+            }
             if capped > 0 { why.append("\(capped) capped for this viewer") }
             if paced > 0 { why.append("\(paced) paced out for now (even pacing)") }
             pod.reasons.append("no eligible campaign: " + why.joined(separator: ", "))
@@ -357,7 +360,7 @@ public final class AdDecisionEngine: Sendable {
             if candidates.isEmpty {
                 pod.reasons.append(
                     "no creative fits the pod: no active creative of the "
-                        + Text.counted(live.count, "eligible campaign", "eligible campaigns") + " is \(maxSeconds) s or shorter")
+                        + Wording.count(live.count, "eligible campaign", plural: "eligible campaigns") + " is \(maxSeconds) s or shorter")
             } else {
                 pod.reasons.append("no creative fits the pod: concurrent decisions took the last budget or cap")
             }

@@ -169,8 +169,8 @@ public struct AdInventory: Sendable {
         }
         var parts: [String] = []
         if campaigns.isEmpty { parts.append("the ad book has no campaign") }
-        if ended > 0 { parts.append(Text.counted(ended, "flight ended", "flights ended")) }
-        if notStarted > 0 { parts.append(Text.counted(notStarted, "flight not started yet", "flights not started yet")) }
+        if ended > 0 { parts.append(Wording.count(ended, "flight ended", plural: "flights ended")) }
+        if notStarted > 0 { parts.append(Wording.count(notStarted, "flight not started yet", plural: "flights not started yet")) }
         for status in inactive.keys.sorted() { parts.append("\(inactive[status]!) \(status)") }
         let notTargeted = targeting.reduce(0) { $0 + $1.1 }
         if notTargeted > 0 {
