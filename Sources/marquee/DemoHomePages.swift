@@ -58,12 +58,16 @@ enum DemoHomePages {
         var summary = Summary()
         var records: [HomeDecisionRecord] = []
         var events: [Event] = []
+        // The population counts, refreshed every 50 pages at fixed points (never by the wall clock, so
+        // the same store and seed give the same pages).
+        var aggregates = live.aggregates(fresh: true)
         for (k, ms) in times.enumerated() {
+            if k % 50 == 0 { aggregates = live.aggregates(fresh: true) }
             let profile = profiles[Int(rng.next() % UInt64(profiles.count))]
             let device = devices[Int(rng.next() % UInt64(devices.count))]
             let at = LocalTime(instant: Timestamp(millisecondsSinceEpoch: ms), offsetMinutes: -300)
             let builder = HomePageBuilder(
-                catalog: catalog, aggregates: live.aggregates(fresh: k % 50 == 0), rules: [], configuration: HomeConfiguration(),
+                catalog: catalog, aggregates: aggregates, rules: [], configuration: HomeConfiguration(),
                 bandit: bandit)
             let request = HomeRequest(profile: profile, device: device, at: at, rows: 6, perRow: 10, seed: rng.next())
             let page = builder.build(request, signals: live.profile(profile.id.rawValue))
