@@ -23,7 +23,9 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let sqlite = try openStore(store.path)
+            let sqlite = try await openExistingStore(
+                store.path, hint: "; create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`"
+            )
             let made = APIKeys.make(scope: APIScope(rawValue: scope)!, name: name)
             try await sqlite.insertAPIKey(made.record, keyHash: made.hash)
             try sqlite.close()
