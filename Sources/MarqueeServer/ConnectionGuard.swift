@@ -36,15 +36,21 @@ public struct ConnectionLimits: Sendable, Equatable {
 
     /// 512, or half the process's open-file limit when that is lower, so that connections alone never
     /// exhaust the file descriptors the store and the listener need.
-    public static var defaultMaxConnections: Int {
+    public static var defaultMaxConnections: Int { min(512, fileDescriptorBound ?? 512) }
+
+    /// Half the process's open-file limit (nil when unlimited): the most connections that may be open.
+    /// Past the limit, `accept` fails with EMFILE, and SwiftNIO (2.101) then retries it in a busy loop
+    /// instead of backing off — the server spins at 100% CPU and accepts nothing — so the connection
+    /// maximum must keep the descriptors from running out.
+    public static var fileDescriptorBound: Int? {
         var limit = rlimit()
         #if canImport(Glibc)
             let status = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         #else
             let status = getrlimit(RLIMIT_NOFILE, &limit)
         #endif
-        guard status == 0, limit.rlim_cur != rlim_t.max else { return 512 }
-        return max(1, min(512, Int(clamping: limit.rlim_cur / 2)))
+        guard status == 0, limit.rlim_cur != rlim_t.max else { return nil }
+        return max(1, Int(clamping: limit.rlim_cur / 2))
     }
 }
 

@@ -84,6 +84,12 @@ func connectionLimitsFromEnvironment() -> ConnectionLimits {
             fail("MARQUEE_MAX_CONNECTIONS must be a whole number from 1 to 1000000 (got '\(raw)')")
         }
         limits.maxConnections = value
+        if let bound = ConnectionLimits.fileDescriptorBound, value > bound {
+            FileHandle.standardError.write(
+                Data(
+                    "warning: MARQUEE_MAX_CONNECTIONS \(value) is more than half the open-file limit (`ulimit -n`); using \(bound)\n".utf8))
+            limits.maxConnections = bound
+        }
     }
     return limits
 }

@@ -123,7 +123,9 @@ private func healthz(_ port: Int) throws -> RawResponse? {
         #expect(server.waitForExit() == 0)
     }
 
-    @Test func theMaximumDefaultsBelowTheOpenFileLimit() throws {
+    /// Without a maximum, or with one above what the descriptors allow, `accept` would fail with EMFILE
+    /// and the server spin without accepting anything.
+    @Test(arguments: [nil, "1000"]) func theMaximumStaysBelowTheOpenFileLimit(configured: String?) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = try emptyStore(dir)
@@ -131,8 +133,11 @@ private func healthz(_ port: Int) throws -> RawResponse? {
         // (without a maximum, the 120 connections below would exhaust them and /healthz would never be accepted).
         let server = try ServerProcess(
             ["-c", "ulimit -n 128 && exec \"$0\" serve --db \"$1\" --port 0", try CLI.binary.path, db], executable: "/bin/sh",
-            environment: ["MARQUEE_IDLE_TIMEOUT_SECONDS": "600"])
+            environment: ["MARQUEE_IDLE_TIMEOUT_SECONDS": "600", "MARQUEE_MAX_CONNECTIONS": configured ?? ""])
         try server.waitUntilServing()
+        if configured != nil {
+            #expect(server.errors.string.contains("MARQUEE_MAX_CONNECTIONS 1000 is more than half the open-file limit"))
+        }
         let idle = try (0..<120).map { _ in try RawSocket(port: server.port, readTimeout: 10) }
         #expect(try healthz(server.port)?.status == 200)
         let open = idle.count - closedSockets(idle, atLeast: idle.count - 64).count
