@@ -21,6 +21,8 @@ public struct MarqueeError: Error, Sendable, CustomStringConvertible {
         case conflict
         /// Something failed that is not the caller's fault.
         case internalFailure
+        /// The service cannot do it now but may later (the disk is full); nothing was changed.
+        case unavailable
     }
 
     public var kind: Kind

@@ -20,12 +20,16 @@ public struct ServerConfiguration: Sendable {
     public var publicBaseURL: String?
     /// Where the ad CTR model is saved at shutdown and restored at start (nil: rebuilt from the log).
     public var ctrSnapshotPath: String?
+    /// Timeouts, the body limit and the connection maximum.
+    public var connectionLimits: ConnectionLimits
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, snapshotPath: String? = nil,
-        beaconSecret: [UInt8]? = nil, publicBaseURL: String? = nil, ctrSnapshotPath: String? = nil
+        beaconSecret: [UInt8]? = nil, publicBaseURL: String? = nil, ctrSnapshotPath: String? = nil,
+        connectionLimits: ConnectionLimits = ConnectionLimits()
     ) {
         self.ctrSnapshotPath = ctrSnapshotPath
+        self.connectionLimits = connectionLimits
         self.host = host
         self.port = port
         self.protectReads = protectReads
@@ -103,8 +107,14 @@ public func buildApplication(
         logger: logger, ctrSnapshotPath: configuration.ctrSnapshotPath)
     let router = buildRouter(
         store: store, metrics: metrics, configuration: configuration, snapshots: snapshots, home: home, ads: ads)
+    let limits = configuration.connectionLimits
+    let registry = ConnectionRegistry(maxConnections: limits.maxConnections)
     var app = Application(
         router: router,
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: registry, logger: logger)],
+                idleTimeout: TimeAmount(limits.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "marquee"),
         services: [snapshots],
         onServerRunning: { channel in

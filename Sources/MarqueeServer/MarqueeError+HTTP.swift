@@ -60,6 +60,9 @@ struct APIError: Error, HTTPResponseError, Sendable {
         self.problems = problems
     }
 
+    /// How long a client is asked to wait (`Retry-After`) before retrying what the store could not do now.
+    static let retryAfterSeconds = 30
+
     /// The HTTP form of a domain error.
     init(_ error: MarqueeError) {
         switch error.kind {
@@ -71,6 +74,9 @@ struct APIError: Error, HTTPResponseError, Sendable {
         case .forbidden: status = .forbidden
         case .conflict: status = .conflict
         case .internalFailure: status = .internalServerError
+        case .unavailable:
+            status = .serviceUnavailable
+            headers[.retryAfter] = String(Self.retryAfterSeconds)
         }
         code = error.code
         // Internal failures keep their details in the log, not in the response.

@@ -18,9 +18,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return error.responseBody()
         } catch let error as MarqueeError {
-            if error.kind == .internalFailure {
+            if error.kind == .internalFailure || error.kind == .unavailable {
                 context.logger.error(
-                    "store failure", metadata: ["marquee.error": "\(error)", "marquee.cause": "\(error.cause.map { "\($0)" } ?? "-")"])
+                    error.kind == .unavailable ? "store unavailable" : "store failure",
+                    metadata: ["marquee.error": "\(error)", "marquee.cause": "\(error.cause.map { "\($0)" } ?? "-")"])
             }
             return APIError(error).responseBody()
         } catch let error as HTTPError where error.status == .notFound {
@@ -38,6 +39,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: error.status, code: Self.code(for: error.status), message: error.body ?? Self.message(for: error.status)
             )
             .responseBody()
+        } catch let error as ConnectionGuardError {
+            // The connection gave up on the request's body (too slow, malformed framing).
+            return APIError(status: error.status, code: error.code, message: error.message).responseBody()
         } catch let error as any HTTPResponseError {
             return APIError(status: error.status, code: Self.code(for: error.status), message: Self.message(for: error.status))
                 .responseBody()
@@ -57,6 +61,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case 403: return "forbidden"
         case 404: return "not_found"
         case 405: return "method_not_allowed"
+        case 408: return "request_timeout"
         case 413: return "body_too_large"
         case 415: return "unsupported_media_type"
         case 422: return "invalid_value"

@@ -44,6 +44,14 @@ public final class SQLiteStore: MarqueeStore, @unchecked Sendable {
     static func translate(_ error: any Error, doing what: String) -> MarqueeError {
         if let e = error as? MarqueeError { return e }
         if let db = error as? DatabaseError {
+            // SQLite answers SQLITE_FULL when a write finds no space (ENOSPC) or the database reached its
+            // page limit; the transaction was rolled back, so nothing of it is stored.
+            if db.resultCode == .SQLITE_FULL {
+                return MarqueeError(
+                    .unavailable, code: "insufficient_storage",
+                    message: "\(what) failed: the disk holding the store is full; nothing was stored, retry once space is freed",
+                    cause: db)
+            }
             return MarqueeError(
                 .internalFailure, code: "store_failure", message: "\(what) failed: \(db.message ?? db.description)", cause: db)
         }

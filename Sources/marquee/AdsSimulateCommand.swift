@@ -34,10 +34,8 @@ extension AdsCommand {
         }
 
         func run() async throws {
-            guard FileManager.default.fileExists(atPath: store.path) else {
-                fail("no store at \(store.path); create one with `marquee demo --generate-only --db \(store.path)`")
-            }
-            let sqlite = try openStore(store.path)
+            let sqlite = try await openExistingStore(
+                store.path, hint: "; create one with `marquee demo --generate-only --db \(store.path)`")
             do {
                 let summary = try await simulateAdDays(sqlite, days: days, seed: seed, start: start.flatMap(Timestamp.init(iso8601:)))
                 if json {
@@ -71,8 +69,7 @@ extension AdsCommand {
         @Flag(help: "Print the report as JSON instead of tables.") var json = false
 
         func run() async throws {
-            guard FileManager.default.fileExists(atPath: store.path) else { fail("no store at \(store.path)") }
-            let sqlite = try openStore(store.path)
+            let sqlite = try await openExistingStore(store.path)
             let report: AdEvaluationReport
             do {
                 report = try await evaluateAdDecisions(sqlite)

@@ -22,10 +22,7 @@ struct ArtworkCommand: AsyncParsableCommand {
         @Option(help: "The seed of the Thompson policy's draws.") var seed: UInt64 = ArtworkBanditConfiguration().seed
 
         func run() async throws {
-            guard FileManager.default.fileExists(atPath: store.path) else {
-                fail("no store at \(store.path); create one with `marquee demo --db \(store.path)`")
-            }
-            let sqlite = try openStore(store.path)
+            let sqlite = try await openExistingStore(store.path, hint: "; create one with `marquee demo --db \(store.path)`")
             let log: [ArtworkLogEntry]
             var variants: [TitleID: [ArtworkVariantID]] = [:]
             do {

@@ -58,6 +58,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fm = FileManager.default
+        // Before anything slow (generating, training): a busy port or a bad limit fails at once.
+        let limits = connectionLimitsFromEnvironment()
+        if !generateOnly { try await ensurePortAvailable(server) }
         if fresh {
             for suffix in ["", "-wal", "-shm", ".model", ".ctr", ".beacon-key", ".admin-key"] where fm.fileExists(atPath: path + suffix) {
                 try fm.removeItem(atPath: path + suffix)
@@ -137,6 +140,6 @@ struct DemoCommand: AsyncParsableCommand {
         } else {
             key = try await demoAdminKey(store)
         }
-        try await runServer(store, options: server, snapshotPath: snapshotPath, banner: "Admin API key: \(key)")
+        try await runServer(store, options: server, limits: limits, snapshotPath: snapshotPath, banner: "Admin API key: \(key)")
     }
 }

@@ -46,7 +46,7 @@ struct KeysCommand: AsyncParsableCommand {
             } catch let error as MarqueeError {
                 fail(error.message)
             }
-            let sqlite = try KeysCommand.openExistingStore(store.path)
+            let sqlite = try await openExistingStore(store.path, hint: KeysCommand.createHint(store.path))
             let made = APIKeys.make(scope: APIScope(rawValue: scope)!, name: name, now: now, expiresAt: expiresAt)
             try await sqlite.insertAPIKey(made.record, keyHash: made.hash)
             try sqlite.close()
@@ -66,7 +66,7 @@ struct KeysCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let sqlite = try KeysCommand.openExistingStore(store.path)
+            let sqlite = try await openExistingStore(store.path, hint: KeysCommand.createHint(store.path))
             let keys = try await sqlite.apiKeys()
             try sqlite.close()
             let now = Timestamp.now()
@@ -115,7 +115,7 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let sqlite = try KeysCommand.openExistingStore(store.path)
+            let sqlite = try await openExistingStore(store.path, hint: KeysCommand.createHint(store.path))
             let now = Timestamp.now()
             let record = try await sqlite.revokeAPIKey(id: APIKeyID(trusted: id), at: now)
             try sqlite.close()
@@ -132,14 +132,9 @@ struct KeysCommand: AsyncParsableCommand {
         }
     }
 
-    /// Opens the store at `path` only if it is one: a missing or empty file is refused (creating a key
-    /// in a store no server reads would print a key that is never accepted).
-    static func openExistingStore(_ path: String) throws -> SQLiteStore {
-        let hint = "create one with `marquee import movielens DIR --db \(path)` or `marquee demo --db \(path)`"
-        guard FileManager.default.fileExists(atPath: path) else { fail("no store at \(path); \(hint)") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
-        guard size > 0 else { fail("\(path) is an empty file, not a Marquee store; \(hint)") }
-        return try openStore(path)
+    /// How to make the store a key command was pointed at, when there is none.
+    static func createHint(_ path: String) -> String {
+        "; create one with `marquee import movielens DIR --db \(path)` or `marquee demo --db \(path)`"
     }
 }
 

@@ -16,15 +16,16 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let now = server.nowInstant { ServerClock.start(at: now) }
-        guard FileManager.default.fileExists(atPath: store.path) else {
-            fail(
-                "no store at \(store.path); create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`"
-            )
+        let limits = connectionLimitsFromEnvironment()
+        let sqlite = try await openExistingStore(
+            store.path, hint: "; create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`"
+        ) {
+            // Before anything slow is loaded: a busy port fails at once.
+            try await ensurePortAvailable(server)
         }
-        let sqlite = try openStore(store.path)
         let adminKey = try await ensureEnvironmentAdminKey(sqlite)
         if adminKey != nil { print("Admin API key: from MARQUEE_ADMIN_KEY") }
-        try await runServer(sqlite, options: server, snapshotPath: snapshot ?? store.path + ".model", banner: nil)
+        try await runServer(sqlite, options: server, limits: limits, snapshotPath: snapshot ?? store.path + ".model", banner: nil)
     }
 }
 
@@ -34,6 +35,64 @@ func openStore(_ path: String) throws -> SQLiteStore {
     } catch let error as MarqueeError {
         fail(error.message)
     }
+}
+
+/// Opens a store that must exist already. A missing file is refused, and so is a zero-byte one, which
+/// SQLite would take for an empty database (the command would then work on nothing, or write a new
+/// store where the user expected theirs). `hint` follows the message; `beforeOpening` runs after the
+/// checks, before the store is opened.
+func openExistingStore(
+    _ path: String, hint: String = "", beforeOpening: () async throws -> Void = {}
+) async throws -> SQLiteStore {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { fail("no store at \(path)\(hint)") }
+    if isDirectory.boolValue { fail("\(path) is a directory, not a store file") }
+    func size(_ file: String) -> Int { ((try? fm.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.intValue ?? 0 }
+    // A store whose every page is still in its write-ahead log has a short main file, never an empty one with an empty log.
+    if size(path) == 0 && size(path + "-wal") == 0 {
+        fail("\(path) is an empty file (0 bytes), not a Marquee store\(hint)")
+    }
+    try await beforeOpening()
+    return try openStore(path)
+}
+
+/// Fails the command with a clear message when the server could not listen on its host and port.
+func ensurePortAvailable(_ options: ServerOptions) async throws {
+    do {
+        try await ListenCheck.ensureAvailable(host: options.host, port: options.port)
+    } catch let error as MarqueeError {
+        fail(error.message)
+    }
+}
+
+/// The connection limits from `MARQUEE_IDLE_TIMEOUT_SECONDS`, `MARQUEE_READ_TIMEOUT_SECONDS` and
+/// `MARQUEE_MAX_CONNECTIONS`, each defaulting when unset; a value that is not allowed fails the command.
+func connectionLimitsFromEnvironment() -> ConnectionLimits {
+    let env = ProcessInfo.processInfo.environment
+    var limits = ConnectionLimits()
+    func seconds(_ name: String) -> Duration? {
+        guard let raw = env[name], !raw.isEmpty else { return nil }
+        guard let value = Double(raw), value.isFinite, value > 0, value <= 86_400 else {
+            fail("\(name) must be a number of seconds above 0 and at most 86400 (got '\(raw)')")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+    if let idle = seconds("MARQUEE_IDLE_TIMEOUT_SECONDS") { limits.idleTimeout = idle }
+    if let read = seconds("MARQUEE_READ_TIMEOUT_SECONDS") { limits.readTimeout = read }
+    if let raw = env["MARQUEE_MAX_CONNECTIONS"], !raw.isEmpty {
+        guard let value = Int(raw), (1...1_000_000).contains(value) else {
+            fail("MARQUEE_MAX_CONNECTIONS must be a whole number from 1 to 1000000 (got '\(raw)')")
+        }
+        limits.maxConnections = value
+        if let bound = ConnectionLimits.fileDescriptorBound, value > bound {
+            FileHandle.standardError.write(
+                Data(
+                    "warning: MARQUEE_MAX_CONNECTIONS \(value) is more than half the open-file limit (`ulimit -n`); using \(bound)\n".utf8))
+            limits.maxConnections = bound
+        }
+    }
+    return limits
 }
 
 /// Registers `MARQUEE_ADMIN_KEY` as an admin key when it is set; returns it.
@@ -61,7 +120,9 @@ func makeLogger() -> Logger {
 }
 
 /// Serves until SIGINT or SIGTERM; in-flight requests finish, the decision log is flushed, then the store is closed.
-func runServer(_ store: SQLiteStore, options: ServerOptions, snapshotPath: String, banner: String?) async throws {
+func runServer(
+    _ store: SQLiteStore, options: ServerOptions, limits: ConnectionLimits, snapshotPath: String, banner: String?
+) async throws {
     let logger = makeLogger()
     let protectReads = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MARQUEE_PROTECT_READS"]?.lowercased() ?? "")
     let decisionLog = DecisionLogWriter(store: store, logger: logger)
@@ -71,7 +132,8 @@ func runServer(_ store: SQLiteStore, options: ServerOptions, snapshotPath: Strin
         store: store,
         configuration: ServerConfiguration(
             host: options.host, port: options.port, protectReads: protectReads, snapshotPath: snapshotPath,
-            beaconSecret: beaconSecret(for: store), publicBaseURL: env["MARQUEE_PUBLIC_URL"], ctrSnapshotPath: store.path + ".ctr"),
+            beaconSecret: beaconSecret(for: store), publicBaseURL: env["MARQUEE_PUBLIC_URL"], ctrSnapshotPath: store.path + ".ctr",
+            connectionLimits: limits),
         logger: logger,
         decisionLog: decisionLog,
         adDecisionLog: adDecisionLog,

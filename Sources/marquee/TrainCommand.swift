@@ -22,8 +22,7 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: store.path) else { fail("no store at \(store.path)") }
-        let sqlite = try openStore(store.path)
+        let sqlite = try await openExistingStore(store.path)
         let path = snapshot ?? store.path + ".model"
         try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions)
         try sqlite.close()

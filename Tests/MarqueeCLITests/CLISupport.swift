@@ -76,8 +76,9 @@ final class ServerProcess {
     let errors = LockedData()
     private(set) var port = 0
 
-    init(_ args: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = try CLI.binary
+    /// Runs `marquee args…`, or `executable args…` when an executable is given (a shell that sets limits first).
+    init(_ args: [String], executable: String? = nil, environment: [String: String] = [:]) throws {
+        process.executableURL = try executable.map { URL(fileURLWithPath: $0) } ?? CLI.binary
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "MARQUEE_ADMIN_KEY")
