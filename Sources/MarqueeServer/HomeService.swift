@@ -281,25 +281,8 @@ public final class HomeService: Sendable {
         let builder = HomePageBuilder(
             catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: bandit)
         let page = builder.build(request, signals: live.profile(request.profile.id.rawValue))
-        var served: [ServedArtwork] = []
-        var shown: [(title: Int, variant: Int)] = []
-        var items: [ServedItem] = []
-        for row in page.rows {
-            for (position, item) in row.items.enumerated() {
-                let title = catalog.titles[item.title]
-                var variantID: ArtworkVariantID?
-                if let v = item.artworkVariant, title.artwork.indices.contains(v) {
-                    variantID = title.artwork[v].id
-                    served.append(ServedArtwork(title: item.title, variant: v, segment: page.segment))
-                    shown.append((item.title, v))
-                }
-                items.append(
-                    ServedItem(
-                        rowID: row.id, position: position, titleID: title.id, artworkVariant: variantID,
-                        artworkSegment: variantID == nil ? nil : page.segment, artworkPropensity: item.artworkPropensity,
-                        propensity: item.propensity, explored: item.explored))
-            }
-        }
+        let (items, shown) = page.served(in: catalog)
+        let served = shown.map { ServedArtwork(title: $0.title, variant: $0.variant, segment: page.segment) }
         bandit.recordImpressions(shown, segment: page.segment)
         recentDecisions.withLock { $0.insert(decisionID, served) }
         decisionLog?.enqueue(

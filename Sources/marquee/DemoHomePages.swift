@@ -73,31 +73,16 @@ enum DemoHomePages {
             let page = builder.build(request, signals: live.profile(profile.id.rawValue))
             // Ids as the server makes them (the serving time, then random digits), from the seeded stream.
             let decision = (id: "h-" + hex(UInt64(ms) & 0xFFFF_FFFF_FFFF, 12) + hex(rng.next(), 16) + hex(rng.next() & 0xFFFF, 4), ())
-            var items: [ServedItem] = []
-            var shown: [(title: Int, variant: Int)] = []
+            let (items, shown) = page.served(in: catalog)
             var answers: [Event] = []
-            var clicked = false
-            for (r, row) in page.rows.enumerated() {
-                for (position, item) in row.items.enumerated() {
+            // The viewer looks at the first rows' first titles and clicks at most one.
+            clicking: for (r, row) in page.rows.prefix(3).enumerated() {
+                for (position, item) in row.items.prefix(6).enumerated() {
                     let title = catalog.titles[item.title]
-                    var variant: ArtworkVariantID?
-                    if let v = item.artworkVariant, title.artwork.indices.contains(v) {
-                        variant = title.artwork[v].id
-                        shown.append((item.title, v))
-                    }
-                    items.append(
-                        ServedItem(
-                            rowID: row.id, position: position, titleID: title.id, artworkVariant: variant,
-                            artworkSegment: variant == nil ? nil : page.segment, artworkPropensity: item.artworkPropensity,
-                            propensity: item.propensity, explored: item.explored))
-                    // The viewer looks at the first rows' first titles and clicks at most one.
-                    guard !clicked, r < 3, position < 6 else { continue }
-                    let appeal = artworkAppeal(
-                        variant: variant.map { v in title.artwork.first { $0.id == v }?.tags ?? [] } ?? [],
-                        segment: page.segment, seed: seed)
+                    let tags = item.artworkVariant.flatMap { title.artwork.indices.contains($0) ? title.artwork[$0].tags : nil } ?? []
+                    let appeal = artworkAppeal(variant: tags, segment: page.segment, seed: seed)
                     let p = 0.035 * appeal / Double(1 + r) / (1 + 0.3 * Double(position))
                     guard rng.nextUnit() < p else { continue }
-                    clicked = true
                     let when = Timestamp(millisecondsSinceEpoch: ms + 5_000 + Int64(position) * 1_000)
                     let context = EventContext(device: device, sessionID: SessionID(trusted: "home-" + decision.id))
                     answers.append(
@@ -114,6 +99,7 @@ enum DemoHomePages {
                     }
                     summary.clicks += 1
                     if let v = item.artworkVariant { bandit.recordReward(title: item.title, variant: v, segment: page.segment) }
+                    break clicking
                 }
             }
             bandit.recordImpressions(shown, segment: page.segment)

@@ -26,9 +26,13 @@ import Testing
         _ = try await fixture.store.appendEvents(events, receivedAt: t0)
     }
 
-    @Test func servesAndSwapsTheSnapshot() async throws {
-        let fixture = try await Fixture.make()
-        defer { fixture.cleanUp() }
+    /// The fixture with two taste groups' history, a snapshot trained on it (as of 2026-11-01) and an
+    /// application serving that snapshot.
+    func trainedApplication(
+        _ fixture: Fixture
+    ) async throws -> (
+        app: some ApplicationProtocol, snapshots: SnapshotService, path: String, configuration: SequenceHybridConfiguration
+    ) {
         try await addHistory(fixture)
         let path = fixture.directory.appendingPathComponent("model").path
         var configuration = SequenceHybridConfiguration()
@@ -38,14 +42,20 @@ import Testing
         let (first, _) = try await SnapshotTrainer.train(
             from: fixture.store, configuration: configuration, now: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
         try first.write(to: path)
-
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let serverConfiguration = ServerConfiguration(port: 0, snapshotPath: path)
         let snapshots = SnapshotService(path: path, store: fixture.store, logger: logger)
         await snapshots.reloadIfChanged()
-        let router = buildRouter(store: fixture.store, metrics: ServerMetrics(), configuration: serverConfiguration, snapshots: snapshots)
-        let app = Application(router: router, logger: logger)
+        let router = buildRouter(
+            store: fixture.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, snapshotPath: path),
+            snapshots: snapshots)
+        return (Application(router: router, logger: logger), snapshots, path, configuration)
+    }
+
+    @Test func servesAndSwapsTheSnapshot() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.cleanUp() }
+        let (app, snapshots, path, configuration) = try await trainedApplication(fixture)
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/profiles/p1/recommendations?n=3", method: .get) { r in
                 #expect(r.status == .ok)
@@ -101,23 +111,7 @@ import Testing
     @Test func recommendationsAndSimilarFollowLiveStateAndRules() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.cleanUp() }
-        try await addHistory(fixture)
-        let path = fixture.directory.appendingPathComponent("model").path
-        var configuration = SequenceHybridConfiguration()
-        configuration.minItemInteractions = 1
-        configuration.easeLambda = 5
-        configuration.slitLambda = 5
-        let (snapshot, _) = try await SnapshotTrainer.train(
-            from: fixture.store, configuration: configuration, now: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
-        try snapshot.write(to: path)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let snapshots = SnapshotService(path: path, store: fixture.store, logger: logger)
-        await snapshots.reloadIfChanged()
-        let router = buildRouter(
-            store: fixture.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, snapshotPath: path),
-            snapshots: snapshots)
-        let app = Application(router: router, logger: logger)
+        let (app, _, _, _) = try await trainedApplication(fixture)
         try await app.test(.router) { client in
             var first: [String] = []
             try await client.execute(uri: "/v1/profiles/p1/recommendations?n=5", method: .get) { r in
