@@ -155,3 +155,50 @@ extension SQLiteStore {
         }
     }
 }
+
+/// What a streamed import wrote.
+public struct StreamedAppend: Sendable {
+    public var inserted = 0
+    public var duplicates = 0
+    /// Events the store refused (a missing profile, title or creative), counted.
+    public var rejected = 0
+    /// The first refusals, by the chunk's own tags (line numbers for a file), at most `keep` of them.
+    public var firstRejections: [(tag: Int, problem: EventProblem)] = []
+
+    public init() {}
+}
+
+extension SQLiteStore {
+    /// Appends events handed over chunk by chunk in one transaction, so that memory holds one chunk
+    /// at a time whatever the total (the transaction's pages go to the write-ahead log on disk).
+    /// `next` returns the next chunk — each event with a tag such as its line number — or nil at the
+    /// end; it runs inside the transaction, on the writer's thread. With `allOrNothing`, the first
+    /// event refused for a missing profile, title or creative rolls everything back and throws, naming
+    /// its tag; otherwise refusals are counted and the rest is written.
+    public func appendEventStream(
+        receivedAt: Timestamp?, allOrNothing: Bool, keepRejections: Int = 20,
+        next: @escaping @Sendable () throws -> [(tag: Int, event: Event)]?
+    ) async throws -> StreamedAppend {
+        try await write("appending a stream of events") { db in
+            var result = StreamedAppend()
+            while let chunk = try next() {
+                let statuses = try self.append(chunk.map(\.event), receivedAt: receivedAt, db: db)
+                for (k, status) in statuses.enumerated() {
+                    switch status {
+                    case .inserted: result.inserted += 1
+                    case .duplicate: result.duplicates += 1
+                    case .rejected(let problem):
+                        if allOrNothing {
+                            throw MarqueeError(
+                                .invalidValue, code: problem.code,
+                                message: "line \(chunk[k].tag) (\(chunk[k].event.id)): \(problem.message); nothing was written")
+                        }
+                        result.rejected += 1
+                        if result.firstRejections.count < keepRejections { result.firstRejections.append((chunk[k].tag, problem)) }
+                    }
+                }
+            }
+            return result
+        }
+    }
+}

@@ -22,78 +22,100 @@ struct ImportCommand: AsyncParsableCommand {
         @Flag(help: "Import the valid events and report the invalid ones instead of refusing the file.")
         var skipInvalid = false
 
-        func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)") }
-            let bytes = [UInt8](data)
-            var lines: [(Int, ArraySlice<UInt8>)] = []
-            var start = 0
-            var number = 1
-            for i in 0...bytes.count where i == bytes.count || bytes[i] == 10 {
-                let line = bytes[start..<i]
-                if !line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { lines.append((number, line)) }
-                start = i + 1
-                number += 1
-            }
-            let bar = ProgressBar("checking \(file)")
-            let now = Timestamp.now()
-            var events: [Event] = []
-            var lineOf: [Int] = []
-            var problems: [(Int, String)] = []
-            for (k, (lineNumber, line)) in lines.enumerated() {
-                do {
-                    switch try line.withUnsafeBytes({ try EventBatchParser.parseEvent($0) }) {
-                    case .problem(let p): problems.append((lineNumber, "malformed: \(p)"))
-                    case .event(let input):
-                        switch input.validated(now: now) {
-                        case .success(let e):
-                            events.append(e)
-                            lineOf.append(lineNumber)
-                        case .failure(let p): problems.append((lineNumber, "\(p.code): \(p.message)"))
-                        }
-                    }
-                } catch let error as MarqueeError {
-                    problems.append((lineNumber, error.message))
+        /// One line read as an event, or why it is not one.
+        static func event(_ line: ArraySlice<UInt8>, now: Timestamp) -> Result<Event, EventProblem> {
+            do {
+                switch try line.withUnsafeBytes({ try EventBatchParser.parseEvent($0) }) {
+                case .problem(let p): return .failure(EventProblem(code: "malformed", message: p))
+                case .event(let input): return input.validated(now: now)
                 }
-                if k % 5000 == 0 || k == lines.count - 1 { bar.update(k + 1, lines.count) }
+            } catch let error as MarqueeError {
+                return .failure(EventProblem(code: error.code, message: error.message))
+            } catch {
+                return .failure(EventProblem(code: "malformed", message: "\(error)"))
             }
-            if !problems.isEmpty && !skipInvalid {
-                for (line, message) in problems.prefix(20) { FileHandle.standardError.write(Data("\(file):\(line): \(message)\n".utf8)) }
-                if problems.count > 20 { FileHandle.standardError.write(Data("… and \(problems.count - 20) more\n".utf8)) }
+        }
+
+        func run() async throws {
+            // Two passes over the file, each in bounded memory: the first checks every line (nothing is
+            // written if one is invalid, unless --skip-invalid), the second writes the valid events in
+            // chunks of 10,000 inside one transaction (all or nothing; a rerun skips stored ids).
+            let now = Timestamp.now()
+            guard let reader = LineReader(path: file) else { fail("cannot read \(file)") }
+            let bar = ProgressBar("checking \(file)")
+            var lines = 0
+            var invalid = 0
+            var problems: [(Int, String)] = []
+            do {
+                while let (number, line) = try reader.next() {
+                    lines += 1
+                    if case .failure(let p) = Self.event(line, now: now) {
+                        invalid += 1
+                        if problems.count < 20 { problems.append((number, "\(p.code): \(p.message)")) }
+                    }
+                    if lines % 5000 == 0 { bar.update(Int(reader.bytesRead), Int(max(reader.size, 1))) }
+                }
+            } catch LineReader.LineError.tooLong(let line) {
+                fail("\(file):\(line): the line is longer than \(Wording.bytes(Int64(LineReader.maxLineBytes))); nothing was imported")
+            }
+            bar.update(Int(reader.size), Int(max(reader.size, 1)))
+            func report(_ problems: [(Int, String)], total: Int) {
+                for (line, message) in problems.sorted(by: { $0.0 < $1.0 }).prefix(20) {
+                    FileHandle.standardError.write(Data("\(file):\(line): \(message)\n".utf8))
+                }
+                if total > 20 { FileHandle.standardError.write(Data("… and \(total - 20) more\n".utf8)) }
+            }
+            if invalid > 0 && !skipInvalid {
+                report(problems, total: invalid)
                 fail(
-                    "\(problems.count) of \(Wording.count(lines.count, "line")) \(problems.count == 1 ? "is" : "are") invalid; "
+                    "\(invalid) of \(Wording.count(lines, "line")) \(invalid == 1 ? "is" : "are") invalid; "
                         + "nothing was imported (use --skip-invalid to import the rest)")
             }
             let sqlite = try openStore(store.path)
-            let writeBar = ProgressBar("writing events")
-            let statuses: [EventAppendStatus]
+            guard let second = LineReader(path: file) else { fail("cannot read \(file)") }
+            let feed = ChunkFeed(reader: second, now: now, bar: ProgressBar("writing events"))
+            let result: StreamedAppend
             do {
-                statuses = try await sqlite.appendEventsInOneTransaction(
-                    events, receivedAt: Timestamp.now(), allOrNothing: !skipInvalid, progress: { writeBar.update($0, $1) })
+                result = try await sqlite.appendEventStream(receivedAt: now, allOrNothing: !skipInvalid) { try feed.next() }
             } catch let error as MarqueeError {
                 try? sqlite.close()
                 fail(error.message)
             }
             try sqlite.close()
-            var inserted = 0
-            var duplicates = 0
-            for (i, s) in statuses.enumerated() {
-                switch s {
-                case .inserted: inserted += 1
-                case .duplicate: duplicates += 1
-                case .rejected(let p): problems.append((lineOf[i], "\(p.code): \(p.message)"))
-                }
-            }
-            for (line, message) in problems.sorted(by: { $0.0 < $1.0 }).prefix(20) {
-                FileHandle.standardError.write(Data("\(file):\(line): \(message)\n".utf8))
-            }
-            if problems.count > 20 { FileHandle.standardError.write(Data("… and \(problems.count - 20) more\n".utf8)) }
+            problems += result.firstRejections.map { ($0.tag, "\($0.problem.code): \($0.problem.message)") }
+            let failed = invalid + result.rejected
+            report(problems, total: failed)
             print(
-                "Read \(Wording.count(lines.count, "event")): \(inserted) imported, \(duplicates) already stored, "
-                    + "\(problems.count) invalid" + (skipInvalid && !problems.isEmpty ? " (skipped)" : ""))
+                "Read \(Wording.count(lines, "event")): \(result.inserted) imported, \(result.duplicates) already stored, "
+                    + "\(failed) invalid" + (skipInvalid && failed > 0 ? " (skipped)" : ""))
             // With --skip-invalid, skipping is the success asked for; only a file with no valid event at all fails.
-            if !problems.isEmpty && (!skipInvalid || inserted + duplicates == 0) {
+            if failed > 0 && (!skipInvalid || result.inserted + result.duplicates == 0) {
                 if skipInvalid { FileHandle.standardError.write(Data("error: no line of \(file) is a valid event\n".utf8)) }
                 throw ExitCode(1)
+            }
+        }
+
+        /// Hands the valid events of a file to the store 10,000 at a time, inside its write
+        /// transaction (one thread at a time, hence unchecked).
+        final class ChunkFeed: @unchecked Sendable {
+            let reader: LineReader
+            let now: Timestamp
+            let bar: ProgressBar
+
+            init(reader: LineReader, now: Timestamp, bar: ProgressBar) {
+                self.reader = reader
+                self.now = now
+                self.bar = bar
+            }
+
+            func next() throws -> [(tag: Int, event: Event)]? {
+                var chunk: [(tag: Int, event: Event)] = []
+                chunk.reserveCapacity(10_000)
+                while chunk.count < 10_000, let (number, line) = try reader.next() {
+                    if case .success(let event) = Events.event(line, now: now) { chunk.append((number, event)) }
+                }
+                bar.update(Int(reader.bytesRead), Int(max(reader.size, 1)))
+                return chunk.isEmpty ? nil : chunk
             }
         }
     }
