@@ -272,7 +272,15 @@ extension MovieLensDataset {
     public static func titleID(item: Int) -> TitleID { TitleID(trusted: "m\(item)") }
     public static func profileID(user: Int) -> ProfileID { ProfileID(trusted: "u\(user)") }
 
+    /// The dataset as Marquee data: titles, profiles and, for every rating, a `play` and a `rate` event.
     public func converted(plan: Plan = .standardWithAds) -> Converted {
+        let (titles, profiles) = catalog(plan: plan)
+        return Converted(titles: titles, profiles: profiles, events: events(ratings: ratings.indices))
+    }
+
+    /// The titles (`m<item>`, dated by their first rating) and profiles (`u<user>`, region from the ZIP
+    /// code, maturity limit from the age) of the dataset.
+    public func catalog(plan: Plan = .standardWithAds) -> (titles: [Title], profiles: [Profile]) {
         var firstSeenItem: [Int: Int64] = [:]
         var firstSeenUser: [Int: Int64] = [:]
         for r in ratings {
@@ -292,9 +300,15 @@ extension MovieLensDataset {
                 id: Self.profileID(user: user.id), plan: plan, region: Regions.usRegion(zip: user.zip), language: "en",
                 maturityLimit: limit, createdAt: Timestamp(secondsSinceEpoch: firstSeenUser[user.id] ?? start))
         }
+        return (titles, profiles)
+    }
+
+    /// The events of `ratings[range]`, in file order: a `play` and a `rate` per rating. An import
+    /// writes them a range at a time, so that it never holds every event at once.
+    public func events(ratings range: Range<Int>) -> [Event] {
         var events: [Event] = []
-        events.reserveCapacity(ratings.count * 2)
-        for r in ratings {
+        events.reserveCapacity(range.count * 2)
+        for r in ratings[range] {
             let title = Self.titleID(item: r.item)
             let profile = Self.profileID(user: r.user)
             let time = Timestamp(secondsSinceEpoch: r.timestamp)
@@ -306,6 +320,6 @@ extension MovieLensDataset {
                     id: EventID(trusted: "ml-rate-\(r.user)-\(r.item)"), profileID: profile, type: .rate, timestamp: time, titleID: title,
                     rating: r.rating))
         }
-        return Converted(titles: titles, profiles: profiles, events: events)
+        return events
     }
 }

@@ -297,8 +297,12 @@ extension SQLiteStore {
     /// Writes a whole dataset in one transaction: all of it, or nothing. Events are stamped as
     /// received at their own time when `receivedAt` is nil, which keeps generated worlds reproducible.
     /// `progress` is called with (events written, events total) as the work goes on.
+    /// Writes a dataset in one transaction. `moreEvents`, when given, hands over further events chunk
+    /// by chunk after `data.events` (nil at the end), so that a large import holds one chunk of events
+    /// at a time; `moreEventsTotal` is their count, for `progress`.
     public func importDataset(
-        _ data: Dataset, receivedAt: Timestamp? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil
+        _ data: Dataset, receivedAt: Timestamp? = nil, moreEvents: (@Sendable () -> [Event]?)? = nil, moreEventsTotal: Int = 0,
+        progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> ImportSummary {
         let summary = try await write("importing a dataset") { db -> ImportSummary in
             try self.upsert(data.titles, db: db)
@@ -312,10 +316,9 @@ extension SQLiteStore {
             var rejected: [EventProblem] = []
             let chunk = 10_000
             var start = 0
-            progress?(0, data.events.count)
-            while start < data.events.count {
-                let end = min(start + chunk, data.events.count)
-                let slice = Array(data.events[start..<end])
+            let total = data.events.count + moreEventsTotal
+            progress?(0, total)
+            func write(_ slice: [Event]) throws {
                 let statuses = try self.append(slice, receivedAt: receivedAt, db: db)
                 for s in statuses {
                     switch s {
@@ -324,8 +327,18 @@ extension SQLiteStore {
                     case .rejected(let p): rejected.append(p)
                     }
                 }
+            }
+            while start < data.events.count {
+                let end = min(start + chunk, data.events.count)
+                try write(Array(data.events[start..<end]))
                 start = end
-                progress?(end, data.events.count)
+                progress?(end, total)
+            }
+            var done = data.events.count
+            while let more = moreEvents?() {
+                try write(more)
+                done += more.count
+                progress?(min(done, total), total)
             }
             if let first = rejected.first {
                 throw MarqueeError(

@@ -142,16 +142,20 @@ struct ImportCommand: AsyncParsableCommand {
             } catch let error as MarqueeError {
                 fail(error.message + "; nothing was imported")
             }
-            let converted = dataset.converted(plan: Plan(rawValue: plan)!)
+            // Titles and profiles first, then each 5,000 ratings' events made as they are written: the
+            // import never holds every event at once (two per rating, the bulk of a large dataset).
+            let (titles, profiles) = dataset.catalog(plan: Plan(rawValue: plan)!)
             var data = Dataset()
-            data.titles = converted.titles
-            data.profiles = converted.profiles
-            data.events = converted.events
+            data.titles = titles
+            data.profiles = profiles
+            let ratings = RatingChunks(dataset: dataset)
             let sqlite = try openStore(store.path)
             let bar = ProgressBar("importing")
             let summary: ImportSummary
             do {
-                summary = try await sqlite.importDataset(data, receivedAt: nil, progress: { bar.update($0, $1) })
+                summary = try await sqlite.importDataset(
+                    data, receivedAt: nil, moreEvents: { ratings.next() }, moreEventsTotal: 2 * dataset.ratings.count,
+                    progress: { bar.update($0, $1) })
             } catch let error as MarqueeError {
                 try? sqlite.close()
                 fail(error.message + "; nothing was imported")
@@ -163,5 +167,21 @@ struct ImportCommand: AsyncParsableCommand {
             )
             print("Events: \(summary.eventsInserted) new, \(summary.eventsDuplicate) already stored (a play and a rate per rating)")
         }
+    }
+}
+
+/// The events of a MovieLens dataset, 5,000 ratings (10,000 events) at a time, made when the store
+/// asks for them inside its write transaction (one thread at a time, hence unchecked).
+final class RatingChunks: @unchecked Sendable {
+    let dataset: MovieLensDataset
+    private var position = 0
+
+    init(dataset: MovieLensDataset) { self.dataset = dataset }
+
+    func next() -> [Event]? {
+        guard position < dataset.ratings.count else { return nil }
+        let end = min(position + 5_000, dataset.ratings.count)
+        defer { position = end }
+        return dataset.events(ratings: position..<end)
     }
 }
