@@ -54,11 +54,17 @@ public protocol CatalogStore: Sendable {
     /// Inserts or replaces the titles, all in one transaction.
     func upsertTitles(_ titles: [Title]) async throws
     func title(id: TitleID) async throws -> Title?
-    func titles(limit: Int, offset: Int) async throws -> Page<Title>
     /// Titles by id, paged, of one genre (any case) and/or whose name contains `nameContains` (any case).
     func titles(limit: Int, offset: Int, genre: String?, nameContains: String?) async throws -> Page<Title>
     func titleCount() async throws -> Int
     func artworkImage(title: TitleID, variant: ArtworkVariantID) async throws -> ArtworkImage?
+}
+
+extension CatalogStore {
+    /// Every title by id, paged.
+    public func titles(limit: Int, offset: Int) async throws -> Page<Title> {
+        try await titles(limit: limit, offset: offset, genre: nil, nameContains: nil)
+    }
 }
 
 public protocol ProfileStore: Sendable {

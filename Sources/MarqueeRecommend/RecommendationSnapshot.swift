@@ -54,43 +54,6 @@ public struct RecommendationSnapshot: Sendable {
         titleIndex = t
     }
 
-    /// A recommendation with the component that produced it.
-    public struct Item: Sendable, Hashable {
-        public var titleID: String
-        public var score: Float
-    }
-
-    /// The profile's top `count` titles it has not interacted with, accepting only titles that pass `allow`.
-    /// Profiles the model has not seen get the most popular titles.
-    public func recommendations(profile: String, count: Int, allow: (String) -> Bool = { _ in true }) -> (items: [Item], personalized: Bool)
-    {
-        let n = header.titleIDs.count
-        var scores = [Float](repeating: 0, count: n)
-        var excluded = Bitset(capacity: n)
-        let personalized: Bool
-        if let u = profileIndex[profile] {
-            scores.withUnsafeMutableBufferPointer { model.scores(user: u, into: $0) }
-            for p in header.historyOffsets[u]..<header.historyOffsets[u + 1] { excluded.insert(Int(header.historyItems[p])) }
-            personalized = true
-        } else {
-            for i in 0..<n { scores[i] = Float(header.popularity[i]) }
-            personalized = false
-        }
-        for i in 0..<n where !allow(header.titleIDs[i]) { excluded.insert(i) }
-        let top = scores.withUnsafeBufferPointer { TopK.select(scores: $0, k: count, excluding: excluded) }
-        return (
-            top.filter { $0.score > SequenceHybridModel.excludedScore }.map {
-                Item(titleID: header.titleIDs[Int($0.index)], score: $0.score)
-            }, personalized
-        )
-    }
-
-    /// "More like this": the titles that the item-to-item weights tie most strongly to `title`.
-    public func similarTitles(to title: String, count: Int) -> [String]? {
-        guard let t = titleIndex[title] else { return nil }
-        return model.similar(to: t, count: count).map { header.titleIDs[$0] }
-    }
-
     // MARK: File format: magic, header length (UInt64 LE), header JSON, then the two float arrays.
 
     public func write(to path: String) throws {

@@ -66,7 +66,7 @@ public func buildRouter(
     router.add(middleware: ErrorMiddleware(knownRoutes: knownRoutes))
     router.add(middleware: QueryParameterMiddleware(rules: QueryParameterRules(openAPI: OpenAPIDocument.bytes ?? [])))
     let auth = Authenticator(keys: store, protectReads: configuration.protectReads)
-    let snapshotService = snapshots ?? SnapshotService(path: configuration.snapshotPath, store: store, logger: Logger(label: "marquee"))
+    let snapshotService = snapshots ?? SnapshotService(path: configuration.snapshotPath, logger: Logger(label: "marquee"))
     let editorialBook = editorial ?? home?.editorial ?? EditorialRuleBook()
     let homeService =
         home
@@ -82,7 +82,7 @@ public func buildRouter(
     EventsController(store: store, auth: auth, metrics: metrics, home: homeService, ads: adService).addRoutes(to: router)
     CatalogController(store: store, auth: auth, home: homeService).addRoutes(to: router)
     ProfilesController(store: store, auth: auth, home: homeService).addRoutes(to: router)
-    RecommendationsController(store: store, snapshots: snapshotService, auth: auth, home: homeService).addRoutes(to: router)
+    RecommendationsController(snapshots: snapshotService, auth: auth, home: homeService).addRoutes(to: router)
     EditorialController(store: store, auth: auth, book: editorialBook).addRoutes(to: router)
     AdBookController(store: store, auth: auth, changes: changes).addRoutes(to: router)
     HomeController(home: homeService, auth: auth).addRoutes(to: router)
@@ -99,7 +99,7 @@ public func buildApplication(
     adDecisionLog: BatchLogWriter<AdDecisionRecord>? = nil, onRunning: (@Sendable (Int) async -> Void)? = nil
 ) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
-    let snapshots = SnapshotService(path: configuration.snapshotPath, store: store, logger: logger)
+    let snapshots = SnapshotService(path: configuration.snapshotPath, logger: logger)
     let home = HomeService(
         store: store, snapshots: snapshots, editorial: EditorialRuleBook(), decisionLog: decisionLog, logger: logger)
     let ads = AdService(

@@ -16,28 +16,13 @@ struct Authenticator: Sendable {
     func require(_ scope: APIScope, _ request: Request) async throws -> APIKeyRecord? {
         if scope == .read && !protectReads { return nil }
         guard let key = Self.presentedKey(request) else {
-            var error = APIError(
-                status: .unauthorized, code: "unauthorized",
-                message: "this endpoint needs an API key with scope '\(scope.rawValue)': send Authorization: Bearer <key>")
-            error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
+            throw Self.unauthorized("this endpoint needs an API key with scope '\(scope.rawValue)': send Authorization: Bearer <key>")
         }
-        guard let record = try await keys.apiKey(hash: APIKeys.hash(key)) else {
-            var error = APIError(status: .unauthorized, code: "unauthorized", message: "the API key is not valid")
-            error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
-        }
+        guard let record = try await keys.apiKey(hash: APIKeys.hash(key)) else { throw Self.unauthorized("the API key is not valid") }
         switch record.unusable(at: .now()) {
-        case .revoked(let at)?:
-            var error = APIError(status: .unauthorized, code: "unauthorized", message: "the API key was revoked at \(at.iso8601)")
-            error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
-        case .expired(let at)?:
-            var error = APIError(status: .unauthorized, code: "unauthorized", message: "the API key expired at \(at.iso8601)")
-            error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
-        case nil:
-            break
+        case .revoked(let at)?: throw Self.unauthorized("the API key was revoked at \(at.iso8601)")
+        case .expired(let at)?: throw Self.unauthorized("the API key expired at \(at.iso8601)")
+        case nil: break
         }
         guard record.scope.permits(scope) else {
             throw APIError(
@@ -45,6 +30,13 @@ struct Authenticator: Sendable {
                 message: "the API key has scope '\(record.scope.rawValue)'; this endpoint needs '\(scope.rawValue)'")
         }
         return record
+    }
+
+    /// A 401 with the `WWW-Authenticate: Bearer` challenge.
+    static func unauthorized(_ message: String) -> APIError {
+        var error = APIError(status: .unauthorized, code: "unauthorized", message: message)
+        error.headers[.wwwAuthenticate] = "Bearer"
+        return error
     }
 
     static func presentedKey(_ request: Request) -> String? {

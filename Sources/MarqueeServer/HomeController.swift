@@ -145,13 +145,24 @@ public enum DecisionIDs {
         let keys = processKeys
         let high = mix(keys.0 &+ n &* 0x9E37_79B9_7F4A_7C15)
         let low = mix(high ^ keys.1)
+        return (id(prefix: prefix, at: time, random: (high, low)), high ^ low)
+    }
+
+    /// An id of the same form from a seeded generator, for logs that must come out the same for the
+    /// same seed (the demo world's generated home pages).
+    public static func make(prefix: String, at time: Timestamp, using generator: inout some RandomNumberGenerator) -> String {
+        id(prefix: prefix, at: time, random: (generator.next(), generator.next()))
+    }
+
+    /// `prefix`, the time's 12 hex digits, then 80 bits of `random` (all of the first, the top 16 of the second).
+    static func id(prefix: String, at time: Timestamp, random: (UInt64, UInt64)) -> String {
         let ms = UInt64(max(0, time.millisecondsSinceEpoch)) & 0xFFFF_FFFF_FFFF
         var id = prefix
         id.reserveCapacity(prefix.utf8.count + 32)
         appendHex(ms, digits: 12, to: &id)
-        appendHex(high, digits: 16, to: &id)
-        appendHex(low >> 48, digits: 4, to: &id)
-        return (id, high ^ low)
+        appendHex(random.0, digits: 16, to: &id)
+        appendHex(random.1 >> 48, digits: 4, to: &id)
+        return id
     }
 
     /// SplitMix64's finalizer: a bijection of 64-bit values that spreads every input bit.

@@ -192,9 +192,11 @@ public final class HomeService: Sendable {
     {
         _ = try await ensureWarm()
         let catalog = try await self.catalog()
-        let builder = HomePageBuilder(
-            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: nil)
-        let result = builder.recommendations(
+        if let genre, !catalog.genreKeys.contains(genre) {
+            throw APIError.unprocessable(
+                "genre must be one of the catalog's genres: \(catalog.genreKeys.sorted().prefix(50).joined(separator: ", "))")
+        }
+        let result = builder(catalog, bandit: nil).recommendations(
             profile: profile, signals: live.profile(profile.id.rawValue), device: device, at: at, count: count, genre: genre)
         return (result.items, result.personalized, catalog)
     }
@@ -209,10 +211,14 @@ public final class HomeService: Sendable {
         _ = try await ensureWarm()
         let catalog = try await self.catalog()
         guard let t = catalog.index[titleID] else { return nil }
-        let builder = HomePageBuilder(
-            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: nil)
         let viewer = profile.map { ($0, live.profile($0.id.rawValue)) }
-        return (builder.similar(to: t, viewer: viewer, at: at, count: count), catalog)
+        return (builder(catalog, bandit: nil).similar(to: t, viewer: viewer, at: at, count: count), catalog)
+    }
+
+    /// A page builder over `catalog` with the live counts and the editorial rules as they are now.
+    private func builder(_ catalog: HomeCatalog, bandit: ArtworkBandit?) -> HomePageBuilder {
+        HomePageBuilder(
+            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: bandit)
     }
 
     public func profilesChanged(_ changed: [Profile]) {
@@ -278,9 +284,7 @@ public final class HomeService: Sendable {
     func page(for request: HomeRequest, decisionID: String) async throws -> (HomePage, HomeCatalog) {
         _ = try await ensureWarm()
         let catalog = try await self.catalog()
-        let builder = HomePageBuilder(
-            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: bandit)
-        let page = builder.build(request, signals: live.profile(request.profile.id.rawValue))
+        let page = builder(catalog, bandit: bandit).build(request, signals: live.profile(request.profile.id.rawValue))
         let (items, shown) = page.served(in: catalog)
         let served = shown.map { ServedArtwork(title: $0.title, variant: $0.variant, segment: page.segment) }
         bandit.recordImpressions(shown, segment: page.segment)

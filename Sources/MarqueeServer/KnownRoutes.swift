@@ -14,15 +14,17 @@ final class KnownRoutes: Sendable {
 
     static func segments(_ path: String) -> [Substring] { path.split(separator: "/", omittingEmptySubsequences: true) }
 
+    /// Whether a path's segments match a route pattern's (`{name}` matches any one segment).
+    static func matches(_ pattern: [Substring], _ parts: [Substring]) -> Bool {
+        pattern.count == parts.count && zip(pattern, parts).allSatisfy { p, part in p.first == "{" || p == part }
+    }
+
     /// The methods routed for `path`, or nil when no route pattern matches it.
     func methods(for path: String) -> Set<String>? {
         let parts = Self.segments(path)
         return routes.withLock { routes in
             var found: Set<String>?
-            for route in routes where route.segments.count == parts.count {
-                let matches = zip(route.segments, parts).allSatisfy { pattern, part in pattern.first == "{" || pattern == part }
-                if matches { found = (found ?? []).union(route.methods) }
-            }
+            for route in routes where Self.matches(route.segments, parts) { found = (found ?? []).union(route.methods) }
             return found
         }
     }

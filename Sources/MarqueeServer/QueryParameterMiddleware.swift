@@ -25,7 +25,8 @@ struct QueryParameterRules: Sendable {
     struct Route: Sendable {
         var segments: [Substring]
         var method: String
-        var allowed: Set<String>
+        /// Few per route: a scan compares them with the request's names without making a String each.
+        var allowed: [String]
         var open: Bool
     }
 
@@ -51,7 +52,7 @@ struct QueryParameterRules: Sendable {
                 let names = parameters.filter { ($0["in"] as? String) == "query" }.compactMap { $0["name"] as? String }
                 routes.append(
                     Route(
-                        segments: KnownRoutes.segments(path), method: method.uppercased(), allowed: Set(names),
+                        segments: KnownRoutes.segments(path), method: method.uppercased(), allowed: names.sorted(),
                         open: Self.openPaths.contains(path)))
             }
         }
@@ -63,16 +64,13 @@ struct QueryParameterRules: Sendable {
     func check(method: String, path: String, query: Hummingbird.Parameters) throws {
         let parts = KnownRoutes.segments(path)
         let lookup = method == "HEAD" ? "GET" : method
-        guard
-            let route = routes.first(where: { route in
-                route.method == lookup && route.segments.count == parts.count
-                    && zip(route.segments, parts).allSatisfy { pattern, part in pattern.first == "{" || pattern == part }
-            }), !route.open
-        else { return }
-        for (name, _) in query where !route.allowed.contains(String(name)) {
+        guard let route = routes.first(where: { $0.method == lookup && KnownRoutes.matches($0.segments, parts) }), !route.open else {
+            return
+        }
+        for (name, _) in query where !route.allowed.contains(where: { $0 == name }) {
             let allowed =
                 route.allowed.isEmpty
-                ? "this route takes no query parameters" : "allowed: " + route.allowed.sorted().joined(separator: ", ")
+                ? "this route takes no query parameters" : "allowed: " + route.allowed.joined(separator: ", ")
             throw APIError.unprocessable(
                 "\(EventInput.clipForMessage(String(name))): unknown query parameter (\(allowed))", code: "unknown_parameter")
         }

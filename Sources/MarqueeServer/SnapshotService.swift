@@ -5,14 +5,9 @@ import MarqueeRecommend
 import ServiceLifecycle
 import Synchronization
 
-/// The recommendation snapshot the server answers from, with the catalog facts used to filter it.
+/// The recommendation snapshot the server answers from, and which file it was read from.
 public struct LoadedSnapshot: Sendable {
     public let snapshot: RecommendationSnapshot
-    let maturity: [String: MaturityRating]
-    let regions: [String: Set<String>]
-    /// Lower-cased genres of each title, and every genre of the catalog.
-    let genres: [String: Set<String>]
-    let allGenres: Set<String>
     let fileIdentity: FileIdentity
 }
 
@@ -26,14 +21,12 @@ struct FileIdentity: Equatable, Sendable {
 /// Loading happens here, off the request path: a `Service` polls the snapshot file.
 public final class SnapshotService: Service, Sendable {
     let path: String?
-    let store: any MarqueeStore
     let logger: Logger
     let interval: Duration
     private let current = Mutex<LoadedSnapshot?>(nil)
 
-    public init(path: String?, store: any MarqueeStore, logger: Logger, interval: Duration = .seconds(2)) {
+    public init(path: String?, logger: Logger, interval: Duration = .seconds(2)) {
         self.path = path
-        self.store = store
         self.logger = logger
         self.interval = interval
     }
@@ -68,18 +61,7 @@ public final class SnapshotService: Service, Sendable {
         if snapshot?.fileIdentity == identity { return }
         do {
             let snapshot = try RecommendationSnapshot.read(from: path)
-            let titles = try await store.titles(limit: 10_000_000, offset: 0).items
-            var maturity: [String: MaturityRating] = [:]
-            var regions: [String: Set<String>] = [:]
-            var genres: [String: Set<String>] = [:]
-            for t in titles {
-                maturity[t.id.rawValue] = t.maturityRating
-                if !t.regions.isEmpty { regions[t.id.rawValue] = Set(t.regions) }
-                genres[t.id.rawValue] = Set(t.genres.map { $0.lowercased() })
-            }
-            let loaded = LoadedSnapshot(
-                snapshot: snapshot, maturity: maturity, regions: regions, genres: genres,
-                allGenres: genres.values.reduce(into: Set<String>()) { $0.formUnion($1) }, fileIdentity: identity)
+            let loaded = LoadedSnapshot(snapshot: snapshot, fileIdentity: identity)
             current.withLock { $0 = loaded }
             logger.info(
                 "loaded a recommendation snapshot",

@@ -48,10 +48,6 @@ extension SQLiteStore: CatalogStore, ProfileStore {
         return try doc.map(Self.title(from:))
     }
 
-    public func titles(limit: Int, offset: Int) async throws -> Page<Title> {
-        try await titles(limit: limit, offset: offset, genre: nil, nameContains: nil)
-    }
-
     public func titles(limit: Int, offset: Int, genre: String?, nameContains: String?) async throws -> Page<Title> {
         var conditions: [String] = []
         var arguments: StatementArguments = []

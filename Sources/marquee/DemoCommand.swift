@@ -100,7 +100,7 @@ struct DemoCommand: AsyncParsableCommand {
             let world = world(day: day)
             print(
                 "Placing it at \(day.iso8601.prefix(10)): viewing history up to \(world.end.iso8601.prefix(10))"
-                    + (adDays > 0 ? ", then \(Wording.count(adDays, "day", plural: "days")) of simulated ad breaks" : "")
+                    + (adDays > 0 ? ", then \(Wording.count(adDays, "day")) of simulated ad breaks" : "")
                     + ", campaigns running until \(world.flightEnd.iso8601.prefix(10))")
             let dataset = DemoWorld.generate(world) { stage in
                 FileHandle.standardError.write(Data("  \(stage)\n".utf8))
@@ -117,8 +117,8 @@ struct DemoCommand: AsyncParsableCommand {
             let pages = try await DemoHomePages.simulate(
                 store, pages: min(2 * profiles, 3_000), start: pagesStart, end: pagesEnd, seed: seed)
             print(
-                "Served \(Wording.count(pages.pages, "home page", plural: "home pages")) with their artwork choices: "
-                    + "\(Wording.count(pages.clicks, "click", plural: "clicks")), \(Wording.count(pages.plays, "play", plural: "plays"))")
+                "Served \(Wording.count(pages.pages, "home page")) with their artwork choices: "
+                    + "\(Wording.count(pages.clicks, "click")), \(Wording.count(pages.plays, "play"))")
             try await store.setMeta("demo.world", signature)
             try await store.setMeta("demo.day", String(day.iso8601.prefix(10)))
             print(

@@ -2,6 +2,7 @@ import Foundation
 import MarqueeCore
 import MarqueeKernels
 import MarqueeRecommend
+import MarqueeServer
 import MarqueeStorage
 
 /// Home pages served to the demo world's viewers, so that a fresh world has logged pages (with
@@ -23,12 +24,7 @@ enum DemoHomePages {
     /// Serves `pages` home pages at evening times between `start` and `end` and stores them with
     /// their clicks and plays.
     static func simulate(_ store: SQLiteStore, pages: Int, start: Timestamp, end: Timestamp, seed: UInt64) async throws -> Summary {
-        var titles: [Title] = []
-        while true {
-            let page = try await store.titles(limit: 1000, offset: titles.count)
-            titles += page.items
-            if page.items.isEmpty || titles.count >= page.total { break }
-        }
+        let titles = try await store.titles(limit: 10_000_000, offset: 0).items
         let profiles = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
         guard !titles.isEmpty, !profiles.isEmpty, pages > 0, end > start else { return Summary() }
         let catalog = HomeCatalog(titles: titles, snapshot: nil)
@@ -67,12 +63,11 @@ enum DemoHomePages {
             let device = devices[Int(rng.next() % UInt64(devices.count))]
             let at = LocalTime(instant: Timestamp(millisecondsSinceEpoch: ms), offsetMinutes: -300)
             let builder = HomePageBuilder(
-                catalog: catalog, aggregates: aggregates, rules: [], configuration: HomeConfiguration(),
-                bandit: bandit)
+                catalog: catalog, aggregates: aggregates, rules: [], configuration: HomeConfiguration(), bandit: bandit)
             let request = HomeRequest(profile: profile, device: device, at: at, rows: 6, perRow: 10, seed: rng.next())
             let page = builder.build(request, signals: live.profile(profile.id.rawValue))
             // Ids as the server makes them (the serving time, then random digits), from the seeded stream.
-            let decision = (id: "h-" + hex(UInt64(ms) & 0xFFFF_FFFF_FFFF, 12) + hex(rng.next(), 16) + hex(rng.next() & 0xFFFF, 4), ())
+            let decisionID = DecisionIDs.make(prefix: "h-", at: at.instant, using: &rng)
             let (items, shown) = page.served(in: catalog)
             var answers: [Event] = []
             // The viewer looks at the first rows' first titles and clicks at most one.
@@ -84,16 +79,16 @@ enum DemoHomePages {
                     let p = 0.035 * appeal / Double(1 + r) / (1 + 0.3 * Double(position))
                     guard rng.nextUnit() < p else { continue }
                     let when = Timestamp(millisecondsSinceEpoch: ms + 5_000 + Int64(position) * 1_000)
-                    let context = EventContext(device: device, sessionID: SessionID(trusted: "home-" + decision.id))
+                    let context = EventContext(device: device, sessionID: SessionID(trusted: "home-" + decisionID))
                     answers.append(
                         Event(
-                            id: EventID(trusted: decision.id + "-click"), profileID: profile.id, type: .click, timestamp: when,
-                            titleID: title.id, decisionID: DecisionID(trusted: decision.id), context: context, row: row.id, rank: position))
+                            id: EventID(trusted: decisionID + "-click"), profileID: profile.id, type: .click, timestamp: when,
+                            titleID: title.id, decisionID: DecisionID(trusted: decisionID), context: context, row: row.id, rank: position))
                     if rng.nextUnit() < 0.6 {
                         answers.append(
                             Event(
-                                id: EventID(trusted: decision.id + "-play"), profileID: profile.id, type: .play,
-                                timestamp: when.adding(seconds: 20), titleID: title.id, decisionID: DecisionID(trusted: decision.id),
+                                id: EventID(trusted: decisionID + "-play"), profileID: profile.id, type: .play,
+                                timestamp: when.adding(seconds: 20), titleID: title.id, decisionID: DecisionID(trusted: decisionID),
                                 context: context))
                         summary.plays += 1
                     }
@@ -107,7 +102,7 @@ enum DemoHomePages {
             live.observe(answers, catalog: catalog, profileFacts: { facts[$0.rawValue] })
             records.append(
                 HomeDecisionRecord(
-                    decisionID: DecisionID(trusted: decision.id), profileID: profile.id, servedAt: at.instant, device: device,
+                    decisionID: DecisionID(trusted: decisionID), profileID: profile.id, servedAt: at.instant, device: device,
                     daypart: page.daypart, items: items))
             events += answers
             summary.pages += 1
@@ -120,11 +115,6 @@ enum DemoHomePages {
             _ = try await store.appendEvents(slice, receivedAt: slice.last!.timestamp)
         }
         return summary
-    }
-
-    static func hex(_ v: UInt64, _ digits: Int) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, digits - s.count)) + s
     }
 
     /// The hidden appeal of an artwork to a taste segment: each (style tag, segment) pair has a

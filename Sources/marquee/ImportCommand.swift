@@ -42,7 +42,7 @@ struct ImportCommand: AsyncParsableCommand {
             // chunks of 10,000 inside one transaction (all or nothing; a rerun skips stored ids).
             let now = Timestamp.now()
             guard let reader = LineReader(path: file) else { fail("cannot read \(file)") }
-            let bar = ProgressBar("checking \(file)")
+            let bar = ProgressBar("checking \(file)", unit: .bytes)
             var lines = 0
             var invalid = 0
             var problems: [(Int, String)] = []
@@ -73,7 +73,7 @@ struct ImportCommand: AsyncParsableCommand {
             }
             let sqlite = try openStore(store.path)
             guard let second = LineReader(path: file) else { fail("cannot read \(file)") }
-            let feed = ChunkFeed(reader: second, now: now, bar: ProgressBar("writing events"))
+            let feed = ChunkFeed(reader: second, now: now, bar: ProgressBar("writing events", unit: .bytes))
             let result: StreamedAppend
             do {
                 result = try await sqlite.appendEventStream(receivedAt: now, allOrNothing: !skipInvalid) { try feed.next() }

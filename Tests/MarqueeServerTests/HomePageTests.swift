@@ -42,7 +42,7 @@ struct HomeFixture: @unchecked Sendable {
     ) async throws -> HomeFixture {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let snapshots = SnapshotService(path: path, store: store, logger: logger)
+        let snapshots = SnapshotService(path: path, logger: logger)
         await snapshots.reloadIfChanged()
         let decisionLog = DecisionLogWriter(store: store, logger: logger)
         var configuration = HomeConfiguration()

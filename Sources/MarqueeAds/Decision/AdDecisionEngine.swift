@@ -360,7 +360,7 @@ public final class AdDecisionEngine: Sendable {
             if candidates.isEmpty {
                 pod.reasons.append(
                     "no creative fits the pod: no active creative of the "
-                        + Wording.count(live.count, "eligible campaign", plural: "eligible campaigns") + " is \(maxSeconds) s or shorter")
+                        + Wording.count(live.count, "eligible campaign") + " is \(maxSeconds) s or shorter")
             } else {
                 pod.reasons.append("no creative fits the pod: concurrent decisions took the last budget or cap")
             }

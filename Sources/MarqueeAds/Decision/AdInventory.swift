@@ -123,47 +123,46 @@ public struct AdInventory: Sendable {
 
     /// Why campaign `k` may not serve this request (flight, status, targeting), or nil if it may.
     /// Budgets, caps and pacing are the delivery state's concern.
-    public func refusal(_ k: Int, _ request: AdRequest, plan: Plan?, region: String?) -> String? {
+    public func refusal(_ k: Int, _ request: AdRequest, plan: Plan?, region: String?) -> CampaignRefusal? {
         refusal(k, request, bits: RequestBits(request, plan: plan), region: region)
     }
 
-    func refusal(_ k: Int, _ request: AdRequest, bits: RequestBits, region: String?) -> String? {
+    func refusal(_ k: Int, _ request: AdRequest, bits: RequestBits, region: String?) -> CampaignRefusal? {
         let c = campaigns[k]
         let now = request.now
-        if c.campaign.status != .active { return "campaign \(c.campaign.status.rawValue)" }
-        if now < c.campaign.startsAt { return "flight not started" }
-        if now >= c.campaign.endsAt { return "flight ended" }
+        if c.campaign.status != .active { return .inactive(c.campaign.status) }
+        if now < c.campaign.startsAt { return .flightNotStarted }
+        if now >= c.campaign.endsAt { return .flightEnded }
         if !c.regions.isEmpty {
-            guard let region, c.regions.contains(region) else { return "region not targeted" }
+            guard let region, c.regions.contains(region) else { return .notTargeted(.region) }
         }
-        if c.deviceMask != 0 && c.deviceMask & bits.device == 0 { return "device not targeted" }
-        if c.planMask != 0 && c.planMask & bits.plan == 0 { return "plan not targeted" }
-        if !c.genres.isEmpty && !request.content.genres.contains(where: c.genres.contains) { return "content genre not targeted" }
-        if let limit = c.maxMaturityRank, request.content.maturity.rank > limit { return "content above the maturity limit" }
-        if c.daypartMask != 0 && c.daypartMask & bits.daypart == 0 { return "daypart not targeted" }
+        if c.deviceMask != 0 && c.deviceMask & bits.device == 0 { return .notTargeted(.device) }
+        if c.planMask != 0 && c.planMask & bits.plan == 0 { return .notTargeted(.plan) }
+        if !c.genres.isEmpty && !request.content.genres.contains(where: c.genres.contains) { return .notTargeted(.contentGenre) }
+        if let limit = c.maxMaturityRank, request.content.maturity.rank > limit { return .notTargeted(.contentMaturity) }
+        if c.daypartMask != 0 && c.daypartMask & bits.daypart == 0 { return .notTargeted(.daypart) }
         if !c.audienceGenres.isEmpty {
-            guard let viewer = request.viewer else { return "audience needs a known viewer" }
+            guard let viewer = request.viewer else { return .notTargeted(.audienceNeedsViewer) }
             let top = viewer.topGenres.prefix(AdInventory.audienceTopGenres)
-            if !c.audienceGenres.contains(where: { top.contains($0) }) { return "viewer not in the audience" }
+            if !c.audienceGenres.contains(where: { top.contains($0) }) { return .notTargeted(.audience) }
         }
         return nil
     }
 
     /// Why no campaign may serve this request, for a pod's reasons: the refusals counted by kind
-    /// ("2 flights ended, 3 not targeted (region 2, device 1)"). Only worked out for empty pods.
+    /// ("2 flights ended, 3 not targeted at this request (region: 2, device: 1)"). Only worked out for empty pods.
     func refusalSummary(_ request: AdRequest, bits: RequestBits, region: String?) -> [String] {
         var ended = 0
         var notStarted = 0
-        var inactive: [String: Int] = [:]
-        var targeting: [(String, Int)] = []
+        var inactive: [CampaignStatus: Int] = [:]
+        var targeting: [(CampaignRefusal.Dimension, Int)] = []
         for k in campaigns.indices {
-            guard let why = refusal(k, request, bits: bits, region: region) else { continue }
-            switch why {
-            case "flight ended": ended += 1
-            case "flight not started": notStarted += 1
-            case _ where why.hasPrefix("campaign "): inactive[String(why.dropFirst(9)), default: 0] += 1
-            default:
-                let what = why.replacingOccurrences(of: " not targeted", with: "")
+            switch refusal(k, request, bits: bits, region: region) {
+            case nil: continue
+            case .flightEnded: ended += 1
+            case .flightNotStarted: notStarted += 1
+            case .inactive(let status): inactive[status, default: 0] += 1
+            case .notTargeted(let what):
                 if let i = targeting.firstIndex(where: { $0.0 == what }) { targeting[i].1 += 1 } else { targeting.append((what, 1)) }
             }
         }
@@ -171,16 +170,44 @@ public struct AdInventory: Sendable {
         if campaigns.isEmpty { parts.append("the ad book has no campaign") }
         if ended > 0 { parts.append(Wording.count(ended, "flight ended", plural: "flights ended")) }
         if notStarted > 0 { parts.append(Wording.count(notStarted, "flight not started yet", plural: "flights not started yet")) }
-        for status in inactive.keys.sorted() { parts.append("\(inactive[status]!) \(status)") }
+        for status in CampaignStatus.allCases { if let n = inactive[status] { parts.append("\(n) \(status.rawValue)") } }
         let notTargeted = targeting.reduce(0) { $0 + $1.1 }
         if notTargeted > 0 {
             parts.append(
                 "\(notTargeted) not targeted at this request ("
-                    + targeting.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + ")")
+                    + targeting.map { "\($0.0.rawValue): \($0.1)" }.joined(separator: ", ") + ")")
         }
         return parts
     }
 
     /// A viewer is a fan of a genre when it is among their this many strongest genres.
     public static let audienceTopGenres = 3
+}
+
+/// Why a campaign may not serve a request (status, flight, targeting). Budgets, caps and pacing are
+/// the delivery state's concern.
+public enum CampaignRefusal: Hashable, Sendable, CustomStringConvertible {
+    case inactive(CampaignStatus)
+    case flightNotStarted
+    case flightEnded
+    case notTargeted(Dimension)
+
+    /// The targeting that excludes the request.
+    public enum Dimension: String, Hashable, Sendable {
+        case region, device, plan
+        case contentGenre = "content genre"
+        case contentMaturity = "content maturity"
+        case daypart
+        case audienceNeedsViewer = "audience (needs a known viewer)"
+        case audience
+    }
+
+    public var description: String {
+        switch self {
+        case .inactive(let status): return "campaign \(status.rawValue)"
+        case .flightNotStarted: return "flight not started"
+        case .flightEnded: return "flight ended"
+        case .notTargeted(let what): return "\(what.rawValue) not targeted"
+        }
+    }
 }
