@@ -91,6 +91,7 @@ public enum EvaluationReport {
         var params: [String: String]
         var served: Bool
         var calibration: [Calibrated]
+        var tuning: BlendTuning?
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -103,10 +104,11 @@ public enum EvaluationReport {
             try c.encode(params, forKey: .params)
             try c.encode(served, forKey: .served)
             if !calibration.isEmpty { try c.encode(calibration, forKey: .calibration) }  // only with --calibration-lambda
+            if let tuning { try c.encode(tuning, forKey: .tuning) }  // only for a model that chose its configuration
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, topN, beyondAccuracy, rating, fitSeconds, top10CallsPerSecond, params, served, calibration
+            case name, topN, beyondAccuracy, rating, fitSeconds, top10CallsPerSecond, params, served, calibration, tuning
         }
     }
 
@@ -125,7 +127,7 @@ public enum EvaluationReport {
                     calibration: $0.calibrated.map {
                         .init(
                             lambda: $0.lambda, candidates: $0.candidates, topN: .init(all: $0.all, ge4: $0.ge4), beyondAccuracy: $0.beyond)
-                    })
+                    }, tuning: $0.tuning)
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

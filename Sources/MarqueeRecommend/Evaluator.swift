@@ -16,6 +16,8 @@ public struct ModelEvaluation: Sendable {
     public var beyond: BeyondAccuracyMetrics
     /// The model's top candidates re-ranked by `Calibration.rerank`, one entry per requested λ.
     public var calibrated: [CalibratedEvaluation]
+    /// How a self-tuning model chose its configuration on the validation split of the train rows.
+    public var tuning: BlendTuning? = nil
 }
 
 /// The figures of one model's lists after calibrated re-ranking at one λ.
@@ -162,9 +164,15 @@ public struct Evaluator: Sendable {
                         beyond: beyondAccuracy(reranked)))
             }
         }
+        let tuning = (model as? SequenceHybridModel)?.tuning
+        var parameters = recommender.parameters
+        if let tuning {
+            parameters = SequenceHybrid.describe(tuning.configuration)
+            parameters["weights"] = tuning.weightsText + " (chosen on the validation split of the train rows)"
+        }
         return ModelEvaluation(
-            name: recommender.name, parameters: recommender.parameters, all: all, ge4: ge4, rating: rating, fitSeconds: fitSeconds,
-            top10CallsPerSecond: callsPerSecond, served: served, lists: lists, beyond: beyond, calibrated: calibrated)
+            name: recommender.name, parameters: parameters, all: all, ge4: ge4, rating: rating, fitSeconds: fitSeconds,
+            top10CallsPerSecond: callsPerSecond, served: served, lists: lists, beyond: beyond, calibrated: calibrated, tuning: tuning)
     }
 }
 

@@ -4,7 +4,7 @@ public enum ModelCatalog {
     public static func all() -> [any Recommender] {
         [
             MostPopular(), Trending(), ContentModel(), ItemKNN(), ImplicitALS(), SequenceHybrid.ease(), SequenceHybrid.recentEASE(),
-            SequenceHybrid.slit(), SequenceHybrid(), SelfTunedRatingBlend(),
+            SequenceHybrid.slit(), SelfTunedSequenceHybrid(), SelfTunedRatingBlend(),
         ]
     }
 

@@ -1,87 +1,295 @@
-/// Choosing the hybrid's blend weights on the validation split (PROTOCOL.md §7), never on a test split.
-extension SequenceHybrid {
-    public struct BlendTuning: Sendable {
-        public var weightRecentEASE: Float
-        public var weightEASE: Float
-        /// Validation NDCG@10 (all, ge4) of the chosen weights.
-        public var validationNDCG: (all: Double, ge4: Double)
-        /// Every weight pair tried, with its objective (validation NDCG all + ge4).
-        public var trials: [(recentEASE: Float, ease: Float, objective: Double)]
-    }
+import Foundation
+import MarqueeCore
+import MarqueeKernels
 
-    /// The grid each weight is searched over.
-    public static let blendGrid: [Float] = [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1]
+/// How the served blend was chosen on a validation split of the training rows (PROTOCOL.md §7: the last
+/// 20% of each user's rows validate, never a test split).
+public struct BlendTuning: Sendable, Codable, Equatable {
+    /// The configuration chosen (weights, EASE and SLIT λ, neighbours), which the final fit uses.
+    public var configuration: SequenceHybridConfiguration
+    /// Validation NDCG@10 (all, ge4) of the chosen blend.
+    public var validationNDCG: Double
+    public var validationNDCGGe4: Double
+    /// The best component alone (with its own chosen regularization) and its validation NDCG@10 (all, ge4).
+    public var bestSingle: String
+    public var bestSingleNDCG: Double
+    public var bestSingleNDCGGe4: Double
+    /// Validation NDCG@10 (all) of every component alone, by name.
+    public var componentNDCG: [String: Double]
+    /// Users whose validation rows were ranked, and the dense titles the tuning fits used.
+    public var validationUsers: Int
+    public var denseTitles: Int
+    /// Settings tried (regularization values and blends), and the seconds tuning took.
+    public var trials: Int
+    public var seconds: Double
 
-    /// Splits `data`'s rows again by the protocol rule (the last 20% of each user's rows validate),
-    /// fits the three components on the rest, and picks the EASE-recency and EASE weights (SLIT
-    /// fixed at 1) by two rounds of coordinate search on validation NDCG@10 (all + ge4).
-    public func tuneBlendWeights(_ data: TrainingSet) throws -> BlendTuning {
-        let split = TemporalSplit.split(data.rows())
-        let sub = TrainingSet(rows: split.train, catalog: data.itemIDs, extraUsers: data.userIDs)
-        let components = try [SequenceHybrid.slit(configuration), .recentEASE(configuration), .ease(configuration)].map {
-            try $0.fitSnapshot(sub)
-        }
-        let n = components[0].active.count
-        let active = components[0].active
-        var userIndex: [Int: Int] = [:]
-        for (k, id) in sub.userIDs.enumerated() { userIndex[id] = k }
-        var itemIndex: [Int: Int] = [:]
-        for (k, id) in sub.itemIDs.enumerated() { itemIndex[id] = k }
-        // Validation targets per user, as full-catalog indices.
-        var relevantAll: [Int: Set<Int>] = [:]
-        var relevantGood: [Int: Set<Int>] = [:]
-        for r in split.test {
-            guard let u = userIndex[r.user], let i = itemIndex[r.item] else { continue }
-            relevantAll[u, default: []].insert(i)
-            if r.rating >= 4 { relevantGood[u, default: []].insert(i) }
-        }
-        let users = relevantAll.keys.sorted()
-        let compact = components[0].compact
-        func objective(_ w1: Float, _ w2: Float) -> (Double, Double) {
-            var lists: [[Int]] = []
-            lists.reserveCapacity(users.count)
-            var blended = [Float](repeating: 0, count: n)
-            var excluded = [Bool](repeating: false, count: n)
-            for u in users {
-                let base = u * n
-                for i in 0..<n {
-                    blended[i] =
-                        components[0].userScores[base + i] + w1 * components[1].userScores[base + i]
-                        + w2 * components[2].userScores[base + i]
-                }
-                for p in sub.history(u) where compact[Int(sub.items[p])] >= 0 { excluded[Int(compact[Int(sub.items[p])])] = true }
-                let top = blended.withUnsafeBufferPointer { Ranking.topK($0, k: 10, excluded: excluded) }
-                lists.append(top.map { Int(active[$0]) })
-                for p in sub.history(u) where compact[Int(sub.items[p])] >= 0 { excluded[Int(compact[Int(sub.items[p])])] = false }
-            }
-            let all = RankingMetrics.aggregate(lists: lists, relevant: users.map { relevantAll[$0]! }, catalogSize: sub.itemCount)
-            let good = RankingMetrics.aggregate(lists: lists, relevant: users.map { relevantGood[$0] ?? [] }, catalogSize: sub.itemCount)
-            return (all.ndcg, good.ndcg)
-        }
-        var w1: Float = 0
-        var w2: Float = 0
-        var trials: [(recentEASE: Float, ease: Float, objective: Double)] = []
-        var cache: [String: (Double, Double)] = [:]
-        func score(_ a: Float, _ b: Float) -> Double {
-            let key = "\(a)/\(b)"
-            let value = cache[key] ?? objective(a, b)
-            if cache[key] == nil {
-                cache[key] = value
-                trials.append((a, b, value.0 + value.1))
-            }
-            return value.0 + value.1
-        }
-        for _ in 0..<2 {
-            w1 = Self.blendGrid.max { score($0, w2) < score($1, w2) || (score($0, w2) == score($1, w2) && $0 > $1) }!
-            w2 = Self.blendGrid.max { score(w1, $0) < score(w1, $1) || (score(w1, $0) == score(w1, $1) && $0 > $1) }!
-        }
-        let best = cache["\(w1)/\(w2)"]!
-        return BlendTuning(weightRecentEASE: w1, weightEASE: w2, validationNDCG: best, trials: trials)
+    /// The weights, one per component, as `slit 1.0, ease-recency 0.75, …`.
+    public var weightsText: String {
+        let w = configuration.weights
+        return HybridComponent.allCases.map { "\($0.rawValue) \(w[$0.index])" }.joined(separator: ", ")
     }
 }
 
-/// The served hybrid with its blend weights chosen anew on the validation split of whatever it is
-/// trained on (for datasets other than the one the defaults were chosen on).
+extension SequenceHybrid {
+    /// The grid each blend weight is searched over.
+    public static let blendGrid: [Float] = [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1]
+    /// Regularization values tried, as factors of the configured λ (a walk from 1 toward the better side).
+    public static let lambdaFactors: [Float] = [0.25, 0.5, 1, 2, 4]
+    /// Neighbour counts tried for item-kNN.
+    public static let neighbourGrid = [10, 20, 50]
+    /// At most this many validation users are ranked (evenly spaced by index), and at most this many
+    /// titles enter the dense matrices while tuning: the choice is made on a proxy whose cost does not
+    /// grow with the audience, and whose inversions stay cheap when the catalog is large.
+    public static let tuningUsers = 4_000
+    public static let tuningDenseItems = 2_500
+
+    /// Chooses the blend on a validation split of `data`'s rows: each component's regularization from
+    /// a small grid on its own validation NDCG@10 (all + ge4), then, from the best single component,
+    /// every weight in turn over `blendGrid` (zero included) while the blend improves (two rounds; ties
+    /// keep the simpler blend). The result is never below the best single component on validation.
+    /// Nil when there is nothing to choose on: fewer than two titles in the model, or no validation rows.
+    public func tune(_ data: TrainingSet, progress: ((String) -> Void)? = nil) throws -> BlendTuning? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let base = configuration
+        let (sub, validation) = data.validationSplit()
+        let seqs = ReducedSequences(sub, minCount: base.minItemInteractions)
+        let n = seqs.activeCount
+        guard n > 1 else { return nil }
+        var proxy = base
+        proxy.denseItems = min(base.denseItems, Self.tuningDenseItems)
+        // Validation users, evenly spaced, with their relevant titles (full-catalog indices).
+        let all = (0..<sub.userCount).filter { !validation[$0].isEmpty }
+        let users =
+            all.count <= Self.tuningUsers ? all : (0..<Self.tuningUsers).map { all[$0 * all.count / Self.tuningUsers] }
+        guard !users.isEmpty else { return nil }
+        let relevantAll = users.map { Set(validation[$0].map(\.item)) }
+        let relevantGood = users.map { Set(validation[$0].filter { $0.rating >= 4 }.map(\.item)) }
+        progress?(
+            "choosing the blend on \(Wording.count(users.count, "validation user")) over \(Wording.count(min(n, proxy.denseItems), "dense title"))"
+        )
+        var trials = 0
+
+        // One component's z-scored vectors for every validation user (users × n).
+        func vectors(_ parts: HybridParts, _ component: HybridComponent, _ c: SequenceHybridConfiguration) -> [Float] {
+            var out = [Float](repeating: 0, count: users.count * n)
+            var needed = [Bool](repeating: false, count: HybridComponent.allCases.count)
+            needed[component.index] = true
+            out.withUnsafeMutableBufferPointer { o in
+                parallelChunks(workerCount * 2) { chunk in
+                    var scorer = HybridScorer(parts: parts, configuration: c)
+                    for v in chunkRange(chunk, of: workerCount * 2, total: users.count) {
+                        scorer.components(seqs.sequence(users[v]), needed: needed)
+                        for i in 0..<n { o[v * n + i] = scorer.z[component.index][i] }
+                    }
+                }
+            }
+            return out
+        }
+        // Validation NDCG@10 (all, ge4) of a blend of component vectors.
+        func objective(_ z: [[Float]], _ weights: [Float], _ parts: HybridParts) -> (all: Double, ge4: Double) {
+            trials += 1
+            var lists = [[Int]](repeating: [], count: users.count)
+            lists.withUnsafeMutableBufferPointer { out in
+                parallelChunks(workerCount * 2) { chunk in
+                    var blended = [Float](repeating: 0, count: n)
+                    var user = [[Float]](repeating: [], count: z.count)
+                    var best: [ScoredIndex] = []
+                    for v in chunkRange(chunk, of: workerCount * 2, total: users.count) {
+                        for k in z.indices where !z[k].isEmpty { user[k] = Array(z[k][(v * n)..<((v + 1) * n)]) }
+                        for k in z.indices where z[k].isEmpty { user[k] = [Float](repeating: 0, count: n) }
+                        HybridScorer.combine(z: user, weights: weights, parts: parts, into: &blended)
+                        for i in seqs.sequence(users[v]) { blended[Int(i)] = -.infinity }
+                        blended.withUnsafeBufferPointer { TopK.select(scores: $0, k: 10, into: &best) }
+                        out[v] = best.filter { $0.score > -.infinity }.map { Int(seqs.active[Int($0.index)]) }
+                    }
+                }
+            }
+            let a = RankingMetrics.aggregate(lists: lists, relevant: relevantAll, catalogSize: sub.itemCount)
+            let g = RankingMetrics.aggregate(lists: lists, relevant: relevantGood, catalogSize: sub.itemCount)
+            return (a.ndcg, g.ndcg)
+        }
+        func oneHot(_ k: Int) -> [Float] { HybridComponent.allCases.map { $0.index == k ? 1 : 0 } }
+        var z = [[Float]](repeating: [], count: HybridComponent.allCases.count)
+        var single = [(all: Double, ge4: Double)](repeating: (-1, -1), count: z.count)
+        var chosen = base
+        let (denseActive, _) = HybridParts.denseSelection(seqs, limit: proxy.denseItems)
+        let hasTail = denseActive.count < n
+
+        // Item-kNN: the longest lists once; shorter ones are their prefixes.
+        progress?("item-kNN: neighbours \(Self.neighbourGrid.map(String.init).joined(separator: ", "))")
+        let longest = NeighbourLists.fit(seqs, neighbours: Self.neighbourGrid.max()!)
+        func truncated(_ k: Int) -> NeighbourLists {
+            let kk = min(k, longest.k)
+            guard kk < longest.k else { return longest }
+            var index = [Int32](repeating: -1, count: n * kk)
+            var similarity = [Float](repeating: 0, count: n * kk)
+            for i in 0..<n {
+                for r in 0..<kk {
+                    index[i * kk + r] = longest.index[i * longest.k + r]
+                    similarity[i * kk + r] = longest.similarity[i * longest.k + r]
+                }
+            }
+            return NeighbourLists(k: kk, index: index, similarity: similarity)
+        }
+        var knn = longest
+        var knnParts: HybridParts? = nil
+        for k in Self.neighbourGrid {
+            var c = proxy.only(.itemKNN)
+            c.knnNeighbours = k
+            let lists = truncated(k)
+            let parts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: lists)
+            let zk = vectors(parts, .itemKNN, c)
+            let score = objective([[], [], [], zk], oneHot(3), parts)
+            if score.all + score.ge4 > single[3].all + single[3].ge4 {
+                single[3] = score
+                z[3] = zk
+                knn = lists
+                knnParts = parts
+                chosen.knnNeighbours = k
+            }
+        }
+        // A regularization walk: from the configured λ toward the better neighbour while it improves.
+        func walk(_ name: String, _ lambda0: Float, _ evaluate: (Float) throws -> Double) throws -> Float {
+            let factors = Self.lambdaFactors
+            var position = factors.firstIndex(of: 1)!
+            var cache: [Int: Double] = [:]
+            func at(_ p: Int) throws -> Double {
+                if let v = cache[p] { return v }
+                progress?("\(name): λ \(lambda0 * factors[p])")
+                let v = try evaluate(lambda0 * factors[p])
+                cache[p] = v
+                return v
+            }
+            var current = try at(position)
+            for step in [1, -1] {
+                while position + step >= 0 && position + step < factors.count {
+                    let next = try at(position + step)
+                    guard next > current else { break }
+                    position += step
+                    current = next
+                }
+                if position != factors.firstIndex(of: 1)! { break }
+            }
+            return lambda0 * factors[position]
+        }
+        // EASE (plain and recency-weighted share the matrix): λ by the better of the two.
+        var easeParts: HybridParts? = nil
+        chosen.easeLambda = try walk("EASE", base.easeLambda) { lambda in
+            var c = proxy.only(.ease)
+            c.easeLambda = lambda
+            c.weightRecentEASE = 1
+            let parts = try HybridParts.fit(seqs, configuration: c, withEASE: true, knn: hasTail ? knn : nil)
+            let zr = vectors(parts, .recentEASE, c)
+            let ze = vectors(parts, .ease, c)
+            let tail = hasTail ? z[3] : []
+            let r = objective([[], zr, [], tail], oneHot(1), parts)
+            let e = objective([[], [], ze, tail], oneHot(2), parts)
+            if max(r.all + r.ge4, e.all + e.ge4) > max(single[1].all + single[1].ge4, single[2].all + single[2].ge4) {
+                single[1] = r
+                single[2] = e
+                z[1] = zr
+                z[2] = ze
+                easeParts = parts
+            }
+            return max(r.all + r.ge4, e.all + e.ge4)
+        }
+        // SLIT.
+        chosen.slitLambda = try walk("SLIT", base.slitLambda) { lambda in
+            var c = proxy.only(.slit)
+            c.slitLambda = lambda
+            let parts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: hasTail ? knn : nil)
+            let zs = vectors(parts, .slit, c)
+            let s = objective([zs, [], [], hasTail ? z[3] : []], oneHot(0), parts)
+            if s.all + s.ge4 > single[0].all + single[0].ge4 {
+                single[0] = s
+                z[0] = zs
+            }
+            return s.all + s.ge4
+        }
+        let parts = easeParts ?? knnParts!
+        // The blend, from the best single component.
+        let bestSingle = single.indices.max { single[$0].all + single[$0].ge4 < single[$1].all + single[$1].ge4 }!
+        var weights = oneHot(bestSingle)
+        var best = single[bestSingle]
+        progress?("blending from \(HybridComponent.allCases[bestSingle].rawValue) alone")
+        for _ in 0..<2 {
+            var changed = false
+            for k in weights.indices {
+                for value in Self.blendGrid where value != weights[k] {
+                    var trial = weights
+                    trial[k] = value
+                    guard trial.contains(where: { $0 > 0 }) else { continue }
+                    let score = objective(z, trial, parts)
+                    if score.all + score.ge4 > best.all + best.ge4 + 1e-9 {
+                        best = score
+                        weights = trial
+                        changed = true
+                    }
+                }
+            }
+            if !changed { break }
+        }
+        chosen.weights = weights
+        let elapsed = clock.now - start
+        var names: [String: Double] = [:]
+        for component in HybridComponent.allCases { names[component.rawValue] = single[component.index].all }
+        return BlendTuning(
+            configuration: chosen, validationNDCG: best.all, validationNDCGGe4: best.ge4,
+            bestSingle: HybridComponent.allCases[bestSingle].rawValue, bestSingleNDCG: single[bestSingle].all,
+            bestSingleNDCGGe4: single[bestSingle].ge4, componentNDCG: names, validationUsers: users.count,
+            denseTitles: min(n, proxy.denseItems), trials: trials,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}
+
+extension TrainingSet {
+    init(userIDs: [Int], itemIDs: [Int], offsets: [Int], items: [Int32], timestamps: [Int64], ratings: [Float]) {
+        self.userIDs = userIDs
+        self.itemIDs = itemIDs
+        self.offsets = offsets
+        self.items = items
+        self.timestamps = timestamps
+        self.ratings = ratings
+        self.itemTokens = [[String]](repeating: [], count: itemIDs.count)
+        self.userRegions = [String?](repeating: nil, count: userIDs.count)
+    }
+
+    /// The protocol's rule applied again inside the training rows: each user's last max(1, n div 5)
+    /// rows (histories are in (timestamp, item) order) validate, the rest train. Same users and titles.
+    func validationSplit() -> (train: TrainingSet, validation: [[(item: Int, rating: Float)]]) {
+        var offsets = [0]
+        offsets.reserveCapacity(userCount + 1)
+        var items: [Int32] = []
+        var timestamps: [Int64] = []
+        var ratings: [Float] = []
+        items.reserveCapacity(interactionCount)
+        timestamps.reserveCapacity(interactionCount)
+        ratings.reserveCapacity(interactionCount)
+        var validation = [[(item: Int, rating: Float)]](repeating: [], count: userCount)
+        for u in 0..<userCount {
+            let h = history(u)
+            guard !h.isEmpty else {
+                offsets.append(items.count)
+                continue
+            }
+            let cut = h.upperBound - max(1, h.count / 5)
+            for p in h.lowerBound..<cut {
+                items.append(self.items[p])
+                timestamps.append(self.timestamps[p])
+                ratings.append(self.ratings[p])
+            }
+            validation[u] = (cut..<h.upperBound).map { (Int(self.items[$0]), self.ratings[$0]) }
+            offsets.append(items.count)
+        }
+        return (
+            TrainingSet(userIDs: userIDs, itemIDs: itemIDs, offsets: offsets, items: items, timestamps: timestamps, ratings: ratings),
+            validation
+        )
+    }
+}
+
+/// The served hybrid with its blend chosen anew on the validation split of whatever it is trained on.
 public struct SelfTunedSequenceHybrid: Recommender {
     public var configuration: SequenceHybridConfiguration
 
@@ -93,15 +301,21 @@ public struct SelfTunedSequenceHybrid: Recommender {
 
     public var parameters: [String: String] {
         var p = SequenceHybrid(configuration).parameters
-        p["weights"] = "ease-recency and ease weights chosen on the validation split of the training rows (SLIT 1)"
+        p["weights"] = "chosen on the validation split of the training rows, with EASE and SLIT λ and kNN neighbours"
         return p
     }
 
     public func fit(_ data: TrainingSet) throws -> any ScoringModel {
-        let tuning = try SequenceHybrid(configuration).tuneBlendWeights(data)
-        var c = configuration
-        c.weightRecentEASE = tuning.weightRecentEASE
-        c.weightEASE = tuning.weightEASE
-        return try SequenceHybrid(c).fit(data)
+        try fitSnapshot(data)
+    }
+
+    public func fitSnapshot(_ data: TrainingSet, progress: ((String) -> Void)? = nil) throws -> SequenceHybridModel {
+        guard let tuning = try SequenceHybrid(configuration).tune(data, progress: progress) else {
+            progress?("too little data to choose a blend on: the fixed weights")
+            return try SequenceHybrid(configuration).fitSnapshot(data, progress: progress)
+        }
+        var model = try SequenceHybrid(tuning.configuration).fitSnapshot(data, progress: progress)
+        model.tuning = tuning
+        return model
     }
 }

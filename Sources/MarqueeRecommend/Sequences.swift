@@ -53,3 +53,28 @@ func decayTable(tau: Float, count: Int) -> [Float] {
 #elseif canImport(Darwin)
     import Darwin
 #endif
+
+extension ReducedSequences {
+    /// The same histories restricted to the titles `keep` maps to 0..<count (−1 drops a title); `active`
+    /// and `compact` then refer to the kept titles' indices in this set (0..<count).
+    func restricted(to keep: [Int32], count: Int) -> ReducedSequences {
+        var offsets = [0]
+        offsets.reserveCapacity(userCount + 1)
+        var items: [Int32] = []
+        items.reserveCapacity(self.items.count)
+        for u in 0..<userCount {
+            for i in sequence(u) where keep[Int(i)] >= 0 { items.append(keep[Int(i)]) }
+            offsets.append(items.count)
+        }
+        return ReducedSequences(active: (0..<count).map { Int32($0) }, compact: (0..<count).map { Int32($0) }, offsets: offsets, items: items)
+    }
+}
+
+extension ReducedSequences {
+    init(active: [Int32], compact: [Int32], offsets: [Int], items: [Int32]) {
+        self.active = active
+        self.compact = compact
+        self.offsets = offsets
+        self.items = items
+    }
+}

@@ -13,7 +13,7 @@ public enum SnapshotTrainer {
     /// Reads interactions (positive engagement, no dislike) and fits the sequence hybrid over every
     /// title and profile of the store. `progress` receives short status lines.
     public static func train(
-        from source: any TrainingSource, configuration: SequenceHybridConfiguration = SequenceHybridConfiguration(),
+        from source: any TrainingSource, configuration: SequenceHybridConfiguration = SequenceHybridConfiguration(), tune: Bool = true,
         now: Timestamp = .now(), progress: ((String) -> Void)? = nil
     ) async throws -> (RecommendationSnapshot, Summary) {
         let clock = ContinuousClock()
@@ -34,9 +34,9 @@ public enum SnapshotTrainer {
             "\(Wording.count(rows.count, "interaction")) of \(Wording.count(profiles.count, "profile")) with "
                 + Wording.count(titles.count, "title"))
         let data = TrainingSet(rows: rows, catalog: Array(0..<titles.count), extraUsers: Array(0..<profiles.count))
-        progress?("fitting the sequence hybrid")
         let snapshot = try RecommendationSnapshot.train(
-            data, titleIDs: titles, profileIDs: profiles, configuration: configuration, createdAt: now.iso8601)
+            data, titleIDs: titles, profileIDs: profiles, configuration: configuration, tune: tune, createdAt: now.iso8601,
+            progress: progress)
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return (

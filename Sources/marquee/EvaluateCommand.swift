@@ -39,8 +39,11 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "Also write the results as JSON to this file.") var output: String?
     @Option(help: "Write split_train.tsv and split_test.tsv into this folder (with --dataset).") var writeSplit: String?
     @Option(help: "Seconds spent timing single top-10 calls per model.") var timing: Double = 1
-    @Flag(help: "Choose the served hybrid's blend weights on the validation split of the train rows first (for other datasets).")
-    var tuneBlend = false
+    @Flag(
+        help:
+            "Serve fixed blend weights and regularization instead of choosing them on the validation split of the train rows (the default)."
+    )
+    var noTune = false
     @Option(
         help: ArgumentHelp(
             "Also evaluate the served model (or the one --model names) re-ranked for genre calibration (Steck 2018) at each λ in [0, 1] of this comma-separated list (needs --dataset).",
@@ -104,8 +107,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         let evaluator = Evaluator(trainRows: trainRows, testRows: testRows, itemTokens: itemTokens, userRegions: userRegions)
         var models = model == "all" ? ModelCatalog.all() : [ModelCatalog.named(model)!]
-        if tuneBlend {
-            models = models.map { $0.name == ModelCatalog.servedName ? SelfTunedSequenceHybrid() : $0 }
+        if noTune {
+            models = models.map { $0.name == ModelCatalog.servedName ? SequenceHybrid() : $0 }
         }
         // Calibrated re-ranking applies to the served model, or to the one model asked for.
         let calibratedName = model == "all" ? ModelCatalog.servedName : model

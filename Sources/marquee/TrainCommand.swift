@@ -16,6 +16,10 @@ struct TrainCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Where to write the snapshot (default: <db>.model).") var snapshot: String?
     @Option(help: "Leave out titles with fewer interactions than this.") var minInteractions: Int = 5
+    @Flag(
+        help: "Keep the fixed blend weights and regularization instead of choosing them on a validation split of the event log (the default)."
+    )
+    var noTune = false
 
     func validate() throws {
         guard (1...1_000_000).contains(minInteractions) else { throw ValidationError("--min-interactions must be at least 1") }
@@ -24,24 +28,31 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         let sqlite = try await openExistingStore(store.path)
         let path = snapshot ?? store.path + ".model"
-        try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions)
+        try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions, tune: !noTune)
         try sqlite.close()
     }
 }
 
 /// Trains and writes a snapshot, printing progress and a summary.
-func trainSnapshot(_ store: SQLiteStore, to path: String, minInteractions: Int = 5) async throws {
+func trainSnapshot(_ store: SQLiteStore, to path: String, minInteractions: Int = 5, tune: Bool = true) async throws {
     var configuration = SequenceHybridConfiguration()
     configuration.minItemInteractions = minInteractions
     let (snapshot, summary): (RecommendationSnapshot, SnapshotTrainer.Summary)
     do {
-        (snapshot, summary) = try await SnapshotTrainer.train(from: store, configuration: configuration) { line in
+        (snapshot, summary) = try await SnapshotTrainer.train(from: store, configuration: configuration, tune: tune) { line in
             FileHandle.standardError.write(Data("  train: \(line)\n".utf8))
         }
     } catch let error as EvaluationError {
         fail(error.description)
     }
     try snapshot.write(to: path)
+    if let t = snapshot.header.tuning {
+        print(
+            "Blend chosen on \(Wording.count(t.validationUsers, "validation user")) in \(String(format: "%.1f", t.seconds)) s: \(t.weightsText); "
+                + "EASE λ \(t.configuration.easeLambda), SLIT λ \(t.configuration.slitLambda), \(t.configuration.knnNeighbours) neighbours; "
+                + "validation NDCG@10 \(String(format: "%.4f", t.validationNDCG)) (best single, \(t.bestSingle): \(String(format: "%.4f", t.bestSingleNDCG)))"
+        )
+    }
     print(
         "Trained sequence-hybrid on \(Wording.count(summary.interactions, "interaction")) (\(Wording.count(summary.profiles, "profile")), "
             + "\(summary.activeTitles) of \(Wording.count(summary.titles, "title"))) in \(String(format: "%.2f", summary.seconds)) s → \(path)"

@@ -119,15 +119,22 @@ func movieLensRows() throws -> [RatingRow] {
     }
 }
 
-/// The served blend weights are what a search on the validation split finds, not numbers taken from a test run.
+/// The served blend is what a search on the validation split finds, not numbers taken from a test run.
 @Suite struct BlendTuningTests {
-    @Test func validationSearchFindsTheDefaultWeights() throws {
+    @Test func validationSearchOnMovieLens() throws {
         let split = TemporalSplit.split(try movieLensRows())
         let evaluator = Evaluator(trainRows: split.train, testRows: split.test)
-        let tuning = try SequenceHybrid().tuneBlendWeights(evaluator.train)
-        let defaults = SequenceHybridConfiguration()
-        #expect(tuning.weightRecentEASE == defaults.weightRecentEASE)
-        #expect(tuning.weightEASE == defaults.weightEASE)
-        #expect(tuning.validationNDCG.all > 0.26)
+        let tuning = try #require(try SequenceHybrid().tune(evaluator.train))
+        let w = tuning.configuration.weights
+        // The order of MovieLens carries signal: SLIT is in the blend, and the blend beats every component alone.
+        #expect(w[HybridComponent.slit.index] > 0)
+        #expect(w.filter { $0 > 0 }.count >= 2)
+        #expect(tuning.validationNDCG + tuning.validationNDCGGe4 > tuning.bestSingleNDCG + tuning.bestSingleNDCGGe4)
+        #expect(tuning.validationNDCG > 0.26)
+        for (name, ndcg) in tuning.componentNDCG { #expect(ndcg <= tuning.bestSingleNDCG, "\(name)") }
+        // Every weight searched includes zero, and the regularization grid brackets the configured value.
+        #expect(SequenceHybrid.blendGrid.contains(0) && SequenceHybrid.lambdaFactors.contains(1))
+        // The choice is deterministic.
+        #expect(try SequenceHybrid().tune(evaluator.train)?.configuration == tuning.configuration)
     }
 }

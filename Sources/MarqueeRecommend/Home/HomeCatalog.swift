@@ -36,6 +36,8 @@ public struct HomeCatalog: Sendable {
     let activeCatalog: [Int32]
     /// Catalog index → the snapshot's interaction count (popularity at training time).
     let trainedPopularity: [Float]
+    /// In [0, 0.5): orders the model's titles outside a profile's candidates by training popularity.
+    let popularityTiebreak: [Float]
 
     public var count: Int { titles.count }
 
@@ -122,6 +124,8 @@ public struct HomeCatalog: Sendable {
         self.compact = compact
         self.activeCatalog = activeCatalog
         trainedPopularity = popularity
+        let top = log1p(popularity.max() ?? 0)
+        popularityTiebreak = popularity.map { top > 0 ? 0.49 * log1p($0) / top : 0 }
     }
 
     static func jsonPrefixes(_ titles: [Title]) -> [[UInt8]] {

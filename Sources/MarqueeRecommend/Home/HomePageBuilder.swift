@@ -506,12 +506,18 @@ public struct HomePageBuilder: Sendable {
         var base = false
         var known = Set<Int32>()
         if let snapshot = catalog.snapshot, let u = snapshot.profileIndex[profile.id.rawValue] {
-            let h = snapshot.header
-            for p in h.historyOffsets[u]..<h.historyOffsets[u + 1] { known.insert(h.historyItems[p]) }
-            let active = catalog.activeCatalog.count
-            snapshot.model.userScores.withUnsafeBufferPointer { all in
-                let start = u * active
-                for c in 0..<active where catalog.activeCatalog[c] >= 0 { scores[Int(catalog.activeCatalog[c])] = all[start + c] }
+            for p in snapshot.historyOffsets[u]..<snapshot.historyOffsets[u + 1] { known.insert(snapshot.historyItems[p]) }
+            // The profile's candidates with their scores; the model's other titles just below the lowest
+            // of them, the more popular first.
+            var lowest: Float = 0
+            snapshot.model.forEachCandidate(user: u) { _, s in lowest = s }
+            for c in 0..<catalog.activeCatalog.count where catalog.activeCatalog[c] >= 0 {
+                let i = Int(catalog.activeCatalog[c])
+                scores[i] = lowest - 1 + catalog.popularityTiebreak[i]
+            }
+            snapshot.model.forEachCandidate(user: u) { a, s in
+                let i = catalog.activeCatalog[a]
+                if i >= 0 { scores[Int(i)] = s }
             }
             base = true
         }
@@ -525,14 +531,13 @@ public struct HomePageBuilder: Sendable {
         if let snapshot = catalog.snapshot, !fresh.isEmpty, !catalog.activeCatalog.isEmpty {
             let active = catalog.activeCatalog.count
             var f = [Float](repeating: 0, count: active)
-            snapshot.model.itemToItem.withUnsafeBufferPointer { w in
+            f.withUnsafeMutableBufferPointer { out in
                 for (k, g) in fresh.reversed().enumerated() {
                     let c = catalog.compact[Int(g.title)]
                     guard c >= 0 else { continue }
                     let weight = Float(g.liking * pow(0.85, Double(k)))
                     guard weight > 0 else { continue }
-                    let row = Int(c) * active
-                    for j in 0..<active { f[j] += weight * w[row + j] }
+                    snapshot.model.addRow(of: Int(c), weight: weight, into: out)
                     folded = true
                 }
             }
@@ -614,15 +619,17 @@ public struct HomePageBuilder: Sendable {
         let c = catalog.compact[title]
         if let snapshot = catalog.snapshot, c >= 0 {
             let active = catalog.activeCatalog.count
+            var weights = [Float](repeating: 0, count: active)
+            weights.withUnsafeMutableBufferPointer { snapshot.model.addRow(of: Int(c), weight: 1, into: $0) }
+            // Titles the row does not reach (outside the dense part, past a neighbour list) are left out.
+            var reached = [Bool](repeating: false, count: active)
+            snapshot.model.forEachReached(from: Int(c)) { reached[$0] = true }
             var row = [Float](repeating: -Float.greatestFiniteMagnitude, count: catalog.count)
-            snapshot.model.itemToItem.withUnsafeBufferPointer { w in
-                let base = Int(c) * active
-                for j in 0..<active where catalog.activeCatalog[j] >= 0 { row[Int(catalog.activeCatalog[j])] = w[base + j] }
-            }
+            for j in 0..<active where catalog.activeCatalog[j] >= 0 && reached[j] { row[Int(catalog.activeCatalog[j])] = weights[j] }
             row[title] = -Float.greatestFiniteMagnitude
             let ok = eligible ?? [Bool](repeating: true, count: catalog.count)
             var mask = ok
-            for i in 0..<catalog.count where catalog.compact[i] < 0 { mask[i] = false }
+            for i in 0..<catalog.count where row[i] == -Float.greatestFiniteMagnitude { mask[i] = false }
             mask[title] = false
             let list = topK(row, eligible: mask, k: k)
             if list.count >= min(3, k) { return (list, true) }
