@@ -219,10 +219,34 @@ public struct InteractionSummary: Sendable, Hashable {
     }
 }
 
+/// Interactions as parallel columns of indices, 20 bytes each: what training keeps of the event log.
+public struct InteractionColumns: Sendable {
+    public var profiles: [Int32] = []
+    public var titles: [Int32] = []
+    /// First engagement, milliseconds since the epoch.
+    public var firstAt: [Int64] = []
+    /// The latest explicit rating, 0 when none.
+    public var ratings: [Float] = []
+
+    public init() {}
+
+    public var count: Int { profiles.count }
+
+    public mutating func append(profile: Int32, title: Int32, firstAt: Int64, rating: Float) {
+        profiles.append(profile)
+        titles.append(title)
+        self.firstAt.append(firstAt)
+        ratings.append(rating)
+    }
+}
+
 /// What the trainer reads from a store.
 public protocol TrainingSource: Sendable {
     /// Every (profile, title) pair with positive engagement and no `dislike`, ordered by profile then time.
     func interactionSummaries() async throws -> [InteractionSummary]
+    /// The same pairs as indices into the given id maps (pairs of other profiles or titles are skipped),
+    /// read row by row: memory holds the columns, never a row object per interaction.
+    func interactionColumns(profileIndex: [String: Int32], titleIndex: [String: Int32]) async throws -> InteractionColumns
     func allTitleIDs() async throws -> [TitleID]
     func allProfileIDs() async throws -> [ProfileID]
 }

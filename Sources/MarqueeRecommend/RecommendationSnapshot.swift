@@ -183,7 +183,8 @@ public struct RecommendationSnapshot: Sendable {
         let m = header.candidates
         let p = header.profileIDs.count
         let k = n > 0 ? knnIndex.count / n : 0
-        guard offsets.count == p + 1, offsets.first == 0, offsets.last == items.count, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
+        guard offsets.count == p + 1, offsets.first == 0, offsets.last == items.count,
+            zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
             items.allSatisfy({ $0 >= 0 && Int($0) < header.titleIDs.count }), header.popularity.count == header.titleIDs.count,
             header.activeItems.allSatisfy({ $0 >= 0 && Int($0) < header.titleIDs.count }),
             candidateIndex.count == p * m, candidateScores.count == p * m, candidateIndex.allSatisfy({ $0 < n }),
@@ -195,10 +196,12 @@ public struct RecommendationSnapshot: Sendable {
         var denseOf = [Int32](repeating: -1, count: n)
         for (j, a) in denseActive.enumerated() { denseOf[Int(a)] = Int32(j) }
         let parts = HybridParts(
-            n: n, denseActive: denseActive, denseOf: denseOf, ease: ease.isEmpty ? Matrix(rows: 0, cols: 0) : Matrix(rows: d, cols: d, storage: ease),
+            n: n, denseActive: denseActive, denseOf: denseOf,
+            ease: ease.isEmpty ? Matrix(rows: 0, cols: 0) : Matrix(rows: d, cols: d, storage: ease),
             slit: Matrix(rows: 0, cols: 0), knn: NeighbourLists(k: k, index: knnIndex, similarity: knnSimilarity), popularity: popularity)
         let model = SequenceHybridModel(
-            itemCount: header.titleIDs.count, active: header.activeItems, compact: compact, candidateCount: m, candidateIndex: candidateIndex,
+            itemCount: header.titleIDs.count, active: header.activeItems, compact: compact, candidateCount: m,
+            candidateIndex: candidateIndex,
             candidateScores: candidateScores, parts: parts, tuning: header.tuning)
         return RecommendationSnapshot(header: header, model: model, historyOffsets: offsets, historyItems: items)
     }

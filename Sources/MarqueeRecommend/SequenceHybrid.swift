@@ -366,21 +366,17 @@ struct HybridScorer {
                     }
                 }
             }
-            // z-score over the dense candidates, then spread to the active titles (tail at the mean).
-            if parts.hasTail {
-                var denseCandidate = [Bool](repeating: true, count: d)
-                for i in s where parts.denseOf[Int(i)] >= 0 { denseCandidate[Int(parts.denseOf[Int(i)])] = false }
-                zscore(&raw, denseCandidate)
-                z[k].withUnsafeMutableBufferPointer { out in
+            // Spread to the active titles (the tail, which the dense matrices cannot predict, at 0), then
+            // z-score over every candidate.
+            z[k].withUnsafeMutableBufferPointer { out in
+                if parts.hasTail {
                     out.update(repeating: 0)
                     for j in 0..<d { out[Int(parts.denseActive[j])] = raw[j] }
-                }
-            } else {
-                z[k].withUnsafeMutableBufferPointer { out in
+                } else {
                     for j in 0..<n { out[j] = raw[j] }
                 }
-                zscore(&z[k], candidate)
             }
+            zscore(&z[k], candidate)
         }
         if needed[3] {
             let k = parts.knn.k
@@ -401,12 +397,10 @@ struct HybridScorer {
         }
     }
 
-    /// The blended score of every active title into `blended`: Σ w·z on the dense titles; on the long
-    /// tail, item-kNN alone, scaled by the weights' total.
+    /// The blended score of every active title into `blended`: Σ w·z (on the long tail only item-kNN
+    /// tells titles apart).
     mutating func blend(_ s: ArraySlice<Int32>, weights w: [Float]) {
-        var needed = w.map { $0 > 0 }
-        if parts.hasTail { needed[3] = true }
-        components(s, needed: needed)
+        components(s, needed: w.map { $0 > 0 })
         Self.combine(z: z, weights: w, parts: parts, into: &blended)
     }
 
@@ -414,12 +408,8 @@ struct HybridScorer {
         let n = parts.n
         out.withUnsafeMutableBufferPointer { o in
             o.update(repeating: 0)
-            for k in 0..<w.count where w[k] > 0 {
+            for k in 0..<w.count where w[k] > 0 && z[k].count == n {
                 z[k].withUnsafeBufferPointer { Kernels.axpy(w[k], $0, o) }
-            }
-            if parts.hasTail {
-                let total = w.reduce(0, +)
-                for i in 0..<n where parts.denseOf[i] < 0 { o[i] = total * z[3][i] }
             }
         }
     }

@@ -66,7 +66,8 @@ extension ReducedSequences {
             for i in sequence(u) where keep[Int(i)] >= 0 { items.append(keep[Int(i)]) }
             offsets.append(items.count)
         }
-        return ReducedSequences(active: (0..<count).map { Int32($0) }, compact: (0..<count).map { Int32($0) }, offsets: offsets, items: items)
+        return ReducedSequences(
+            active: (0..<count).map { Int32($0) }, compact: (0..<count).map { Int32($0) }, offsets: offsets, items: items)
     }
 }
 

@@ -21,19 +21,16 @@ public enum SnapshotTrainer {
         progress?("reading the event log")
         let titles = try await source.allTitleIDs().map(\.rawValue)
         let profiles = try await source.allProfileIDs().map(\.rawValue)
-        let summaries = try await source.interactionSummaries()
-        var titleIndex: [String: Int] = [:]
-        for (k, id) in titles.enumerated() { titleIndex[id] = k }
-        var profileIndex: [String: Int] = [:]
-        for (k, id) in profiles.enumerated() { profileIndex[id] = k }
-        let rows = summaries.compactMap { s -> RatingRow? in
-            guard let u = profileIndex[s.profileID.rawValue], let i = titleIndex[s.titleID.rawValue] else { return nil }
-            return RatingRow(user: u, item: i, rating: s.rating ?? 0, timestamp: s.firstAt.millisecondsSinceEpoch)
-        }
+        var titleIndex: [String: Int32] = [:]
+        for (k, id) in titles.enumerated() { titleIndex[id] = Int32(k) }
+        var profileIndex: [String: Int32] = [:]
+        profileIndex.reserveCapacity(profiles.count)
+        for (k, id) in profiles.enumerated() { profileIndex[id] = Int32(k) }
+        let columns = try await source.interactionColumns(profileIndex: profileIndex, titleIndex: titleIndex)
         progress?(
-            "\(Wording.count(rows.count, "interaction")) of \(Wording.count(profiles.count, "profile")) with "
+            "\(Wording.count(columns.count, "interaction")) of \(Wording.count(profiles.count, "profile")) with "
                 + Wording.count(titles.count, "title"))
-        let data = TrainingSet(rows: rows, catalog: Array(0..<titles.count), extraUsers: Array(0..<profiles.count))
+        let data = TrainingSet(columns: columns, userCount: profiles.count, itemCount: titles.count)
         let snapshot = try RecommendationSnapshot.train(
             data, titleIDs: titles, profileIDs: profiles, configuration: configuration, tune: tune, createdAt: now.iso8601,
             progress: progress)
@@ -42,7 +39,8 @@ public enum SnapshotTrainer {
         return (
             snapshot,
             Summary(
-                profiles: profiles.count, titles: titles.count, interactions: rows.count, activeTitles: snapshot.header.activeItems.count,
+                profiles: profiles.count, titles: titles.count, interactions: data.interactionCount,
+                activeTitles: snapshot.header.activeItems.count,
                 seconds: seconds)
         )
     }

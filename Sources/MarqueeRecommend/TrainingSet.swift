@@ -1,3 +1,5 @@
+import MarqueeCore
+
 /// Interactions in the dense form models train on: users and items numbered 0..<n, each user's
 /// history in time order (CSR layout).
 ///
@@ -70,5 +72,29 @@ public struct TrainingSet: Sendable {
         var counts = [Int](repeating: 0, count: itemCount)
         for i in items { counts[Int(i)] += 1 }
         return counts
+    }
+}
+
+extension TrainingSet {
+    /// Builds the set straight from index columns (users 0..<userCount, items 0..<itemCount, ids equal to
+    /// indices), without a row object per interaction: each user's history sorted by (timestamp, item).
+    public init(columns: InteractionColumns, userCount: Int, itemCount: Int) {
+        var offsets = [Int](repeating: 0, count: userCount + 1)
+        for u in columns.profiles { offsets[Int(u) + 1] += 1 }
+        for u in 0..<userCount { offsets[u + 1] += offsets[u] }
+        var fill = offsets
+        var order = [Int](repeating: 0, count: columns.count)
+        for (r, u) in columns.profiles.enumerated() {
+            order[fill[Int(u)]] = r
+            fill[Int(u)] += 1
+        }
+        for u in 0..<userCount where offsets[u + 1] - offsets[u] > 1 {
+            order[offsets[u]..<offsets[u + 1]].sort {
+                (columns.firstAt[$0], columns.titles[$0]) < (columns.firstAt[$1], columns.titles[$1])
+            }
+        }
+        self.init(
+            userIDs: Array(0..<userCount), itemIDs: Array(0..<itemCount), offsets: offsets, items: order.map { columns.titles[$0] },
+            timestamps: order.map { columns.firstAt[$0] }, ratings: order.map { columns.ratings[$0] })
     }
 }

@@ -17,7 +17,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Where to write the snapshot (default: <db>.model).") var snapshot: String?
     @Option(help: "Leave out titles with fewer interactions than this.") var minInteractions: Int = 5
     @Flag(
-        help: "Keep the fixed blend weights and regularization instead of choosing them on a validation split of the event log (the default)."
+        help:
+            "Keep the fixed blend weights and regularization instead of choosing them on a validation split of the event log (the default)."
     )
     var noTune = false
 

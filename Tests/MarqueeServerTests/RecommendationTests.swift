@@ -226,6 +226,15 @@ import Testing
         #expect(back.model.parts.knn.similarity == snapshot.model.parts.knn.similarity)
         #expect(back.model.parts.denseActive == snapshot.model.parts.denseActive)
         #expect(back.historyOffsets == snapshot.historyOffsets && back.historyItems == snapshot.historyItems)
+        // The size is docs/ARCHITECTURE.md's formula: 16 + header + 9 × 8 + 8(P + 1) + 4H + 8PC + 4d + 4d² + 8nk + 4n.
+        let h = snapshot.header
+        let headerBytes = try JSONEncoder().encode(h).count
+        let (p, c, n, d) = (h.profileIDs.count, h.candidates, h.activeItems.count, h.denseTitles)
+        let k = snapshot.model.parts.knn.k
+        let formula =
+            16 + headerBytes + 72 + 8 * (p + 1) + 4 * snapshot.historyItems.count + 8 * p * c + 4 * d + 4 * d * d + 8 * n * k + 4 * n
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+        #expect(size == formula)
         #expect(back.profileIndex == snapshot.profileIndex && back.titleIndex == snapshot.titleIndex)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path))
