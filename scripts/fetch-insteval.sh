@@ -192,7 +192,7 @@ with open(os.path.join(dest, "u.data.tmp"), "w") as out:
             out.write(f"{s}\t{d}\t{y}\t{1000000000 + k}\n")
 with open(os.path.join(dest, "u.item.tmp"), "w") as out:
     for d in sorted(set(lecturers)):
-        out.write(f"{d}|Lecturer {d}|||" + "|".join(["1"] + ["0"] * 18) + "\n")
+        out.write(f"{d}|Lecturer {d}||||" + "|".join(["1"] + ["0"] * 18) + "\n")
 with open(os.path.join(dest, "u.user.tmp"), "w") as out:
     for s in sorted(by_student):
         out.write(f"{s}|0|U|student|00000\n")
