@@ -28,6 +28,25 @@ public enum TestData {
         }
         return dir
     }
+
+    /// InstEval, the second dataset (interactions with no order), as GroupLens files:
+    /// `MARQUEE_INSTEVAL_DIR`, else data/insteval in the package, fetched by scripts/fetch-insteval.sh
+    /// when it is not there yet.
+    public static func instEvalDirectory() throws -> URL {
+        lock.lock()
+        defer { lock.unlock() }
+        if let env = ProcessInfo.processInfo.environment["MARQUEE_INSTEVAL_DIR"] { return URL(fileURLWithPath: env) }
+        let dir = packageRoot.appendingPathComponent("data/insteval")
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("u.data").path) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = [packageRoot.appendingPathComponent("scripts/fetch-insteval.sh").path, dir.path]
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw TestDataError("scripts/fetch-insteval.sh failed") }
+        }
+        return dir
+    }
 }
 
 public struct TestDataError: Error, CustomStringConvertible {
