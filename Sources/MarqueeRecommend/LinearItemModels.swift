@@ -5,8 +5,17 @@ enum LinearItemModels {
     /// EASE (Steck 2019): B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹, diagonal forced to zero.
     /// `B[i][j]` is how much having item `i` predicts item `j`.
     static func ease(_ seqs: ReducedSequences, lambda: Float) throws -> Matrix {
-        let n = seqs.activeCount
-        var gram = Kernels.sparseGram(rowPointers: seqs.offsets, columnIndices: seqs.items, columns: n)
+        try ease(gram: easeGram(seqs), lambda: lambda)
+    }
+
+    /// XᵀX over the sequences' titles (shared by every λ).
+    static func easeGram(_ seqs: ReducedSequences) -> Matrix {
+        Kernels.sparseGram(rowPointers: seqs.offsets, columnIndices: seqs.items, columns: seqs.activeCount)
+    }
+
+    static func ease(gram g0: Matrix, lambda: Float) throws -> Matrix {
+        let n = g0.rows
+        var gram = g0
         gram.withUnsafeMutableBufferPointer { g in
             for i in 0..<n { g[i * n + i] += lambda }
         }
@@ -34,6 +43,22 @@ enum LinearItemModels {
     /// exp(−distance/targetTau). B = (Σ x xᵀ + λI)⁻¹ Σ x yᵀ. The sums over cuts are accumulated per
     /// pair of positions in closed form, so the work is O(pairs), not O(cuts × window²).
     static func slit(_ seqs: ReducedSequences, configuration c: SequenceHybridConfiguration) throws -> Matrix {
+        try slit(system: slitSystem(seqs, configuration: c), lambda: c.slitLambda)
+    }
+
+    /// B = (G + λI)⁻¹ R from SLIT's input Gram G and cross moments R (shared by every λ).
+    static func slit(system: (gram: Matrix, cross: Matrix), lambda: Float) throws -> Matrix {
+        var gram = system.gram
+        let n = gram.rows
+        gram.withUnsafeMutableBufferPointer { g in
+            for i in 0..<n { g[i * n + i] += lambda }
+        }
+        let inverse = try Kernels.inverseSPD(gram)
+        return Kernels.gemm(inverse, system.cross)
+    }
+
+    /// SLIT's Σ x xᵀ and Σ x yᵀ over every cut (without the ridge).
+    static func slitSystem(_ seqs: ReducedSequences, configuration c: SequenceHybridConfiguration) -> (gram: Matrix, cross: Matrix) {
         let n = seqs.activeCount
         let window = c.slitInputLength
         let horizon = c.slitHorizon
@@ -92,10 +117,8 @@ enum LinearItemModels {
                     }
                 }
             }
-            for i in 0..<n { g[i * n + i] += c.slitLambda }
         }
-        let inverse = try Kernels.inverseSPD(gram)
-        return Kernels.gemm(inverse, cross)
+        return (gram, cross)
     }
 }
 

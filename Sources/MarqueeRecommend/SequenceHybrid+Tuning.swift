@@ -34,7 +34,10 @@ extension SequenceHybrid {
     /// The grid each blend weight is searched over.
     public static let blendGrid: [Float] = [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1]
     /// Regularization values tried, as factors of the configured λ (a walk from 1 toward the better side).
-    public static let lambdaFactors: [Float] = [0.25, 0.5, 1, 2, 4]
+    public static let lambdaFactors: [Float] = [0.125, 0.25, 0.5, 1, 2, 4, 8]
+    /// The relative validation gain a component must bring to join the blend: smaller gains are within the
+    /// noise of a few thousand validation users, and an extra component then costs more than it brings.
+    public static let joinGain = 0.005
     /// Neighbour counts tried for item-kNN.
     public static let neighbourGrid = [10, 20, 50]
     /// At most this many validation users are ranked (evenly spaced by index), and at most this many
@@ -45,8 +48,9 @@ extension SequenceHybrid {
 
     /// Chooses the blend on a validation split of `data`'s rows: each component's regularization from
     /// a small grid on its own validation NDCG@10 (all + ge4), then, from the best single component,
-    /// every weight in turn over `blendGrid` (zero included) while the blend improves (two rounds; ties
-    /// keep the simpler blend). The result is never below the best single component on validation.
+    /// every weight in turn over `blendGrid` (zero included) while the blend improves (two rounds; a
+    /// component joins only for a relative gain above `joinGain`, so ties keep the simpler blend). The
+    /// result is never below the best single component on validation.
     /// Nil when there is nothing to choose on: fewer than two titles in the model, or no validation rows.
     public func tune(_ data: TrainingSet, progress: ((String) -> Void)? = nil) throws -> BlendTuning? {
         let clock = ContinuousClock()
@@ -58,6 +62,7 @@ extension SequenceHybrid {
         guard n > 1 else { return nil }
         var proxy = base
         proxy.denseItems = min(base.denseItems, Self.tuningDenseItems)
+        proxy.slitDenseItems = min(base.slitDenseItems, proxy.denseItems)
         // Validation users, evenly spaced, with their relevant titles (full-catalog indices).
         let all = (0..<sub.userCount).filter { !validation[$0].isEmpty }
         let users =
@@ -93,12 +98,16 @@ extension SequenceHybrid {
             lists.withUnsafeMutableBufferPointer { out in
                 parallelChunks(workerCount * 2) { chunk in
                     var blended = [Float](repeating: 0, count: n)
-                    var user = [[Float]](repeating: [], count: z.count)
                     var best: [ScoredIndex] = []
                     for v in chunkRange(chunk, of: workerCount * 2, total: users.count) {
-                        for k in z.indices where !z[k].isEmpty { user[k] = Array(z[k][(v * n)..<((v + 1) * n)]) }
-                        for k in z.indices where z[k].isEmpty { user[k] = [Float](repeating: 0, count: n) }
-                        HybridScorer.combine(z: user, weights: weights, parts: parts, into: &blended)
+                        blended.withUnsafeMutableBufferPointer { o in
+                            o.update(repeating: 0)
+                            for k in z.indices where weights[k] > 0 && !z[k].isEmpty {
+                                z[k].withUnsafeBufferPointer { all in
+                                    Kernels.axpy(weights[k], UnsafeBufferPointer(rebasing: all[(v * n)..<((v + 1) * n)]), o)
+                                }
+                            }
+                        }
                         for i in seqs.sequence(users[v]) { blended[Int(i)] = -.infinity }
                         blended.withUnsafeBufferPointer { TopK.select(scores: $0, k: 10, into: &best) }
                         out[v] = best.filter { $0.score > -.infinity }.map { Int(seqs.active[Int($0.index)]) }
@@ -173,13 +182,19 @@ extension SequenceHybrid {
             }
             return lambda0 * factors[position]
         }
+        // The Gram matrices are the same for every λ: built once.
+        let (_, denseOf) = HybridParts.denseSelection(seqs, limit: proxy.denseItems)
+        let easeGram = LinearItemModels.easeGram(hasTail ? seqs.restricted(to: denseOf, count: denseActive.count) : seqs)
+        let (slitActive, slitOf) = HybridParts.denseSelection(seqs, limit: proxy.slitDenseItems)
+        let slitSystem = LinearItemModels.slitSystem(
+            slitActive.count < n ? seqs.restricted(to: slitOf, count: slitActive.count) : seqs, configuration: proxy)
         // EASE (plain and recency-weighted share the matrix): λ by the better of the two.
         var easeParts: HybridParts? = nil
         chosen.easeLambda = try walk("EASE", base.easeLambda) { lambda in
             var c = proxy.only(.ease)
             c.easeLambda = lambda
             c.weightRecentEASE = 1
-            let parts = try HybridParts.fit(seqs, configuration: c, withEASE: true, knn: hasTail ? knn : nil)
+            let parts = try HybridParts.fit(seqs, configuration: c, withEASE: true, knn: hasTail ? knn : nil, easeGram: easeGram)
             let zr = vectors(parts, .recentEASE, c)
             let ze = vectors(parts, .ease, c)
             let tail = hasTail ? z[3] : []
@@ -198,7 +213,7 @@ extension SequenceHybrid {
         chosen.slitLambda = try walk("SLIT", base.slitLambda) { lambda in
             var c = proxy.only(.slit)
             c.slitLambda = lambda
-            let parts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: hasTail ? knn : nil)
+            let parts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: hasTail ? knn : nil, slitSystem: slitSystem)
             let zs = vectors(parts, .slit, c)
             let s = objective([zs, [], [], hasTail ? z[3] : []], oneHot(0), parts)
             if s.all + s.ge4 > single[0].all + single[0].ge4 {
@@ -221,7 +236,9 @@ extension SequenceHybrid {
                     trial[k] = value
                     guard trial.contains(where: { $0 > 0 }) else { continue }
                     let score = objective(z, trial, parts)
-                    if score.all + score.ge4 > best.all + best.ge4 + 1e-9 {
+                    // A component joins the blend only for a gain above validation noise (0.5%).
+                    let bar = weights[k] == 0 ? (best.all + best.ge4) * (1 + Self.joinGain) : best.all + best.ge4 + 1e-9
+                    if score.all + score.ge4 > bar {
                         best = score
                         weights = trial
                         changed = true

@@ -27,6 +27,9 @@ public struct SequenceHybridConfiguration: Sendable, Hashable, Codable {
     /// EASE and SLIT hold dense d×d matrices (4d² bytes each) and invert them (O(d³)): only the `denseItems`
     /// most interacted-with titles enter them; the long tail beyond is scored by item-kNN alone.
     public var denseItems = 5_000
+    /// SLIT's dense part: the `slitDenseItems` most interacted-with titles (its fit costs about three
+    /// EASE fits of the same size, and it works on what viewers watch next, mostly the popular titles).
+    public var slitDenseItems = 1_500
     /// How many of each profile's best titles the snapshot keeps (with their scores).
     public var candidates = 200
     /// The model is deterministic; the seed is kept for the common model interface.
@@ -216,8 +219,10 @@ struct HybridParts: Sendable {
     let denseOf: [Int32]
     /// EASE weights over the dense titles (empty when not fitted).
     let ease: Matrix
-    /// SLIT weights over the dense titles (empty when not fitted).
+    /// SLIT weights over its own dense titles (the `slitDenseItems` most interacted-with; empty when not fitted).
     let slit: Matrix
+    let slitActive: [Int32]
+    let slitOf: [Int32]
     let knn: NeighbourLists
     /// Interaction counts of the active titles (popularity for users with no usable history).
     let popularity: [Float]
@@ -246,21 +251,27 @@ struct HybridParts: Sendable {
     /// "More like this" and fold-in; neighbour lists also when there is a long tail to score).
     static func fit(
         _ seqs: ReducedSequences, configuration c: SequenceHybridConfiguration, withEASE: Bool, knn given: NeighbourLists? = nil,
-        progress: ((String) -> Void)? = nil
+        easeGram: Matrix? = nil, slitSystem: (gram: Matrix, cross: Matrix)? = nil, progress: ((String) -> Void)? = nil
     ) throws -> HybridParts {
         let n = seqs.activeCount
         let (denseActive, denseOf) = denseSelection(seqs, limit: c.denseItems)
-        let dense = denseActive.count < n ? seqs.restricted(to: denseOf, count: denseActive.count) : seqs
+        let (slitActive, slitOf) = denseSelection(seqs, limit: min(c.denseItems, c.slitDenseItems))
         let w = c.weights
         var ease = Matrix(rows: 0, cols: 0)
         if w[1] > 0 || w[2] > 0 || withEASE {
-            progress?("fitting EASE over \(Wording.count(dense.activeCount, "title")) (λ \(c.easeLambda))")
-            ease = try LinearItemModels.ease(dense, lambda: c.easeLambda)
+            progress?("fitting EASE over \(Wording.count(denseActive.count, "title")) (λ \(c.easeLambda))")
+            let gram =
+                easeGram ?? LinearItemModels.easeGram(denseActive.count < n ? seqs.restricted(to: denseOf, count: denseActive.count) : seqs)
+            ease = try LinearItemModels.ease(gram: gram, lambda: c.easeLambda)
         }
         var slit = Matrix(rows: 0, cols: 0)
         if w[0] > 0 {
-            progress?("fitting SLIT over \(Wording.count(dense.activeCount, "title")) (λ \(c.slitLambda))")
-            slit = try LinearItemModels.slit(dense, configuration: c)
+            progress?("fitting SLIT over \(Wording.count(slitActive.count, "title")) (λ \(c.slitLambda))")
+            let system =
+                slitSystem
+                ?? LinearItemModels.slitSystem(
+                    slitActive.count < n ? seqs.restricted(to: slitOf, count: slitActive.count) : seqs, configuration: c)
+            slit = try LinearItemModels.slit(system: system, lambda: c.slitLambda)
         }
         var knn = given ?? NeighbourLists.empty
         if given == nil && (w[3] > 0 || denseActive.count < n) {
@@ -269,7 +280,9 @@ struct HybridParts: Sendable {
         }
         var popularity = [Float](repeating: 0, count: n)
         for i in seqs.items { popularity[Int(i)] += 1 }
-        return HybridParts(n: n, denseActive: denseActive, denseOf: denseOf, ease: ease, slit: slit, knn: knn, popularity: popularity)
+        return HybridParts(
+            n: n, denseActive: denseActive, denseOf: denseOf, ease: ease, slit: slit, slitActive: slitActive, slitOf: slitOf, knn: knn,
+            popularity: popularity)
     }
 
     /// Every user's `configuration.candidates` best titles (active indices, −1 past the end) and scores.
@@ -317,6 +330,7 @@ struct HybridScorer {
     var blended: [Float]
     var candidate: [Bool]
     var raw: [Float]
+    var plain: [Float] = []
 
     init(parts: HybridParts, configuration c: SequenceHybridConfiguration) {
         self.parts = parts
@@ -333,7 +347,6 @@ struct HybridScorer {
     /// Computes the z-scored components that `needed` marks (by `HybridComponent` index) into `z`.
     mutating func components(_ s: ArraySlice<Int32>, needed: [Bool]) {
         let n = parts.n
-        let d = parts.denseCount
         for i in s { candidate[Int(i)] = false }
         defer { for i in s { candidate[Int(i)] = true } }
         let len = s.count
@@ -345,38 +358,43 @@ struct HybridScorer {
             }
             return
         }
-        // Dense components: rows of the d×d matrices for the dense titles of the history.
-        let denseParts: [(component: Int, matrix: Matrix)] = [(0, parts.slit), (1, parts.ease), (2, parts.ease)]
-        for (k, matrix) in denseParts where needed[k] {
+        // Dense components: rows of the matrices for the dense titles of the history (the two EASE
+        // scores read each row once).
+        for k in 0..<3 where needed[k] && !(k == 2 && needed[1]) {
+            let both = k == 1 && needed[2]
+            let matrix = k == 0 ? parts.slit : parts.ease
+            let of = k == 0 ? parts.slitOf : parts.denseOf
+            let map = k == 0 ? parts.slitActive : parts.denseActive
+            let d = map.count
             precondition(matrix.rows == d, "the \(HybridComponent.allCases[k].rawValue) component was not fitted")
-            raw.withUnsafeMutableBufferPointer { out in
-                out.update(repeating: 0)
-                matrix.withUnsafeBufferPointer { m in
-                    for (q, item) in s.enumerated() {
-                        let age = len - 1 - q
-                        let weight: Float
-                        switch k {
-                        case 0: weight = age < slitDecay.count ? slitDecay[age] : 0
-                        case 1: weight = recency[min(age, recency.count - 1)]
-                        default: weight = 1
+            if raw.count < d { raw = [Float](repeating: 0, count: d) }
+            if both && plain.count < d { plain = [Float](repeating: 0, count: d) }
+            raw.withUnsafeMutableBufferPointer { rawOut in
+                plain.withUnsafeMutableBufferPointer { plainOut in
+                    let out = UnsafeMutableBufferPointer(rebasing: rawOut[0..<d])
+                    let second = UnsafeMutableBufferPointer(rebasing: plainOut[0..<(both ? d : 0)])
+                    out.update(repeating: 0)
+                    second.update(repeating: 0)
+                    matrix.withUnsafeBufferPointer { m in
+                        for (q, item) in s.enumerated() {
+                            let age = len - 1 - q
+                            let weight: Float
+                            switch k {
+                            case 0: weight = age < slitDecay.count ? slitDecay[age] : 0
+                            case 1: weight = recency[min(age, recency.count - 1)]
+                            default: weight = 1
+                            }
+                            let di = Int(of[Int(item)])
+                            guard di >= 0 else { continue }
+                            let row = UnsafeBufferPointer(rebasing: m[(di * d)..<((di + 1) * d)])
+                            if weight > 0 { Kernels.axpy(weight, row, out) }
+                            if both { Kernels.axpy(1, row, second) }
                         }
-                        let di = Int(parts.denseOf[Int(item)])
-                        guard weight > 0, di >= 0 else { continue }
-                        Kernels.axpy(weight, UnsafeBufferPointer(rebasing: m[(di * d)..<((di + 1) * d)]), out)
                     }
                 }
             }
-            // Spread to the active titles (the tail, which the dense matrices cannot predict, at 0), then
-            // z-score over every candidate.
-            z[k].withUnsafeMutableBufferPointer { out in
-                if parts.hasTail {
-                    out.update(repeating: 0)
-                    for j in 0..<d { out[Int(parts.denseActive[j])] = raw[j] }
-                } else {
-                    for j in 0..<n { out[j] = raw[j] }
-                }
-            }
-            zscore(&z[k], candidate)
+            spread(raw, d: d, map: map, into: k)
+            if both { spread(plain, d: d, map: map, into: 2) }
         }
         if needed[3] {
             let k = parts.knn.k
@@ -395,6 +413,21 @@ struct HybridScorer {
             }
             zscore(&z[3], candidate)
         }
+    }
+
+    /// Spreads a dense component to the active titles (the tail, which the dense matrices cannot
+    /// predict, at 0), then z-scores it over every candidate.
+    mutating func spread(_ values: [Float], d: Int, map: [Int32], into k: Int) {
+        let n = parts.n
+        z[k].withUnsafeMutableBufferPointer { out in
+            if d < n {
+                out.update(repeating: 0)
+                for j in 0..<d { out[Int(map[j])] = values[j] }
+            } else {
+                for j in 0..<n { out[j] = values[j] }
+            }
+        }
+        zscore(&z[k], candidate)
     }
 
     /// The blended score of every active title into `blended`: Σ w·z (on the long tail only item-kNN
