@@ -95,9 +95,9 @@ public final class AdService: Sendable {
         var impressionTimes: [Timestamp] = []
         var pages: [[Event]] = []
         while true {
-            let page = try await store.events(afterSequence: after, limit: 50_000)
+            let page = try await store.adEvents(afterSequence: after, limit: 50_000)
             guard let last = page.last else { break }
-            let relevant = page.map(\.event).filter { $0.type.isAd || $0.type == .abandon }
+            let relevant = page.map(\.event)
             impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
             pages.append(relevant)
             after = last.sequence

@@ -110,10 +110,15 @@ public final class HomeService: Sendable {
         try await editorial.reload(from: store)
         var after: Int64 = 0
         var replayed = 0
+        // The next page is read while this one is folded in.
+        let store = self.store
+        var next = Task { try await store.events(afterSequence: 0, limit: 50_000) }
         while true {
-            let page = try await store.events(afterSequence: after, limit: 50_000)
+            let page = try await next.value
             guard let last = page.last else { break }
             after = last.sequence
+            let from = after
+            next = Task { try await store.events(afterSequence: from, limit: 50_000) }
             live.observe(page.map(\.event), catalog: catalog, profileFacts: facts)
             replayed += page.count
         }

@@ -97,6 +97,38 @@ extension SQLiteStore: EventStore {
         }
     }
 
+    /// The event columns in the order `event(columns:from:)` reads them.
+    static let eventColumns =
+        "id, profile_id, type, occurred_at, title_id, decision_id, device, region, session_id, local_offset_minutes, "
+        + "position_seconds, duration_seconds, rating, row_name, rank, creative_id, campaign_id, quartile, error_code"
+
+    /// An event from `eventColumns` starting at column `k` (by position: no lookup by name per row).
+    static func event(columns row: Row, from k: Int) -> Event {
+        var context = EventContext()
+        context.device = (row[k + 6] as String?).flatMap(Device.init(rawValue:))
+        context.region = row[k + 7]
+        context.sessionID = (row[k + 8] as String?).map(SessionID.init(trusted:))
+        context.localTimeOffsetMinutes = row[k + 9]
+        return Event(
+            id: EventID(trusted: row[k]),
+            profileID: ProfileID(trusted: row[k + 1]),
+            type: EventType(rawValue: row[k + 2]) ?? .play,
+            timestamp: Timestamp(millisecondsSinceEpoch: row[k + 3]),
+            titleID: (row[k + 4] as String?).map(TitleID.init(trusted:)),
+            decisionID: (row[k + 5] as String?).map(DecisionID.init(trusted:)),
+            context: context,
+            positionSeconds: row[k + 10],
+            durationSeconds: row[k + 11],
+            rating: row[k + 12],
+            row: row[k + 13],
+            rank: row[k + 14],
+            creativeID: (row[k + 15] as String?).map(CreativeID.init(trusted:)),
+            campaignID: (row[k + 16] as String?).map(CampaignID.init(trusted:)),
+            quartile: row[k + 17],
+            errorCode: row[k + 18]
+        )
+    }
+
     static func event(from row: Row) -> Event {
         var context = EventContext()
         context.device = (row["device"] as String?).flatMap(Device.init(rawValue:))

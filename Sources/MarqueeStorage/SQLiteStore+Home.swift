@@ -4,11 +4,23 @@ import MarqueeCore
 
 extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
     public func events(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {
+        try await eventPage(where: "seq > ?", afterSequence: afterSequence, limit: limit)
+    }
+
+    /// Only ad events and `abandon`, through the partial index `events_for_ads` (the rest of the log is
+    /// never read).
+    public func adEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {
+        try await eventPage(where: "seq > ? AND (type GLOB 'ad[A-Z]*' OR type = 'abandon')", afterSequence: afterSequence, limit: limit)
+    }
+
+    private func eventPage(where condition: String, afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {
         let pairs = try await read("reading the event log") { db -> [EventWithSequence] in
-            let cursor = try Row.fetchCursor(
-                db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit])
+            let statement = try db.cachedStatement(
+                sql: "SELECT seq, \(Self.eventColumns) FROM events WHERE \(condition) ORDER BY seq LIMIT ?")
+            let cursor = try Row.fetchCursor(statement, arguments: [afterSequence, limit])
             var out: [EventWithSequence] = []
-            while let row = try cursor.next() { out.append(EventWithSequence(sequence: row["seq"], event: Self.event(from: row))) }
+            out.reserveCapacity(min(limit, 65_536))
+            while let row = try cursor.next() { out.append(EventWithSequence(sequence: row[0], event: Self.event(columns: row, from: 1))) }
             return out
         }
         return pairs.map { ($0.sequence, $0.event) }

@@ -232,6 +232,14 @@ extension SQLiteStore {
                     ALTER TABLE api_keys ADD COLUMN last_four TEXT CHECK (last_four IS NULL OR length(last_four) <= 4);
                     """)
         }
+        migrator.registerMigration("v7-ad-event-index") { db in
+            // The ad state is rebuilt at start-up from ad events and abandons only: a partial index lets
+            // it read them without scanning a log of millions of viewing events.
+            try db.execute(
+                sql: """
+                    CREATE INDEX events_for_ads ON events (seq) WHERE type GLOB 'ad[A-Z]*' OR type = 'abandon';
+                    """)
+        }
         return migrator
     }
 }
