@@ -199,7 +199,8 @@ public struct RecommendationSnapshot: Sendable {
             n: n, denseActive: denseActive, denseOf: denseOf,
             ease: ease.isEmpty ? Matrix(rows: 0, cols: 0) : Matrix(rows: d, cols: d, storage: ease),
             slit: Matrix(rows: 0, cols: 0), slitActive: [], slitOf: [Int32](repeating: -1, count: n),
-            knn: NeighbourLists(k: k, index: knnIndex, similarity: knnSimilarity), popularity: popularity)
+            knn: NeighbourLists(k: k, index: knnIndex, similarity: knnSimilarity),
+            alsUsers: Matrix(rows: 0, cols: 0), alsItems: Matrix(rows: 0, cols: 0), popularity: popularity)
         let model = SequenceHybridModel(
             itemCount: header.titleIDs.count, active: header.activeItems, compact: compact, candidateCount: m,
             candidateIndex: candidateIndex,

@@ -38,6 +38,9 @@ extension SequenceHybrid {
     /// The relative validation gain a component must bring to join the blend: smaller gains are within the
     /// noise of a few thousand validation users, and an extra component then costs more than it brings.
     public static let joinGain = 0.005
+    /// ALS enters the search only on training data up to this many interactions: beyond, its fit (about
+    /// 6 s at 1M on 2 cores) costs more than every other component's together.
+    public static let alsMaxInteractions = 300_000
     /// Neighbour counts tried for item-kNN.
     public static let neighbourGrid = [10, 20, 50]
     /// At most this many validation users are ranked (evenly spaced by index), and at most this many
@@ -84,7 +87,7 @@ extension SequenceHybrid {
                 parallelChunks(workerCount * 2) { chunk in
                     var scorer = HybridScorer(parts: parts, configuration: c)
                     for v in chunkRange(chunk, of: workerCount * 2, total: users.count) {
-                        scorer.components(seqs.sequence(users[v]), needed: needed)
+                        scorer.components(seqs.sequence(users[v]), user: users[v], needed: needed)
                         for i in 0..<n { o[v * n + i] = scorer.z[component.index][i] }
                     }
                 }
@@ -149,7 +152,7 @@ extension SequenceHybrid {
             let lists = truncated(k)
             let parts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: lists)
             let zk = vectors(parts, .itemKNN, c)
-            let score = objective([[], [], [], zk], oneHot(3), parts)
+            let score = objective([[], [], [], zk, []], oneHot(3), parts)
             if score.all + score.ge4 > single[3].all + single[3].ge4 {
                 single[3] = score
                 z[3] = zk
@@ -198,8 +201,8 @@ extension SequenceHybrid {
             let zr = vectors(parts, .recentEASE, c)
             let ze = vectors(parts, .ease, c)
             let tail = hasTail ? z[3] : []
-            let r = objective([[], zr, [], tail], oneHot(1), parts)
-            let e = objective([[], [], ze, tail], oneHot(2), parts)
+            let r = objective([[], zr, [], tail, []], oneHot(1), parts)
+            let e = objective([[], [], ze, tail, []], oneHot(2), parts)
             if max(r.all + r.ge4, e.all + e.ge4) > max(single[1].all + single[1].ge4, single[2].all + single[2].ge4) {
                 single[1] = r
                 single[2] = e
@@ -215,12 +218,22 @@ extension SequenceHybrid {
             c.slitLambda = lambda
             let parts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: hasTail ? knn : nil, slitSystem: slitSystem)
             let zs = vectors(parts, .slit, c)
-            let s = objective([zs, [], [], hasTail ? z[3] : []], oneHot(0), parts)
+            let s = objective([zs, [], [], hasTail ? z[3] : [], []], oneHot(0), parts)
             if s.all + s.ge4 > single[0].all + single[0].ge4 {
                 single[0] = s
                 z[0] = zs
             }
             return s.all + s.ge4
+        }
+        // ALS, where its fit is cheap next to the others (it does not enter the search on larger data).
+        if sub.interactionCount <= Self.alsMaxInteractions {
+            progress?("ALS: \(base.alsFactors) factors")
+            let c = proxy.only(.als)
+            let als = try HybridParts.alsFactors(sub, seqs: seqs, configuration: c)
+            let alsParts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: knn, als: als)
+            let za = vectors(alsParts, .als, c)
+            single[4] = objective([[], [], [], [], za], oneHot(4), alsParts)
+            z[4] = za
         }
         let parts = easeParts ?? knnParts!
         // The blend, from the best single component.
@@ -230,7 +243,7 @@ extension SequenceHybrid {
         progress?("blending from \(HybridComponent.allCases[bestSingle].rawValue) alone")
         for _ in 0..<2 {
             var changed = false
-            for k in weights.indices {
+            for k in weights.indices where !z[k].isEmpty {
                 for value in Self.blendGrid where value != weights[k] {
                     var trial = weights
                     trial[k] = value

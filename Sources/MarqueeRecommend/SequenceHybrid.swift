@@ -21,9 +21,14 @@ public struct SequenceHybridConfiguration: Sendable, Hashable, Codable {
     public var weightRecentEASE: Float = 0.75
     public var weightEASE: Float = 0.2
     public var weightItemKNN: Float = 0
+    public var weightALS: Float = 0
     /// Item-kNN: neighbours kept per title (cosine on the binary matrix) and the history's position decay.
     public var knnNeighbours = 20
     public var knnTau: Float = 20
+    /// Implicit ALS (Hu, Koren & Volinsky 2008) as a component: factors, L2 weight and alternations.
+    public var alsFactors = 64
+    public var alsRegularization: Float = 10
+    public var alsIterations = 15
     /// EASE and SLIT hold dense d×d matrices (4d² bytes each) and invert them (O(d³)): only the `denseItems`
     /// most interacted-with titles enter them; the long tail beyond is scored by item-kNN alone.
     public var denseItems = 5_000
@@ -39,12 +44,13 @@ public struct SequenceHybridConfiguration: Sendable, Hashable, Codable {
 
     /// The blend weights in `HybridComponent.allCases` order.
     public var weights: [Float] {
-        get { [weightSLIT, weightRecentEASE, weightEASE, weightItemKNN] }
+        get { [weightSLIT, weightRecentEASE, weightEASE, weightItemKNN, weightALS] }
         set {
             weightSLIT = newValue[0]
             weightRecentEASE = newValue[1]
             weightEASE = newValue[2]
             weightItemKNN = newValue[3]
+            weightALS = newValue[4]
         }
     }
 
@@ -66,6 +72,9 @@ public enum HybridComponent: String, Sendable, CaseIterable, Codable {
     case ease
     /// Item-kNN (cosine, top neighbours) on a position-decayed history; it also scores the long tail.
     case itemKNN = "item-knn-tail"
+    /// Implicit ALS: the user's factors against each title's (training users only; new history is folded
+    /// in through the item-to-item rows).
+    case als
 
     public var index: Int { HybridComponent.allCases.firstIndex(of: self)! }
 }
@@ -119,6 +128,11 @@ public struct SequenceHybrid: Recommender {
             p["knnNeighbours"] = String(c.knnNeighbours)
             p["knnTau"] = String(c.knnTau)
         }
+        if w[4] > 0 {
+            p["alsFactors"] = String(c.alsFactors)
+            p["alsRegularization"] = String(c.alsRegularization)
+            p["alsIterations"] = String(c.alsIterations)
+        }
         if w.filter({ $0 > 0 }).count > 1 {
             p["weights"] = HybridComponent.allCases.map { "\($0.rawValue) \(w[$0.index])" }.joined(separator: ", ")
         }
@@ -136,7 +150,12 @@ public struct SequenceHybrid: Recommender {
             throw EvaluationError("the blend weights must be non-negative and not all zero")
         }
         let seqs = ReducedSequences(data, minCount: c.minItemInteractions)
-        let parts = try HybridParts.fit(seqs, configuration: c, withEASE: true, progress: progress)
+        var als: (users: Matrix, items: Matrix)? = nil
+        if c.weightALS > 0 {
+            progress?("fitting ALS (\(c.alsFactors) factors)")
+            als = try HybridParts.alsFactors(data, seqs: seqs, configuration: c)
+        }
+        let parts = try HybridParts.fit(seqs, configuration: c, withEASE: true, als: als, progress: progress)
         progress?("scoring \(Wording.count(data.userCount, "profile"))")
         let (index, scores) = parts.candidates(seqs, data: data, configuration: c)
         return SequenceHybridModel(
@@ -224,6 +243,10 @@ struct HybridParts: Sendable {
     let slitActive: [Int32]
     let slitOf: [Int32]
     let knn: NeighbourLists
+    /// ALS factors of the training users (rows by user) and of the active titles (rows by active index);
+    /// empty when ALS is not in the blend.
+    let alsUsers: Matrix
+    let alsItems: Matrix
     /// Interaction counts of the active titles (popularity for users with no usable history).
     let popularity: [Float]
 
@@ -251,7 +274,8 @@ struct HybridParts: Sendable {
     /// "More like this" and fold-in; neighbour lists also when there is a long tail to score).
     static func fit(
         _ seqs: ReducedSequences, configuration c: SequenceHybridConfiguration, withEASE: Bool, knn given: NeighbourLists? = nil,
-        easeGram: Matrix? = nil, slitSystem: (gram: Matrix, cross: Matrix)? = nil, progress: ((String) -> Void)? = nil
+        easeGram: Matrix? = nil, slitSystem: (gram: Matrix, cross: Matrix)? = nil, als: (users: Matrix, items: Matrix)? = nil,
+        progress: ((String) -> Void)? = nil
     ) throws -> HybridParts {
         let n = seqs.activeCount
         let (denseActive, denseOf) = denseSelection(seqs, limit: c.denseItems)
@@ -282,7 +306,30 @@ struct HybridParts: Sendable {
         for i in seqs.items { popularity[Int(i)] += 1 }
         return HybridParts(
             n: n, denseActive: denseActive, denseOf: denseOf, ease: ease, slit: slit, slitActive: slitActive, slitOf: slitOf, knn: knn,
-            popularity: popularity)
+            alsUsers: als?.users ?? Matrix(rows: 0, cols: 0), alsItems: als?.items ?? Matrix(rows: 0, cols: 0), popularity: popularity)
+    }
+
+    /// ALS factors fitted on `data`, the item side gathered to the active titles.
+    static func alsFactors(
+        _ data: TrainingSet, seqs: ReducedSequences, configuration c: SequenceHybridConfiguration
+    ) throws -> (
+        users: Matrix, items: Matrix
+    ) {
+        var a = ImplicitALSConfiguration()
+        a.factors = c.alsFactors
+        a.regularization = c.alsRegularization
+        a.iterations = c.alsIterations
+        let (users, items) = try ImplicitALS(a).fitFactors(data)
+        let f = items.cols
+        var active = Matrix(rows: seqs.activeCount, cols: f)
+        active.withUnsafeMutableBufferPointer { out in
+            items.withUnsafeBufferPointer { all in
+                for (k, i) in seqs.active.enumerated() {
+                    for j in 0..<f { out[k * f + j] = all[Int(i) * f + j] }
+                }
+            }
+        }
+        return (users, active)
     }
 
     /// Every user's `configuration.candidates` best titles (active indices, −1 past the end) and scores.
@@ -296,7 +343,7 @@ struct HybridParts: Sendable {
                     var scorer = HybridScorer(parts: self, configuration: c)
                     var best: [ScoredIndex] = []
                     for u in chunkRange(chunk, of: workerCount * 4, total: data.userCount) {
-                        scorer.blend(seqs.sequence(u), weights: c.weights)
+                        scorer.blend(seqs.sequence(u), user: u, weights: c.weights)
                         // Everything the user has, active or not, is left out.
                         for p in data.history(u) {
                             let a = seqs.compact[Int(data.items[p])]
@@ -345,7 +392,7 @@ struct HybridScorer {
     }
 
     /// Computes the z-scored components that `needed` marks (by `HybridComponent` index) into `z`.
-    mutating func components(_ s: ArraySlice<Int32>, needed: [Bool]) {
+    mutating func components(_ s: ArraySlice<Int32>, user: Int, needed: [Bool]) {
         let n = parts.n
         for i in s { candidate[Int(i)] = false }
         defer { for i in s { candidate[Int(i)] = true } }
@@ -413,6 +460,20 @@ struct HybridScorer {
             }
             zscore(&z[3], candidate)
         }
+        if needed[4] {
+            let f = parts.alsItems.cols
+            z[4].withUnsafeMutableBufferPointer { out in
+                out.update(repeating: 0)
+                guard user < parts.alsUsers.rows, parts.alsItems.rows == n else { return }
+                parts.alsUsers.withUnsafeBufferPointer { u in
+                    parts.alsItems.withUnsafeBufferPointer { v in
+                        let x = UnsafeBufferPointer(rebasing: u[(user * f)..<((user + 1) * f)])
+                        for i in 0..<n { out[i] = Kernels.dot(x, UnsafeBufferPointer(rebasing: v[(i * f)..<((i + 1) * f)])) }
+                    }
+                }
+            }
+            zscore(&z[4], candidate)
+        }
     }
 
     /// Spreads a dense component to the active titles (the tail, which the dense matrices cannot
@@ -432,8 +493,8 @@ struct HybridScorer {
 
     /// The blended score of every active title into `blended`: Σ w·z (on the long tail only item-kNN
     /// tells titles apart).
-    mutating func blend(_ s: ArraySlice<Int32>, weights w: [Float]) {
-        components(s, needed: w.map { $0 > 0 })
+    mutating func blend(_ s: ArraySlice<Int32>, user: Int, weights w: [Float]) {
+        components(s, user: user, needed: w.map { $0 > 0 })
         Self.combine(z: z, weights: w, parts: parts, into: &blended)
     }
 

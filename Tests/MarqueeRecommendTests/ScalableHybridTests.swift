@@ -91,7 +91,7 @@ import Testing
         let seqs = ReducedSequences(data, minCount: c.minItemInteractions)
         var scorer = HybridScorer(parts: model.parts, configuration: c)
         for u in 0..<data.userCount {
-            scorer.blend(seqs.sequence(u), weights: c.weights)
+            scorer.blend(seqs.sequence(u), user: u, weights: c.weights)
             var full = scorer.blended
             for p in data.history(u) { full[Int(seqs.compact[Int(data.items[p])])] = -.infinity }
             let expected = full.withUnsafeBufferPointer { TopK.select(scores: $0, k: 7) }.map { Int($0.index) }
