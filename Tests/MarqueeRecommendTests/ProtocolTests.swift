@@ -132,6 +132,9 @@ func movieLensRows() throws -> [RatingRow] {
         #expect(tuning.validationNDCG + tuning.validationNDCGGe4 > tuning.bestSingleNDCG + tuning.bestSingleNDCGGe4)
         #expect(tuning.validationNDCG > 0.26)
         for (name, ndcg) in tuning.componentNDCG { #expect(ndcg <= tuning.bestSingleNDCG, "\(name)") }
+        // Every candidate was tried on its own, ALS and item-kNN included (MovieLens is small enough for ALS).
+        #expect(Set(tuning.componentNDCG.keys) == Set(HybridComponent.allCases.map(\.rawValue)))
+        #expect(tuning.componentNDCG.values.allSatisfy { $0 > 0.1 })
         // Every weight searched includes zero, and the regularization grid brackets the configured value.
         #expect(SequenceHybrid.blendGrid.contains(0) && SequenceHybrid.lambdaFactors.contains(1))
         // The choice is deterministic.
