@@ -77,7 +77,10 @@ run_set() {
 
     say "$set: import movielens"
     rm -f "$db" "$db-wal" "$db-shm" "$db.model"
-    timed "$set-import" "$marquee" import movielens "$data" --db "$db"
+    if ! timed "$set-import" "$marquee" import movielens "$data" --db "$db"; then
+        record "$set" "import" "failed (see $out/$set-import.log)"
+        return 0
+    fi
     record "$set" "import s" "$secs"
     record "$set" "import events/s" "$(awk -v n="$ratings" -v s="$secs" 'BEGIN { printf "%.0f", 2 * n / s }')"
     record "$set" "import peak MB" "$peak_mb"
@@ -87,7 +90,12 @@ run_set() {
     [ "$set" = 10m ] && [ "${MARQUEE_SCALE_SKIP_10M_TRAIN:-0}" = 1 ] && skip_model=1
     if [ "$skip_model" = 0 ]; then
         say "$set: train"
-        timed "$set-train" "$marquee" train --db "$db"
+        if ! timed "$set-train" "$marquee" train --db "$db"; then
+            record "$set" "train" "failed (see $out/$set-train.log)"
+            skip_model=1
+        fi
+    fi
+    if [ "$skip_model" = 0 ]; then
         record "$set" "train s" "$secs"
         record "$set" "train peak MB" "$peak_mb"
         record "$set" "snapshot MB" "$(stat -c %s "$db.model" | awk '{ printf "%.1f", $1 / 1048576 }')"
@@ -115,13 +123,16 @@ run_set() {
                 for k in $(seq 1 25); do
                     u=$((1 + (k * 7919) % users))
                     curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "${auth[@]}" "http://127.0.0.1:$port$(printf "$1" "$u")"
-                done | tail -20 | awk '$1 != 200 { bad++ } { print $2 } END { if (bad) print "non-200: " bad > "/dev/stderr" }' | median
+                done | tail -20 >"$out/latency.txt"
+                median <<<"$(awk '{ print $2 }' "$out/latency.txt")" | tr -d '\n'
+                awk '$1 != 200 { bad++ } END { if (bad) printf " (%d of 20 not 200)", bad }' "$out/latency.txt"
             }
             local home rec
             home="$(latency '/v1/profiles/u%d/home?device=tv&rows=10&perRow=12')"
             rec="$(latency '/v1/profiles/u%d/recommendations?n=10')"
-            record "$set" "home page ms (median of 20)" "$(awk -v s="$home" 'BEGIN { printf "%.1f", s * 1000 }')"
-            record "$set" "recommendations ms (median of 20)" "$(awk -v s="$rec" 'BEGIN { printf "%.1f", s * 1000 }')"
+            ms() { awk -v s="${1%% *}" 'BEGIN { printf "%.1f", s * 1000 }'; [ "$1" = "${1%% *}" ] || printf ' %s' "${1#* }"; }
+            record "$set" "home page ms (median of 20)" "$(ms "$home")"
+            record "$set" "recommendations ms (median of 20)" "$(ms "$rec")"
             record "$set" "serve RSS after requests MB" "$(status_mb "$server" VmRSS)"
             record "$set" "serve peak RSS (VmHWM) MB" "$(status_mb "$server" VmHWM)"
             say "$set: serving; home ${home} s, recommendations ${rec} s"
@@ -138,8 +149,11 @@ run_set() {
     local eval_model="$model"
     [ "$skip_model" = 1 ] && eval_model="$cheap"
     say "$set: marquee evaluate --model $eval_model (writes the split)"
-    timed "$set-evaluate" "$marquee" evaluate --dataset "$data" --model "$eval_model" --write-split "$split" --timing 0.2 \
-        --output "$out/$set-evaluate.json"
+    if ! timed "$set-evaluate" "$marquee" evaluate --dataset "$data" --model "$eval_model" --write-split "$split" --timing 0.2 \
+        --output "$out/$set-evaluate.json"; then
+        record "$set" "marquee evaluate" "failed (see $out/$set-evaluate.log)"
+        return 0
+    fi
     python3 - "$out/$set-evaluate.json" "$set" "$secs" "$peak_mb" >>"$results" <<'PY'
 import json, sys
 models = json.load(open(sys.argv[1]))["models"]
