@@ -40,8 +40,16 @@ public struct MovieLensDataset: Sendable {
         "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
     ]
 
-    /// Finds the format in `directory` and loads all three files.
-    public static func load(directory: String) throws -> MovieLensDataset {
+    /// The three files of a MovieLens folder, in one of the two layouts.
+    public struct Files: Sendable {
+        public var format: Format
+        public var ratings: String
+        public var items: String
+        public var users: String
+    }
+
+    /// Finds the format in `directory` and checks that its three files are there.
+    public static func files(directory: String) throws -> Files {
         let fm = FileManager.default
         func path(_ name: String) -> String { directory.hasSuffix("/") ? directory + name : directory + "/" + name }
         var isDirectory: ObjCBool = false
@@ -67,24 +75,49 @@ public struct MovieLensDataset: Sendable {
         for name in names where !fm.fileExists(atPath: path(name)) {
             throw MarqueeError(.notFound, code: "dataset_file_missing", message: "\(path(name)) is missing")
         }
-        func read(_ name: String) throws -> [UInt8] {
-            guard let data = fm.contents(atPath: path(name)) else {
-                throw MarqueeError(.notFound, code: "dataset_file_missing", message: "cannot read \(path(name))")
+        return Files(format: format, ratings: path(names[0]), items: path(names[1]), users: path(names[2]))
+    }
+
+    /// Reads and checks the item and user files (small: one line per title or viewer), without the ratings.
+    public static func catalogFiles(_ files: Files) throws -> (items: [Item], users: [User]) {
+        func read(_ path: String) throws -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw MarqueeError(.notFound, code: "dataset_file_missing", message: "cannot read \(path)")
             }
             return [UInt8](data)
         }
-        var dataset = MovieLensDataset(format: format, ratings: [], items: [], users: [])
-        switch format {
+        let items: [Item]
+        let users: [User]
+        switch files.format {
         case .recbole:
-            dataset.ratings = try parseRatings(read(names[0]), file: path(names[0]), separator: 9, header: true)
-            dataset.items = try parseRecBoleItems(read(names[1]), file: path(names[1]))
-            dataset.users = try parseUsers(read(names[2]), file: path(names[2]), separator: 9, header: true)
+            items = try parseRecBoleItems(read(files.items), file: files.items)
+            users = try parseUsers(read(files.users), file: files.users, separator: 9, header: true)
         case .grouplens:
-            dataset.ratings = try parseRatings(read(names[0]), file: path(names[0]), separator: 9, header: false)
-            dataset.items = try parseGroupLensItems(read(names[1]), file: path(names[1]))
-            dataset.users = try parseUsers(read(names[2]), file: path(names[2]), separator: 124, header: false)
+            items = try parseGroupLensItems(read(files.items), file: files.items)
+            users = try parseUsers(read(files.users), file: files.users, separator: 124, header: false)
         }
-        try dataset.checkConsistency(ratingsFile: path(names[0]))
+        if Set(items.map(\.id)).count != items.count {
+            throw MarqueeError(.malformed, code: "dataset_corrupt", message: "duplicate item ids in the item file")
+        }
+        if Set(users.map(\.id)).count != users.count {
+            throw MarqueeError(.malformed, code: "dataset_corrupt", message: "duplicate user ids in the user file")
+        }
+        return (items, users)
+    }
+
+    /// Finds the format in `directory` and loads all three files, every rating in memory (for evaluation;
+    /// an import streams the ratings with ``RatingReader`` instead).
+    public static func load(directory: String) throws -> MovieLensDataset {
+        let files = try files(directory: directory)
+        let (items, users) = try catalogFiles(files)
+        var dataset = MovieLensDataset(format: files.format, ratings: [], items: items, users: users)
+        let reader = try RatingReader(files)
+        var check = RatingCheck(items: items, users: users, file: files.ratings, format: files.format)
+        while let chunk = try reader.next(upTo: 65_536) {
+            try check.add(chunk)
+            dataset.ratings += chunk
+        }
+        try dataset.checkPairs(ratingsFile: files.ratings)
         return dataset
     }
 
@@ -128,31 +161,6 @@ public struct MovieLensDataset: Sendable {
         }
         guard let s = String(validating: field, as: UTF8.self) else { throw corrupt(file, line, "not valid UTF-8") }
         return s
-    }
-
-    static func parseRatings(_ bytes: [UInt8], file: String, separator: UInt8, header: Bool) throws -> [Rating] {
-        var ratings: [Rating] = []
-        ratings.reserveCapacity(100_000)
-        for (number, line) in lines(bytes) {
-            if header && number == 1 {
-                guard String(decoding: line, as: UTF8.self).hasPrefix("user_id") else {
-                    throw corrupt(file, number, "expected the header user_id:token, item_id:token, rating:float, timestamp:float")
-                }
-                continue
-            }
-            if line.isEmpty { throw corrupt(file, number, "empty line") }
-            let f = split(line, separator)
-            guard f.count == 4 else { throw corrupt(file, number, "expected 4 fields (user, item, rating, timestamp), found \(f.count)") }
-            guard let user = integer(f[0]), user > 0 else { throw corrupt(file, number, "user id is not a positive integer") }
-            guard let item = integer(f[1]), item > 0 else { throw corrupt(file, number, "item id is not a positive integer") }
-            guard let rating = integer(f[2]), (1...5).contains(rating) else {
-                throw corrupt(file, number, "rating is not a whole number 1–5")
-            }
-            guard let ts = integer(f[3]) else { throw corrupt(file, number, "timestamp is not an integer") }
-            ratings.append(Rating(user: Int(user), item: Int(item), rating: Int(rating), timestamp: ts))
-        }
-        if ratings.isEmpty { throw corrupt(file, 1, "no ratings") }
-        return ratings
     }
 
     static func parseRecBoleItems(_ bytes: [UInt8], file: String) throws -> [Item] {
@@ -238,24 +246,13 @@ public struct MovieLensDataset: Sendable {
         return users
     }
 
-    func checkConsistency(ratingsFile: String) throws {
-        let itemIDs = Set(items.map(\.id))
-        let userIDs = Set(users.map(\.id))
-        if itemIDs.count != items.count {
-            throw MarqueeError(.malformed, code: "dataset_corrupt", message: "duplicate item ids in the item file")
-        }
-        if userIDs.count != users.count {
-            throw MarqueeError(.malformed, code: "dataset_corrupt", message: "duplicate user ids in the user file")
-        }
+    /// Refuses a (user, item) pair rated twice, naming the second line. In memory: `load` holds every
+    /// rating anyway; a streaming import leaves this check to the store, which sees the repeated event id.
+    func checkPairs(ratingsFile: String) throws {
         var pairs = Set<Int64>()
         pairs.reserveCapacity(ratings.count)
-        for (k, r) in ratings.enumerated() {
-            let line = k + (format == .recbole ? 2 : 1)
-            guard itemIDs.contains(r.item) else { throw Self.corrupt(ratingsFile, line, "item \(r.item) is not in the item file") }
-            guard userIDs.contains(r.user) else { throw Self.corrupt(ratingsFile, line, "user \(r.user) is not in the user file") }
-            guard pairs.insert(Int64(r.user) << 32 | Int64(r.item)).inserted else {
-                throw Self.corrupt(ratingsFile, line, "user \(r.user) rated item \(r.item) twice")
-            }
+        for (k, r) in ratings.enumerated() where !pairs.insert(Int64(r.user) << 32 | Int64(r.item)).inserted {
+            throw Self.corrupt(ratingsFile, RatingReader.line(ofRating: k, format: format), "user \(r.user) rated item \(r.item) twice")
         }
     }
 }
@@ -281,34 +278,43 @@ extension MovieLensDataset {
     /// The titles (`m<item>`, dated by their first rating) and profiles (`u<user>`, region from the ZIP
     /// code, maturity limit from the age) of the dataset.
     public func catalog(plan: Plan = .standardWithAds) -> (titles: [Title], profiles: [Profile]) {
-        var firstSeenItem: [Int: Int64] = [:]
-        var firstSeenUser: [Int: Int64] = [:]
-        for r in ratings {
-            firstSeenItem[r.item] = min(firstSeenItem[r.item] ?? .max, r.timestamp)
-            firstSeenUser[r.user] = min(firstSeenUser[r.user] ?? .max, r.timestamp)
-        }
-        let start = ratings.map(\.timestamp).min() ?? 0
+        var seen = FirstSeen()
+        for r in ratings { seen.add(r) }
+        return Self.catalog(items: items, users: users, firstSeen: seen, plan: plan)
+    }
+
+    /// The catalog of `items` and `users`, dated by `firstSeen` (what an import collects while it checks
+    /// the ratings, so that it never holds them).
+    public static func catalog(
+        items: [Item], users: [User], firstSeen: FirstSeen, plan: Plan = .standardWithAds
+    ) -> (
+        titles: [Title], profiles: [Profile]
+    ) {
+        let start = firstSeen.start ?? 0
         let titles = items.sorted { $0.id < $1.id }.map { item in
             Title(
                 id: Self.titleID(item: item.id), kind: .movie, name: item.title.isEmpty ? "Untitled \(item.id)" : item.title,
                 genres: item.genres, releaseYear: item.year, maturityRating: .all,
-                dateAdded: Timestamp(secondsSinceEpoch: firstSeenItem[item.id] ?? start))
+                dateAdded: Timestamp(secondsSinceEpoch: firstSeen.items[item.id] ?? start))
         }
         let profiles = users.sorted { $0.id < $1.id }.map { user in
             let limit: MaturityRating = user.age < 13 ? .age7 : user.age < 16 ? .age13 : user.age < 18 ? .age16 : .age18
             return Profile(
                 id: Self.profileID(user: user.id), plan: plan, region: Regions.usRegion(zip: user.zip), language: "en",
-                maturityLimit: limit, createdAt: Timestamp(secondsSinceEpoch: firstSeenUser[user.id] ?? start))
+                maturityLimit: limit, createdAt: Timestamp(secondsSinceEpoch: firstSeen.users[user.id] ?? start))
         }
         return (titles, profiles)
     }
 
     /// The events of `ratings[range]`, in file order: a `play` and a `rate` per rating. An import
     /// writes them a range at a time, so that it never holds every event at once.
-    public func events(ratings range: Range<Int>) -> [Event] {
+    public func events(ratings range: Range<Int>) -> [Event] { Self.events(of: ratings[range]) }
+
+    /// The events of `ratings`, in their order: a `play` and a `rate` per rating.
+    public static func events(of ratings: some Collection<Rating>) -> [Event] {
         var events: [Event] = []
-        events.reserveCapacity(range.count * 2)
-        for r in ratings[range] {
+        events.reserveCapacity(ratings.count * 2)
+        for r in ratings {
             let title = Self.titleID(item: r.item)
             let profile = Self.profileID(user: r.user)
             let time = Timestamp(secondsSinceEpoch: r.timestamp)
@@ -321,5 +327,187 @@ extension MovieLensDataset {
                     rating: r.rating))
         }
         return events
+    }
+}
+
+extension MovieLensDataset {
+    /// When each title and each viewer was first rated, and the earliest rating of all: what the catalog
+    /// dates titles and profiles by. Grows with titles and viewers, not with ratings.
+    public struct FirstSeen: Sendable {
+        public var items: [Int: Int64] = [:]
+        public var users: [Int: Int64] = [:]
+        /// The earliest rating's time (nil before the first).
+        public var start: Int64?
+
+        public init() {}
+
+        public mutating func add(_ r: Rating) {
+            items[r.item] = min(items[r.item] ?? .max, r.timestamp)
+            users[r.user] = min(users[r.user] ?? .max, r.timestamp)
+            start = min(start ?? .max, r.timestamp)
+        }
+    }
+
+    /// Checks ratings as they stream past, chunk by chunk: every user and item must be in its file (the
+    /// first that is not throws, naming the ratings file's line). Counts them and collects ``FirstSeen``.
+    /// A (user, item) pair rated twice is not caught here (that would hold a pair per rating).
+    public struct RatingCheck: Sendable {
+        let itemIDs: Set<Int>
+        let userIDs: Set<Int>
+        let file: String
+        let format: Format
+        public private(set) var count = 0
+        public private(set) var firstSeen = FirstSeen()
+
+        public init(items: [Item], users: [User], file: String, format: Format) {
+            itemIDs = Set(items.map(\.id))
+            userIDs = Set(users.map(\.id))
+            self.file = file
+            self.format = format
+        }
+
+        public mutating func add(_ chunk: [Rating]) throws {
+            for r in chunk {
+                let line = RatingReader.line(ofRating: count, format: format)
+                guard itemIDs.contains(r.item) else { throw MovieLensDataset.corrupt(file, line, "item \(r.item) is not in the item file") }
+                guard userIDs.contains(r.user) else { throw MovieLensDataset.corrupt(file, line, "user \(r.user) is not in the user file") }
+                firstSeen.add(r)
+                count += 1
+            }
+        }
+    }
+
+    /// Reads a ratings file (`u.data`, or `ml-100k.inter` with its header) a chunk at a time: memory is
+    /// one read buffer (1 MiB) and the chunk asked for, whatever the file's size. Every line is checked;
+    /// the first bad one throws `dataset_corrupt` naming the file and line. Lines end in LF or CRLF; an
+    /// empty line is an error, except after the last line.
+    public final class RatingReader {
+        public let file: String
+        public let format: Format
+        /// The file's size and the bytes consumed so far (for progress).
+        public let size: Int64
+        public private(set) var bytesRead: Int64 = 0
+        /// The ratings handed out so far.
+        public private(set) var count = 0
+        private let handle: FileHandle
+        private var buffer: [UInt8] = []
+        private var start = 0
+        private var atEnd = false
+        private var finished = false
+        private var lineNumber = 0
+        static let chunkBytes = 1 << 20
+        /// The longest line accepted (a rating is a few dozen bytes; this bounds memory on a file with no newlines).
+        static let maxLineBytes = 1 << 16
+
+        public init(_ files: Files) throws {
+            file = files.ratings
+            format = files.format
+            guard let handle = FileHandle(forReadingAtPath: file) else {
+                throw MarqueeError(.notFound, code: "dataset_file_missing", message: "cannot read \(file)")
+            }
+            self.handle = handle
+            size = ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.int64Value ?? 0
+        }
+
+        deinit { try? handle.close() }
+
+        /// The 1-based line of the `k`-th rating (0-based): every line is a rating, after the RecBole header.
+        public static func line(ofRating k: Int, format: Format) -> Int { k + (format == .recbole ? 2 : 1) }
+
+        /// The next ratings in file order, at most `limit`; nil after the last.
+        public func next(upTo limit: Int) throws -> [Rating]? {
+            if finished { return nil }
+            var ratings: [Rating] = []
+            ratings.reserveCapacity(min(limit, 65_536))
+            while ratings.count < limit, let line = try nextLine() {
+                lineNumber += 1
+                if format == .recbole && lineNumber == 1 {
+                    guard line.starts(with: "user_id".utf8) else {
+                        throw MovieLensDataset.corrupt(
+                            file, 1, "expected the header user_id:token, item_id:token, rating:float, timestamp:float")
+                    }
+                    continue
+                }
+                ratings.append(try Self.parse(line, number: lineNumber, file: file, separator: 9))
+            }
+            if ratings.isEmpty {
+                finished = true
+                if count == 0 { throw MovieLensDataset.corrupt(file, 1, "no ratings") }
+                return nil
+            }
+            count += ratings.count
+            return ratings
+        }
+
+        /// One line `user<TAB>item<TAB>rating<TAB>timestamp`, checked field by field.
+        static func parse(_ line: ArraySlice<UInt8>, number: Int, file: String, separator: UInt8) throws -> Rating {
+            if line.isEmpty { throw MovieLensDataset.corrupt(file, number, "empty line") }
+            var fields = 1
+            for c in line where c == separator { fields += 1 }
+            guard fields == 4 else {
+                throw MovieLensDataset.corrupt(file, number, "expected 4 fields (user, item, rating, timestamp), found \(fields)")
+            }
+            var i = line.startIndex
+            func field() -> ArraySlice<UInt8> {
+                let s = i
+                while i < line.endIndex && line[i] != separator { i += 1 }
+                defer { i += 1 }
+                return line[s..<i]
+            }
+            guard let user = MovieLensDataset.integer(field()), user > 0 else {
+                throw MovieLensDataset.corrupt(file, number, "user id is not a positive integer")
+            }
+            guard let item = MovieLensDataset.integer(field()), item > 0 else {
+                throw MovieLensDataset.corrupt(file, number, "item id is not a positive integer")
+            }
+            guard let rating = MovieLensDataset.integer(field()), (1...5).contains(rating) else {
+                throw MovieLensDataset.corrupt(file, number, "rating is not a whole number 1–5")
+            }
+            guard let ts = MovieLensDataset.integer(field()) else {
+                throw MovieLensDataset.corrupt(file, number, "timestamp is not an integer")
+            }
+            return Rating(user: Int(user), item: Int(item), rating: Int(rating), timestamp: ts)
+        }
+
+        /// The next line without its LF (or CRLF), or nil at the end of the file.
+        private func nextLine() throws -> ArraySlice<UInt8>? {
+            while true {
+                if let newline = buffer[start...].firstIndex(of: 10) {
+                    var end = newline
+                    if end > start && buffer[end - 1] == 13 { end -= 1 }
+                    let line = buffer[start..<end]
+                    bytesRead += Int64(newline + 1 - start)
+                    start = newline + 1
+                    return line
+                }
+                if atEnd {
+                    guard start < buffer.count else { return nil }
+                    var end = buffer.count
+                    if buffer[end - 1] == 13 { end -= 1 }
+                    let line = buffer[start..<end]
+                    bytesRead += Int64(buffer.count - start)
+                    start = buffer.count
+                    return line
+                }
+                if buffer.count - start > Self.maxLineBytes {
+                    throw MovieLensDataset.corrupt(file, lineNumber + 1, "the line is longer than \(Self.maxLineBytes / 1024) KiB")
+                }
+                // Keep the unfinished line, drop what was consumed, read more.
+                buffer.removeSubrange(0..<start)
+                start = 0
+                let more: Data?
+                do {
+                    more = try handle.read(upToCount: Self.chunkBytes)
+                } catch {
+                    throw MarqueeError(
+                        .internalFailure, code: "dataset_unreadable", message: "cannot read \(file): \(error.localizedDescription)")
+                }
+                if let more, !more.isEmpty {
+                    buffer.append(contentsOf: more)
+                } else {
+                    atEnd = true
+                }
+            }
+        }
     }
 }

@@ -293,62 +293,89 @@ public struct ImportSummary: Sendable, Hashable {
     public var eventsRejected: Int
 }
 
+/// An import that refuses repeats met an event whose id it had itself written earlier: the
+/// `index`-th event of the import (0-based, `data.events` then `moreEvents`). Nothing was written.
+public struct RepeatedEventInImport: Error, Sendable, Hashable {
+    public let index: Int
+    public let id: EventID
+}
+
 extension SQLiteStore {
     /// Writes a whole dataset in one transaction: all of it, or nothing. Events are stamped as
     /// received at their own time when `receivedAt` is nil, which keeps generated worlds reproducible.
     /// `progress` is called with (events written, events total) as the work goes on.
     /// Writes a dataset in one transaction. `moreEvents`, when given, hands over further events chunk
-    /// by chunk after `data.events` (nil at the end), so that a large import holds one chunk of events
-    /// at a time; `moreEventsTotal` is their count, for `progress`.
+    /// by chunk after `data.events` (nil at the end; an error it throws rolls everything back), so that a
+    /// large import holds one chunk of events at a time; `moreEventsTotal` is their count, for `progress`.
+    ///
+    /// An event whose id is already stored is a no-op, so an import can be repeated. With
+    /// `refuseRepeats`, an id repeated within this import (one the store did not hold before it began)
+    /// throws ``RepeatedEventInImport`` instead: the check costs one lookup per already-stored event,
+    /// and no memory.
     public func importDataset(
-        _ data: Dataset, receivedAt: Timestamp? = nil, moreEvents: (@Sendable () -> [Event]?)? = nil, moreEventsTotal: Int = 0,
-        progress: (@Sendable (Int, Int) -> Void)? = nil
+        _ data: Dataset, receivedAt: Timestamp? = nil, moreEvents: (@Sendable () throws -> [Event]?)? = nil, moreEventsTotal: Int = 0,
+        refuseRepeats: Bool = false, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> ImportSummary {
-        let summary = try await write("importing a dataset") { db -> ImportSummary in
-            try self.upsert(data.titles, db: db)
-            try self.insert(data.artwork, db: db)
-            try self.upsert(data.profiles, db: db)
-            try self.upsert(data.advertisers, db: db)
-            try self.upsert(data.campaigns, db: db)
-            try self.upsert(data.creatives, db: db)
-            var inserted = 0
-            var duplicate = 0
-            var rejected: [EventProblem] = []
-            let chunk = 10_000
-            var start = 0
-            let total = data.events.count + moreEventsTotal
-            progress?(0, total)
-            func write(_ slice: [Event]) throws {
-                let statuses = try self.append(slice, receivedAt: receivedAt, db: db)
-                for s in statuses {
-                    switch s {
-                    case .inserted: inserted += 1
-                    case .duplicate: duplicate += 1
-                    case .rejected(let p): rejected.append(p)
+        let summary: ImportSummary
+        do {
+            summary = try await pool.write { db -> ImportSummary in
+                try self.upsert(data.titles, db: db)
+                try self.insert(data.artwork, db: db)
+                try self.upsert(data.profiles, db: db)
+                try self.upsert(data.advertisers, db: db)
+                try self.upsert(data.campaigns, db: db)
+                try self.upsert(data.creatives, db: db)
+                // Rows are numbered upward (seq is the rowid), so a stored event with a larger seq was written by this import.
+                let lastBefore = refuseRepeats ? try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0 : 0
+                let seqOf = try db.cachedStatement(sql: "SELECT seq FROM events WHERE id = ?")
+                var inserted = 0
+                var duplicate = 0
+                var rejected: [EventProblem] = []
+                let chunk = 10_000
+                var start = 0
+                let total = data.events.count + moreEventsTotal
+                var done = 0
+                progress?(0, total)
+                func write(_ slice: [Event]) throws {
+                    let statuses = try self.append(slice, receivedAt: receivedAt, db: db)
+                    for (k, s) in statuses.enumerated() {
+                        switch s {
+                        case .inserted: inserted += 1
+                        case .duplicate:
+                            duplicate += 1
+                            if refuseRepeats, let seq = try Int64.fetchOne(seqOf, arguments: [slice[k].id.rawValue]), seq > lastBefore {
+                                throw RepeatedEventInImport(index: done + k, id: slice[k].id)
+                            }
+                        case .rejected(let p): rejected.append(p)
+                        }
                     }
+                    done += slice.count
                 }
+                while start < data.events.count {
+                    let end = min(start + chunk, data.events.count)
+                    try write(Array(data.events[start..<end]))
+                    start = end
+                    progress?(end, total)
+                }
+                while let more = try moreEvents?() {
+                    try write(more)
+                    progress?(min(done, total), total)
+                }
+                if let first = rejected.first {
+                    throw MarqueeError(
+                        .invalidValue, code: first.code,
+                        message:
+                            "\(Wording.count(rejected.count, "event")) \(rejected.count == 1 ? "refers" : "refer") to missing entities; "
+                            + "first: \(first.message)")
+                }
+                return ImportSummary(
+                    titles: data.titles.count, profiles: data.profiles.count, eventsInserted: inserted, eventsDuplicate: duplicate,
+                    eventsRejected: 0)
             }
-            while start < data.events.count {
-                let end = min(start + chunk, data.events.count)
-                try write(Array(data.events[start..<end]))
-                start = end
-                progress?(end, total)
-            }
-            var done = data.events.count
-            while let more = moreEvents?() {
-                try write(more)
-                done += more.count
-                progress?(min(done, total), total)
-            }
-            if let first = rejected.first {
-                throw MarqueeError(
-                    .invalidValue, code: first.code,
-                    message: "\(Wording.count(rejected.count, "event")) \(rejected.count == 1 ? "refers" : "refer") to missing entities; "
-                        + "first: \(first.message)")
-            }
-            return ImportSummary(
-                titles: data.titles.count, profiles: data.profiles.count, eventsInserted: inserted, eventsDuplicate: duplicate,
-                eventsRejected: 0)
+        } catch let repeated as RepeatedEventInImport {
+            throw repeated
+        } catch {
+            throw Self.translate(error, doing: "importing a dataset")
         }
         known.insert(data.titles.map(\.id.rawValue), .title)
         known.insert(data.profiles.map(\.id.rawValue), .profile)

@@ -124,7 +124,11 @@ struct ImportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "movielens",
             abstract: "Import MovieLens-100K (GroupLens u.data/u.item/u.user or RecBole ml-100k.inter/.item/.user).",
-            discussion: "Fetch it with scripts/fetch-movielens.sh DIR. Everything is checked first and written in one transaction.")
+            discussion: """
+                Fetch it with scripts/fetch-movielens.sh DIR. The ratings file is read twice, a chunk at a time: first \
+                every line is checked, then the events are written in one transaction, so a bad line means nothing is \
+                imported, and memory does not grow with the file.
+                """)
 
         @OptionGroup var store: StoreOptions
         @Argument(help: "The folder holding the files.") var path: String
@@ -136,33 +140,60 @@ struct ImportCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let dataset: MovieLensDataset
+            // Pass 1: the item and user files (small) whole, then the ratings 5,000 at a time, each line
+            // checked and its user and title known; kept are only counts and first-rating times per title
+            // and per viewer. Nothing is written if any line is bad.
+            let files: MovieLensDataset.Files
+            let catalog: (titles: [Title], profiles: [Profile])
+            let ratingCount: Int
             do {
-                dataset = try MovieLensDataset.load(directory: path)
+                files = try MovieLensDataset.files(directory: path)
+                let (items, users) = try MovieLensDataset.catalogFiles(files)
+                let reader = try MovieLensDataset.RatingReader(files)
+                var check = MovieLensDataset.RatingCheck(items: items, users: users, file: files.ratings, format: files.format)
+                let bar = ProgressBar("checking \(files.ratings)", unit: .bytes)
+                while let chunk = try reader.next(upTo: 5_000) {
+                    try check.add(chunk)
+                    bar.update(Int(reader.bytesRead), Int(max(reader.size, 1)))
+                }
+                ratingCount = check.count
+                catalog = MovieLensDataset.catalog(items: items, users: users, firstSeen: check.firstSeen, plan: Plan(rawValue: plan)!)
             } catch let error as MarqueeError {
                 fail(error.message + "; nothing was imported")
             }
-            // Titles and profiles first, then each 5,000 ratings' events made as they are written: the
-            // import never holds every event at once (two per rating, the bulk of a large dataset).
-            let (titles, profiles) = dataset.catalog(plan: Plan(rawValue: plan)!)
+            // Pass 2: titles and profiles, then each 5,000 ratings' events read and made as they are written,
+            // all in one transaction. A (user, title) pair rated twice shows as an event id this import wrote
+            // already: the store refuses it, and the transaction is rolled back.
             var data = Dataset()
-            data.titles = titles
-            data.profiles = profiles
-            let ratings = RatingChunks(dataset: dataset)
+            data.titles = catalog.titles
+            data.profiles = catalog.profiles
+            let ratings: RatingChunks
+            do {
+                ratings = RatingChunks(reader: try MovieLensDataset.RatingReader(files))
+            } catch let error as MarqueeError {
+                fail(error.message + "; nothing was imported")
+            }
             let sqlite = try openStore(store.path)
             let bar = ProgressBar("importing")
             let summary: ImportSummary
             do {
                 summary = try await sqlite.importDataset(
-                    data, receivedAt: nil, moreEvents: { ratings.next() }, moreEventsTotal: 2 * dataset.ratings.count,
+                    data, receivedAt: nil, moreEvents: { try ratings.next() }, moreEventsTotal: 2 * ratingCount, refuseRepeats: true,
                     progress: { bar.update($0, $1) })
+            } catch let repeated as RepeatedEventInImport {
+                try? sqlite.close()
+                // Two events per rating, in file order.
+                let k = repeated.index / 2
+                let line = MovieLensDataset.RatingReader.line(ofRating: k, format: files.format)
+                let pair = ratings.rating(at: k).map { "user \($0.user) rated item \($0.item) twice" } ?? "a rating repeats an earlier one"
+                fail("\(files.ratings):\(line): \(pair); nothing was imported")
             } catch let error as MarqueeError {
                 try? sqlite.close()
                 fail(error.message + "; nothing was imported")
             }
             try sqlite.close()
             print(
-                "Imported MovieLens (\(dataset.format.rawValue) files): \(Wording.count(dataset.ratings.count, "rating")), "
+                "Imported MovieLens (\(files.format.rawValue) files): \(Wording.count(ratingCount, "rating")), "
                     + "\(Wording.count(summary.profiles, "profile")), \(Wording.count(summary.titles, "title"))"
             )
             print("Events: \(summary.eventsInserted) new, \(summary.eventsDuplicate) already stored (a play and a rate per rating)")
@@ -170,18 +201,25 @@ struct ImportCommand: AsyncParsableCommand {
     }
 }
 
-/// The events of a MovieLens dataset, 5,000 ratings (10,000 events) at a time, made when the store
-/// asks for them inside its write transaction (one thread at a time, hence unchecked).
+/// The events of a MovieLens ratings file, 5,000 ratings (10,000 events) at a time, read and made when
+/// the store asks for them inside its write transaction (one thread at a time, hence unchecked).
 final class RatingChunks: @unchecked Sendable {
-    let dataset: MovieLensDataset
-    private var position = 0
+    let reader: MovieLensDataset.RatingReader
+    /// The ratings of the last chunk handed over, and the index of its first rating in the file.
+    private var last: [MovieLensDataset.Rating] = []
+    private var lastStart = 0
 
-    init(dataset: MovieLensDataset) { self.dataset = dataset }
+    init(reader: MovieLensDataset.RatingReader) { self.reader = reader }
 
-    func next() -> [Event]? {
-        guard position < dataset.ratings.count else { return nil }
-        let end = min(position + 5_000, dataset.ratings.count)
-        defer { position = end }
-        return dataset.events(ratings: position..<end)
+    func next() throws -> [Event]? {
+        lastStart = reader.count
+        guard let chunk = try reader.next(upTo: 5_000) else { return nil }
+        last = chunk
+        return MovieLensDataset.events(of: chunk)
+    }
+
+    /// The `k`-th rating of the file (0-based), when it is in the last chunk (where the store stopped).
+    func rating(at k: Int) -> MovieLensDataset.Rating? {
+        last.indices.contains(k - lastStart) ? last[k - lastStart] : nil
     }
 }

@@ -111,3 +111,55 @@ func writeBothFormats(from source: URL, into dir: URL) throws -> (recbole: URL, 
         #expect(nothing.status != 0)
     }
 }
+
+/// `marquee import movielens` reads u.data twice, 5,000 ratings at a time (a check pass, then a write
+/// pass in one transaction): a bad line deep in the file, after many chunks, imports nothing, whichever
+/// pass finds it, and the error names the file and the line.
+@Suite(.serialized) struct MovieLensStreamingImportTests {
+    @Test func aBadLineInTheMiddleOfUDataImportsNothingAndNamesTheLine() async throws {
+        let source = try TestData.movieLensDirectory()
+        let work = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let dirs = try writeBothFormats(from: source, into: work)
+        let udata = dirs.grouplens.appendingPathComponent("u.data")
+        let original = try String(contentsOf: udata, encoding: .utf8)
+        var lines = original.components(separatedBy: "\n")
+        #expect(lines.count == 100_001)  // 100,000 ratings and the empty string after the last newline
+        let line60000 = lines[59_999].split(separator: "\t").map(String.init)
+        let line1 = lines[0].split(separator: "\t").map(String.init)
+        let (item, time) = (line60000[1], line60000[3])
+        let cases: [(what: String, line: String, message: String)] = [
+            ("a rating out of range", "\(line60000[0])\t\(item)\t6\t\(time)", "u.data:60000: rating is not a whole number 1–5"),
+            ("three fields", "\(line60000[0])\t\(item)\t4", "u.data:60000: expected 4 fields (user, item, rating, timestamp), found 3"),
+            ("a user not in u.user", "944\t\(item)\t3\t\(time)", "u.data:60000: user 944 is not in the user file"),
+            // Only the write pass sees this: the events of 59,999 ratings are in the transaction by then.
+            (
+                "the pair of line 1 again", "\(line1[0])\t\(line1[1])\t2\t\(time)",
+                "u.data:60000: user \(line1[0]) rated item \(line1[1]) twice"
+            ),
+        ]
+        for (k, c) in cases.enumerated() {
+            lines[59_999] = c.line
+            try lines.joined(separator: "\n").write(to: udata, atomically: true, encoding: .utf8)
+            let db = work.appendingPathComponent("bad-\(k).sqlite").path
+            let result = try CLI.run(["import", "movielens", dirs.grouplens.path, "--db", db])
+            #expect(result.status != 0, "\(c.what)")
+            #expect(result.stderr.contains(c.message), "\(c.what): \(result.stderr)")
+            #expect(result.stderr.contains("nothing was imported"), "\(c.what): \(result.stderr)")
+            let store = try SQLiteStore(path: db)
+            #expect(try await store.eventCount() == 0, "\(c.what)")
+            #expect(try await store.titleCount() == 0, "\(c.what)")
+            #expect(try await store.profileCount() == 0, "\(c.what)")
+            try store.close()
+        }
+        // The same file, mended, imports whole; and again, as a rerun after an interrupted import, with no repeat refused.
+        try original.write(to: udata, atomically: true, encoding: .utf8)
+        let db = work.appendingPathComponent("good.sqlite").path
+        let good = try CLI.run(["import", "movielens", dirs.grouplens.path, "--db", db])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("100000 ratings, 943 profiles, 1682 titles"), "\(good.stdout)")
+        let again = try CLI.run(["import", "movielens", dirs.grouplens.path, "--db", db])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("0 new, 200000 already stored"), "\(again.stdout)")
+    }
+}
