@@ -31,7 +31,7 @@ public struct SequenceHybridConfiguration: Sendable, Hashable, Codable {
     public var alsIterations = 15
     /// EASE and SLIT hold dense d×d matrices (4d² bytes each) and invert them (O(d³)): only the `denseItems`
     /// most interacted-with titles enter them; the long tail beyond is scored by item-kNN alone.
-    public var denseItems = 5_000
+    public var denseItems = 4_000
     /// SLIT's dense part: the `slitDenseItems` most interacted-with titles (its fit costs about three
     /// EASE fits of the same size, and it works on what viewers watch next, mostly the popular titles).
     public var slitDenseItems = 1_500

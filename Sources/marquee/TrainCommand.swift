@@ -21,23 +21,30 @@ struct TrainCommand: AsyncParsableCommand {
             "Keep the fixed blend weights and regularization instead of choosing them on a validation split of the event log (the default)."
     )
     var noTune = false
+    @Option(help: "Titles in the dense part (EASE over the most interacted-with); the long tail beyond is scored by item-kNN.")
+    var denseTitles: Int = SequenceHybridConfiguration().denseItems
 
     func validate() throws {
         guard (1...1_000_000).contains(minInteractions) else { throw ValidationError("--min-interactions must be at least 1") }
+        guard (1...100_000).contains(denseTitles) else { throw ValidationError("--dense-titles must be between 1 and 100000") }
     }
 
     func run() async throws {
         let sqlite = try await openExistingStore(store.path)
         let path = snapshot ?? store.path + ".model"
-        try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions, tune: !noTune)
+        try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions, denseTitles: denseTitles, tune: !noTune)
         try sqlite.close()
     }
 }
 
 /// Trains and writes a snapshot, printing progress and a summary.
-func trainSnapshot(_ store: SQLiteStore, to path: String, minInteractions: Int = 5, tune: Bool = true) async throws {
+func trainSnapshot(
+    _ store: SQLiteStore, to path: String, minInteractions: Int = 5, denseTitles: Int = SequenceHybridConfiguration().denseItems,
+    tune: Bool = true
+) async throws {
     var configuration = SequenceHybridConfiguration()
     configuration.minItemInteractions = minInteractions
+    configuration.denseItems = denseTitles
     let (snapshot, summary): (RecommendationSnapshot, SnapshotTrainer.Summary)
     do {
         (snapshot, summary) = try await SnapshotTrainer.train(from: store, configuration: configuration, tune: tune) { line in
