@@ -55,5 +55,10 @@ import Testing
         }
         let r = try CLI.run(["evaluate", "--train", bad.path, "--test", bad.path])
         #expect(r.stderr.contains("bad.tsv:2"), "\(r.stderr)")
+        // A dense part of no titles is refused by name, by evaluate and by train.
+        for args in [["evaluate", "--dataset", dir.path, "--dense-titles", "0"], ["train", "--db", bad.path, "--dense-titles", "0"]] {
+            let d = try CLI.run(args)
+            #expect(d.status != 0 && d.stderr.contains("--dense-titles"), "\(args): \(d.stderr)")
+        }
     }
 }
