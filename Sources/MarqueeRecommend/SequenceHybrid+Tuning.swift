@@ -97,7 +97,7 @@ extension SequenceHybrid {
             return out
         }
         // Validation NDCG@10 (all, ge4) of a blend of component vectors.
-        func objective(_ z: [[Float]], _ weights: [Float], _ parts: HybridParts) -> (all: Double, ge4: Double) {
+        func objective(_ z: [[Float]], _ weights: [Float]) -> (all: Double, ge4: Double) {
             trials += 1
             var lists = [[Int]](repeating: [], count: users.count)
             lists.withUnsafeMutableBufferPointer { out in
@@ -147,19 +147,17 @@ extension SequenceHybrid {
             return NeighbourLists(k: kk, index: index, similarity: similarity)
         }
         var knn = longest
-        var knnParts: HybridParts? = nil
         for k in Self.neighbourGrid {
             var c = proxy.only(.itemKNN)
             c.knnNeighbours = k
             let lists = truncated(k)
             let parts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: lists)
             let zk = vectors(parts, .itemKNN, c)
-            let score = objective([[], [], [], zk, []], oneHot(3), parts)
+            let score = objective([[], [], [], zk, []], oneHot(3))
             if score.all + score.ge4 > single[3].all + single[3].ge4 {
                 single[3] = score
                 z[3] = zk
                 knn = lists
-                knnParts = parts
                 chosen.knnNeighbours = k
             }
         }
@@ -194,7 +192,6 @@ extension SequenceHybrid {
         let slitSystem = LinearItemModels.slitSystem(
             slitActive.count < n ? seqs.restricted(to: slitOf, count: slitActive.count) : seqs, configuration: proxy)
         // EASE (plain and recency-weighted share the matrix): λ by the better of the two.
-        var easeParts: HybridParts? = nil
         chosen.easeLambda = try walk("EASE", base.easeLambda) { lambda in
             var c = proxy.only(.ease)
             c.easeLambda = lambda
@@ -202,15 +199,13 @@ extension SequenceHybrid {
             let parts = try HybridParts.fit(seqs, configuration: c, withEASE: true, knn: hasTail ? knn : nil, easeGram: easeGram)
             let zr = vectors(parts, .recentEASE, c)
             let ze = vectors(parts, .ease, c)
-            let tail = hasTail ? z[3] : []
-            let r = objective([[], zr, [], tail, []], oneHot(1), parts)
-            let e = objective([[], [], ze, tail, []], oneHot(2), parts)
+            let r = objective([[], zr, [], [], []], oneHot(1))
+            let e = objective([[], [], ze, [], []], oneHot(2))
             if max(r.all + r.ge4, e.all + e.ge4) > max(single[1].all + single[1].ge4, single[2].all + single[2].ge4) {
                 single[1] = r
                 single[2] = e
                 z[1] = zr
                 z[2] = ze
-                easeParts = parts
             }
             return max(r.all + r.ge4, e.all + e.ge4)
         }
@@ -220,7 +215,7 @@ extension SequenceHybrid {
             c.slitLambda = lambda
             let parts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: hasTail ? knn : nil, slitSystem: slitSystem)
             let zs = vectors(parts, .slit, c)
-            let s = objective([zs, [], [], hasTail ? z[3] : [], []], oneHot(0), parts)
+            let s = objective([zs, [], [], [], []], oneHot(0))
             if s.all + s.ge4 > single[0].all + single[0].ge4 {
                 single[0] = s
                 z[0] = zs
@@ -234,10 +229,9 @@ extension SequenceHybrid {
             let als = try HybridParts.alsFactors(sub, seqs: seqs, configuration: c)
             let alsParts = try HybridParts.fit(seqs, configuration: c, withEASE: false, knn: knn, als: als)
             let za = vectors(alsParts, .als, c)
-            single[4] = objective([[], [], [], [], za], oneHot(4), alsParts)
+            single[4] = objective([[], [], [], [], za], oneHot(4))
             z[4] = za
         }
-        let parts = easeParts ?? knnParts!
         // The blend, from the best single component.
         let bestSingle = single.indices.max { single[$0].all + single[$0].ge4 < single[$1].all + single[$1].ge4 }!
         var weights = oneHot(bestSingle)
