@@ -58,7 +58,8 @@ func trainSnapshot(
         print(
             "Blend chosen on \(Wording.count(t.validationUsers, "validation user")) in \(String(format: "%.1f", t.seconds)) s: \(t.weightsText); "
                 + "EASE λ \(t.configuration.easeLambda), SLIT λ \(t.configuration.slitLambda), \(t.configuration.knnNeighbours) neighbours; "
-                + "validation NDCG@10 \(String(format: "%.4f", t.validationNDCG)) (best single, \(t.bestSingle): \(String(format: "%.4f", t.bestSingleNDCG)))"
+                + "validation NDCG@10 all / ge4 \(String(format: "%.4f / %.4f", t.validationNDCG, t.validationNDCGGe4)) "
+                + "(best single, \(t.bestSingle): \(String(format: "%.4f / %.4f", t.bestSingleNDCG, t.bestSingleNDCGGe4)))"
         )
     }
     print(
