@@ -24,6 +24,9 @@ public final class SnapshotService: Service, Sendable {
     let logger: Logger
     let interval: Duration
     private let current = Mutex<LoadedSnapshot?>(nil)
+    /// The load in progress and the file it reads: a second caller for the same file waits for it instead
+    /// of reading the file again (start-up and the first poll both ask at once).
+    private let loading = Mutex<(identity: FileIdentity, task: Task<Void, Never>)?>(nil)
 
     public init(path: String?, logger: Logger, interval: Duration = .seconds(2)) {
         self.path = path
@@ -58,6 +61,17 @@ public final class SnapshotService: Service, Sendable {
     /// Loads the snapshot file when it is new or changed; keeps the current one if the new one is unreadable.
     public func reloadIfChanged() async {
         guard let path, let identity = Self.identity(of: path) else { return }
+        if snapshot?.fileIdentity == identity { return }
+        let task = loading.withLock { state -> Task<Void, Never> in
+            if let state, state.identity == identity { return state.task }
+            let task = Task { self.load(path, identity) }
+            state = (identity, task)
+            return task
+        }
+        await task.value
+    }
+
+    private func load(_ path: String, _ identity: FileIdentity) {
         if snapshot?.fileIdentity == identity { return }
         do {
             let snapshot = try RecommendationSnapshot.read(from: path)
