@@ -187,7 +187,7 @@ public struct RecommendationSnapshot: Sendable {
             zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
             items.allSatisfy({ $0 >= 0 && Int($0) < header.titleIDs.count }), header.popularity.count == header.titleIDs.count,
             header.activeItems.allSatisfy({ $0 >= 0 && Int($0) < header.titleIDs.count }),
-            candidateIndex.count == p * m, candidateScores.count == p * m, candidateIndex.allSatisfy({ $0 < n }),
+            m >= 1, candidateIndex.count == p * m, candidateScores.count == p * m, candidateIndex.allSatisfy({ $0 < n }),
             denseActive.allSatisfy({ $0 >= 0 && Int($0) < n }), ease.count == d * d || ease.isEmpty,
             knnIndex.count == n * k, knnSimilarity.count == n * k, knnIndex.allSatisfy({ $0 < n }), popularity.count == n
         else { throw EvaluationError("the snapshot \(path) is inconsistent") }

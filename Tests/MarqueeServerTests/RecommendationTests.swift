@@ -237,6 +237,28 @@ import Testing
         #expect(size == formula)
         #expect(back.profileIndex == snapshot.profileIndex && back.titleIndex == snapshot.titleIndex)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        // A header claiming no candidates per profile (re-encoded, so the file still parses) is refused.
+        let headerLength = bytes[8..<16].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        var header = try #require(try JSONSerialization.jsonObject(with: bytes[16..<(16 + headerLength)]) as? [String: Any])
+        header["candidates"] = 0
+        let edited = try JSONSerialization.data(withJSONObject: header)
+        var file = Data(bytes.prefix(8))
+        withUnsafeBytes(of: UInt64(edited.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(edited)
+        // …and no candidate arrays to match (sections 3 and 4 emptied; the others as written).
+        var offset = 16 + headerLength
+        for (k, width) in [8, 4, 4, 4, 4, 4, 4, 4, 4].enumerated() {
+            let count = bytes[offset..<(offset + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            let end = offset + 8 + count * width
+            if k == 2 || k == 3 {
+                file.append(contentsOf: [UInt8](repeating: 0, count: 8))
+            } else {
+                file.append(bytes[offset..<end])
+            }
+            offset = end
+        }
+        try file.write(to: URL(fileURLWithPath: path))
+        #expect(throws: EvaluationError.self) { try RecommendationSnapshot.read(from: path) }
         try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path))
         #expect(throws: EvaluationError.self) { try RecommendationSnapshot.read(from: path) }
         try Data("not a snapshot".utf8).write(to: URL(fileURLWithPath: path))
