@@ -257,17 +257,3 @@ public protocol EventLogReader: Sendable {
     /// As `events(afterSequence:limit:)`, only ad events and `abandon` (what the ad state is rebuilt from).
     func adEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)]
 }
-
-extension EventLogReader {
-    public func adEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {
-        var after = afterSequence
-        var out: [(sequence: Int64, event: Event)] = []
-        while out.count < limit {
-            let page = try await events(afterSequence: after, limit: limit)
-            guard let last = page.last else { break }
-            out += page.filter { $0.event.type.isAd || $0.event.type == .abandon }.prefix(limit - out.count)
-            after = out.count == limit ? out.last!.sequence : last.sequence
-        }
-        return out
-    }
-}

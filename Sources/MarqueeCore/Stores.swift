@@ -203,22 +203,6 @@ public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStor
 }
 
 /// One profile's relation to one title, summarised from the event log for training.
-public struct InteractionSummary: Sendable, Hashable {
-    public var profileID: ProfileID
-    public var titleID: TitleID
-    /// When the profile first engaged with the title (play, progress, complete, rate, like, add to list).
-    public var firstAt: Timestamp
-    /// The latest explicit rating, if any.
-    public var rating: Int?
-
-    public init(profileID: ProfileID, titleID: TitleID, firstAt: Timestamp, rating: Int?) {
-        self.profileID = profileID
-        self.titleID = titleID
-        self.firstAt = firstAt
-        self.rating = rating
-    }
-}
-
 /// Interactions as parallel columns of indices, 20 bytes each: what training keeps of the event log.
 public struct InteractionColumns: Sendable {
     public var profiles: [Int32] = []
@@ -242,9 +226,8 @@ public struct InteractionColumns: Sendable {
 
 /// What the trainer reads from a store.
 public protocol TrainingSource: Sendable {
-    /// Every (profile, title) pair with positive engagement and no `dislike`, ordered by profile then time.
-    func interactionSummaries() async throws -> [InteractionSummary]
-    /// The same pairs as indices into the given id maps (pairs of other profiles or titles are skipped),
+    /// Every (profile, title) pair with positive engagement and no `dislike`, ordered by profile then time,
+    /// as indices into the given id maps (pairs of other profiles or titles are skipped),
     /// read row by row: memory holds the columns, never a row object per interaction.
     func interactionColumns(profileIndex: [String: Int32], titleIndex: [String: Int32]) async throws -> InteractionColumns
     func allTitleIDs() async throws -> [TitleID]

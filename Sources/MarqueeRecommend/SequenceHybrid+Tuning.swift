@@ -83,14 +83,15 @@ extension SequenceHybrid {
         // One component's z-scored vectors for every validation user (users × n).
         func vectors(_ parts: HybridParts, _ component: HybridComponent, _ c: SequenceHybridConfiguration) -> [Float] {
             var out = [Float](repeating: 0, count: users.count * n)
+            let k = component.index
             var needed = [Bool](repeating: false, count: HybridComponent.allCases.count)
-            needed[component.index] = true
+            needed[k] = true
             out.withUnsafeMutableBufferPointer { o in
                 parallelChunks(workerCount * 2) { chunk in
                     var scorer = HybridScorer(parts: parts, configuration: c)
                     for v in chunkRange(chunk, of: workerCount * 2, total: users.count) {
                         scorer.components(seqs.sequence(users[v]), user: users[v], needed: needed)
-                        for i in 0..<n { o[v * n + i] = scorer.z[component.index][i] }
+                        for i in 0..<n { o[v * n + i] = scorer.z[k][i] }
                     }
                 }
             }
@@ -127,7 +128,7 @@ extension SequenceHybrid {
         var z = [[Float]](repeating: [], count: HybridComponent.allCases.count)
         var single = [(all: Double, ge4: Double)](repeating: (-1, -1), count: z.count)
         var chosen = base
-        let (denseActive, _) = HybridParts.denseSelection(seqs, limit: proxy.denseItems)
+        let (denseActive, denseOf) = HybridParts.denseSelection(seqs, limit: proxy.denseItems)
         let hasTail = denseActive.count < n
 
         // Item-kNN: the longest lists once; shorter ones are their prefixes.
@@ -186,7 +187,6 @@ extension SequenceHybrid {
             return lambda0 * factors[position]
         }
         // The Gram matrices are the same for every λ: built once.
-        let (_, denseOf) = HybridParts.denseSelection(seqs, limit: proxy.denseItems)
         let easeGram = LinearItemModels.easeGram(hasTail ? seqs.restricted(to: denseOf, count: denseActive.count) : seqs)
         let (slitActive, slitOf) = HybridParts.denseSelection(seqs, limit: proxy.slitDenseItems)
         let slitSystem = LinearItemModels.slitSystem(
@@ -239,7 +239,7 @@ extension SequenceHybrid {
         progress?("blending from \(HybridComponent.allCases[bestSingle].rawValue) alone")
         // Blends are ranked among each user's pooled candidates: the union of every component's top
         // `blendPool` unseen titles (a single component's top 10 is always inside; a blend's top 10 almost
-        // always), which makes a trial ~50× cheaper than ranking every title.
+        // always), so a trial ranks a few hundred titles per user instead of every title.
         let components = z.indices.filter { !z[$0].isEmpty }
         var poolOffsets = [0]
         var poolItems: [Int32] = []
@@ -324,17 +324,6 @@ extension SequenceHybrid {
 }
 
 extension TrainingSet {
-    init(userIDs: [Int], itemIDs: [Int], offsets: [Int], items: [Int32], timestamps: [Int64], ratings: [Float]) {
-        self.userIDs = userIDs
-        self.itemIDs = itemIDs
-        self.offsets = offsets
-        self.items = items
-        self.timestamps = timestamps
-        self.ratings = ratings
-        self.itemTokens = [[String]](repeating: [], count: itemIDs.count)
-        self.userRegions = [String?](repeating: nil, count: userIDs.count)
-    }
-
     /// The protocol's rule applied again inside the training rows: each user's last max(1, n div 5)
     /// rows (histories are in (timestamp, item) order) validate, the rest train. Same users and titles.
     func validationSplit() -> (train: TrainingSet, validation: [[(item: Int, rating: Float)]]) {

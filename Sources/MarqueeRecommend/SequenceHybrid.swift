@@ -76,7 +76,16 @@ public enum HybridComponent: String, Sendable, CaseIterable, Codable {
     /// in through the item-to-item rows).
     case als
 
-    public var index: Int { HybridComponent.allCases.firstIndex(of: self)! }
+    /// Position in `allCases` (and in `SequenceHybridConfiguration.weights`).
+    public var index: Int {
+        switch self {
+        case .slit: 0
+        case .recentEASE: 1
+        case .ease: 2
+        case .itemKNN: 3
+        case .als: 4
+        }
+    }
 }
 
 /// The served top-N model: SLIT + EASE on a recency-weighted history + plain EASE + item-kNN, each
@@ -566,8 +575,6 @@ public struct SequenceHybridModel: ScoringModel {
         self.parts = parts
         self.tuning = tuning
     }
-
-    var userCount: Int { candidateIndex.count / max(candidateCount, 1) }
 
     public func scores(user: Int, into scores: UnsafeMutableBufferPointer<Float>) {
         scores.update(repeating: Self.excludedScore)

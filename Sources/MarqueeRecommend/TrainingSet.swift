@@ -49,14 +49,7 @@ public struct TrainingSet: Sendable {
             }
             offsets.append(items.count)
         }
-        self.userIDs = userIDs
-        self.itemIDs = itemIDs
-        self.offsets = offsets
-        self.items = items
-        self.timestamps = timestamps
-        self.ratings = ratings
-        self.itemTokens = [[String]](repeating: [], count: itemIDs.count)
-        self.userRegions = [String?](repeating: nil, count: userIDs.count)
+        self.init(userIDs: userIDs, itemIDs: itemIDs, offsets: offsets, items: items, timestamps: timestamps, ratings: ratings)
     }
 
     public func history(_ user: Int) -> Range<Int> { offsets[user]..<offsets[user + 1] }
@@ -76,6 +69,18 @@ public struct TrainingSet: Sendable {
 }
 
 extension TrainingSet {
+    /// The set from its arrays as they are (no item content, no regions).
+    init(userIDs: [Int], itemIDs: [Int], offsets: [Int], items: [Int32], timestamps: [Int64], ratings: [Float]) {
+        self.userIDs = userIDs
+        self.itemIDs = itemIDs
+        self.offsets = offsets
+        self.items = items
+        self.timestamps = timestamps
+        self.ratings = ratings
+        self.itemTokens = [[String]](repeating: [], count: itemIDs.count)
+        self.userRegions = [String?](repeating: nil, count: userIDs.count)
+    }
+
     /// Builds the set straight from index columns (users 0..<userCount, items 0..<itemCount, ids equal to
     /// indices), without a row object per interaction: each user's history sorted by (timestamp, item).
     public init(columns: InteractionColumns, userCount: Int, itemCount: Int) {

@@ -2,23 +2,6 @@ import GRDB
 import MarqueeCore
 
 extension SQLiteStore: TrainingSource {
-    public func interactionSummaries() async throws -> [InteractionSummary] {
-        try await read("summarising interactions") { db in
-            let rows = try Row.fetchCursor(db, sql: Self.interactionSQL)
-            var out: [InteractionSummary] = []
-            while let row = try rows.next() {
-                if (row["disliked"] as Int?) == 1 { continue }
-                guard let first = row["first_at"] as Int64? else { continue }
-                let lastRate = row["last_rate"] as Int64?
-                out.append(
-                    InteractionSummary(
-                        profileID: ProfileID(trusted: row["profile_id"]), titleID: TitleID(trusted: row["title_id"]),
-                        firstAt: Timestamp(millisecondsSinceEpoch: first), rating: lastRate.map { Int($0 % 8) }))
-            }
-            return out
-        }
-    }
-
     public func interactionColumns(profileIndex: [String: Int32], titleIndex: [String: Int32]) async throws -> InteractionColumns {
         try await read("reading interactions") { db in
             let statement = try db.makeStatement(sql: Self.interactionSQL)

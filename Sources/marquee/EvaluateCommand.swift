@@ -39,13 +39,7 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "Also write the results as JSON to this file.") var output: String?
     @Option(help: "Write split_train.tsv and split_test.tsv into this folder (with --dataset).") var writeSplit: String?
     @Option(help: "Seconds spent timing single top-10 calls per model.") var timing: Double = 1
-    @Flag(
-        help:
-            "Serve fixed blend weights and regularization instead of choosing them on the validation split of the train rows (the default)."
-    )
-    var noTune = false
-    @Option(help: "Titles in the served hybrid's dense part (EASE); the long tail beyond is scored by item-kNN.")
-    var denseTitles: Int = SequenceHybridConfiguration().denseItems
+    @OptionGroup var served: ServedModelOptions
     @Option(
         help: ArgumentHelp(
             "Also evaluate the served model (or the one --model names) re-ranked for genre calibration (Steck 2018) at each λ in [0, 1] of this comma-separated list (needs --dataset).",
@@ -53,7 +47,6 @@ struct EvaluateCommand: AsyncParsableCommand {
     var calibrationLambda: Lambdas?
 
     func validate() throws {
-        guard (1...100_000).contains(denseTitles) else { throw ValidationError("--dense-titles must be between 1 and 100000") }
         if dataset == nil && (train == nil || test == nil) {
             throw ValidationError("give --dataset DIR, or both --train FILE and --test FILE")
         }
@@ -110,9 +103,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         let evaluator = Evaluator(trainRows: trainRows, testRows: testRows, itemTokens: itemTokens, userRegions: userRegions)
         var models = model == "all" ? ModelCatalog.all() : [ModelCatalog.named(model)!]
-        var served = SequenceHybridConfiguration()
-        served.denseItems = denseTitles
-        let servedModel: any Recommender = noTune ? SequenceHybrid(served) : SelfTunedSequenceHybrid(served)
+        let c = served.configuration
+        let servedModel: any Recommender = served.noTune ? SequenceHybrid(c) : SelfTunedSequenceHybrid(c)
         models = models.map { $0.name == ModelCatalog.servedName ? servedModel : $0 }
         // Calibrated re-ranking applies to the served model, or to the one model asked for.
         let calibratedName = model == "all" ? ModelCatalog.servedName : model

@@ -16,24 +16,35 @@ struct TrainCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Where to write the snapshot (default: <db>.model).") var snapshot: String?
     @Option(help: "Leave out titles with fewer interactions than this.") var minInteractions: Int = 5
-    @Flag(
-        help:
-            "Keep the fixed blend weights and regularization instead of choosing them on a validation split of the event log (the default)."
-    )
-    var noTune = false
-    @Option(help: "Titles in the dense part (EASE over the most interacted-with); the long tail beyond is scored by item-kNN.")
-    var denseTitles: Int = SequenceHybridConfiguration().denseItems
+    @OptionGroup var served: ServedModelOptions
 
     func validate() throws {
         guard (1...1_000_000).contains(minInteractions) else { throw ValidationError("--min-interactions must be at least 1") }
-        guard (1...100_000).contains(denseTitles) else { throw ValidationError("--dense-titles must be between 1 and 100000") }
     }
 
     func run() async throws {
         let sqlite = try await openExistingStore(store.path)
         let path = snapshot ?? store.path + ".model"
-        try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions, denseTitles: denseTitles, tune: !noTune)
+        try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions, denseTitles: served.denseTitles, tune: !served.noTune)
         try sqlite.close()
+    }
+}
+
+/// How the served hybrid is fitted, for `train` and `evaluate` alike.
+struct ServedModelOptions: ParsableArguments {
+    @Flag(help: "Keep the fixed blend weights and regularization instead of choosing them on a validation split of the training rows.")
+    var noTune = false
+    @Option(help: "Titles in the dense part (EASE over the most interacted-with); the long tail beyond is scored by item-kNN.")
+    var denseTitles: Int = SequenceHybridConfiguration().denseItems
+
+    func validate() throws {
+        guard (1...100_000).contains(denseTitles) else { throw ValidationError("--dense-titles must be between 1 and 100000") }
+    }
+
+    var configuration: SequenceHybridConfiguration {
+        var c = SequenceHybridConfiguration()
+        c.denseItems = denseTitles
+        return c
     }
 }
 

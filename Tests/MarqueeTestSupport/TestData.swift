@@ -11,39 +11,31 @@ public enum TestData {
     /// MovieLens-100K: `MARQUEE_MOVIELENS_DIR`, else data/ml-100k in the package, fetched by
     /// scripts/fetch-movielens.sh when it is not there yet.
     public static func movieLensDirectory() throws -> URL {
-        lock.lock()
-        defer { lock.unlock() }
-        if let env = ProcessInfo.processInfo.environment["MARQUEE_MOVIELENS_DIR"] { return URL(fileURLWithPath: env) }
-        let dir = packageRoot.appendingPathComponent("data/ml-100k")
-        let fm = FileManager.default
-        if !fm.fileExists(atPath: dir.appendingPathComponent("ml-100k.inter").path)
-            && !fm.fileExists(atPath: dir.appendingPathComponent("u.data").path)
-        {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [packageRoot.appendingPathComponent("scripts/fetch-movielens.sh").path, dir.path]
-            try p.run()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw TestDataError("scripts/fetch-movielens.sh failed") }
-        }
-        return dir
+        try fetched(
+            environment: "MARQUEE_MOVIELENS_DIR", folder: "data/ml-100k", script: "fetch-movielens.sh", files: ["ml-100k.inter", "u.data"])
     }
 
     /// InstEval, the second dataset (interactions with no order), as GroupLens files:
     /// `MARQUEE_INSTEVAL_DIR`, else data/insteval in the package, fetched by scripts/fetch-insteval.sh
     /// when it is not there yet.
     public static func instEvalDirectory() throws -> URL {
+        try fetched(environment: "MARQUEE_INSTEVAL_DIR", folder: "data/insteval", script: "fetch-insteval.sh", files: ["u.data"])
+    }
+
+    /// The folder the environment variable names, else `folder` in the package, running scripts/`script`
+    /// into it when none of `files` is there yet.
+    static func fetched(environment: String, folder: String, script: String, files: [String]) throws -> URL {
         lock.lock()
         defer { lock.unlock() }
-        if let env = ProcessInfo.processInfo.environment["MARQUEE_INSTEVAL_DIR"] { return URL(fileURLWithPath: env) }
-        let dir = packageRoot.appendingPathComponent("data/insteval")
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("u.data").path) {
+        if let env = ProcessInfo.processInfo.environment[environment] { return URL(fileURLWithPath: env) }
+        let dir = packageRoot.appendingPathComponent(folder)
+        if !files.contains(where: { FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path) }) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [packageRoot.appendingPathComponent("scripts/fetch-insteval.sh").path, dir.path]
+            p.arguments = [packageRoot.appendingPathComponent("scripts/" + script).path, dir.path]
             try p.run()
             p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw TestDataError("scripts/fetch-insteval.sh failed") }
+            guard p.terminationStatus == 0 else { throw TestDataError("scripts/\(script) failed") }
         }
         return dir
     }

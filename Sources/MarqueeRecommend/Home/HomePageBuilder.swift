@@ -618,14 +618,14 @@ public struct HomePageBuilder: Sendable {
     func similarRanked(to title: Int, eligible: [Bool]?, k: Int) -> (list: [(title: Int, score: Double)], collaborative: Bool) {
         let c = catalog.compact[title]
         if let snapshot = catalog.snapshot, c >= 0 {
+            // The title's item-to-item row; titles it does not reach (outside the dense part, past a
+            // neighbour list) stay at the floor and are left out.
             let active = catalog.activeCatalog.count
-            var weights = [Float](repeating: 0, count: active)
+            var weights = [Float](repeating: -Float.greatestFiniteMagnitude, count: active)
+            snapshot.model.forEachReached(from: Int(c)) { weights[$0] = 0 }
             weights.withUnsafeMutableBufferPointer { snapshot.model.addRow(of: Int(c), weight: 1, into: $0) }
-            // Titles the row does not reach (outside the dense part, past a neighbour list) are left out.
-            var reached = [Bool](repeating: false, count: active)
-            snapshot.model.forEachReached(from: Int(c)) { reached[$0] = true }
             var row = [Float](repeating: -Float.greatestFiniteMagnitude, count: catalog.count)
-            for j in 0..<active where catalog.activeCatalog[j] >= 0 && reached[j] { row[Int(catalog.activeCatalog[j])] = weights[j] }
+            for j in 0..<active where catalog.activeCatalog[j] >= 0 { row[Int(catalog.activeCatalog[j])] = weights[j] }
             row[title] = -Float.greatestFiniteMagnitude
             let ok = eligible ?? [Bool](repeating: true, count: catalog.count)
             var mask = ok
