@@ -3,7 +3,8 @@
 # the same server, in the same run, with wrk at 64 connections (release build, default demo world).
 # Installs wrk with apt-get when missing. Prints both request rates, p50/p99 latencies and the ratio.
 # Usage: scripts/bench-http.sh LABEL SCRIPT.lua TARGET_RATIO_PERCENT TARGET_P99_MS [SECONDS]
-# (MARQUEE_LOG_LEVEL is passed through to the server; MARQUEE_SCRATCH picks the build directory, default .build)
+# (MARQUEE_LOG_LEVEL is passed through to the server; MARQUEE_SCRATCH picks the build directory, default .build;
+# MARQUEE_BIN runs a given binary instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 label="$1"
@@ -17,10 +18,15 @@ if ! command -v wrk >/dev/null; then
 fi
 # MARQUEE_SCRATCH: another build directory (so that a benchmark does not wait on a debug build's lock).
 scratch="${MARQUEE_SCRATCH:-.build}"
-swift build -c release --product marquee --scratch-path "$scratch" >/dev/null
+# MARQUEE_BIN: a binary built elsewhere (a previous commit's, to measure before and after side by side).
+binary="${MARQUEE_BIN:-}"
+if [ -z "$binary" ]; then
+    swift build -c release --product marquee --scratch-path "$scratch" >/dev/null
+    binary="$scratch/release/marquee"
+fi
 work="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
-"$scratch/release/marquee" demo --db "$work/demo.sqlite" --port "$port" >"$work/server.log" 2>&1 &
+"$binary" demo --db "$work/demo.sqlite" --port "$port" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 240); do
