@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MarqueeSimulation", targets: ["MarqueeSimulation"]),
         .library(name: "MarqueeRecommend", targets: ["MarqueeRecommend"]),
         .library(name: "MarqueeAds", targets: ["MarqueeAds"]),
+        .library(name: "MarqueeRuntime", targets: ["MarqueeRuntime"]),
         .library(name: "MarqueeServer", targets: ["MarqueeServer"]),
     ],
     dependencies: [
@@ -55,10 +56,20 @@ let package = Package(
             dependencies: ["MarqueeCore", "MarqueeKernels", "MarqueeAds"],
             swiftSettings: swiftSettings
         ),
+        // The serving services and their state: no HTTP (see docs/ARCHITECTURE.md).
+        .target(
+            name: "MarqueeRuntime",
+            dependencies: [
+                "MarqueeCore", "MarqueeRecommend", "MarqueeAds",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "MarqueeServer",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage", "MarqueeRecommend", "MarqueeAds",
+                "MarqueeCore", "MarqueeRecommend", "MarqueeAds", "MarqueeRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "marquee",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeServer", "MarqueeRecommend", "MarqueeAds",
+                "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeRuntime", "MarqueeServer", "MarqueeRecommend", "MarqueeAds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,10 +103,11 @@ let package = Package(
             dependencies: ["MarqueeStorage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "MarqueeSimulationTests", dependencies: ["MarqueeSimulation", "MarqueeAds", "MarqueeCore", "MarqueeKernels"]),
+        .testTarget(name: "MarqueeRuntimeTests", dependencies: ["MarqueeRuntime", "MarqueeCore"]),
         .testTarget(
             name: "MarqueeServerTests",
             dependencies: [
-                "MarqueeServer", "MarqueeRecommend", "MarqueeTestSupport",
+                "MarqueeServer", "MarqueeRuntime", "MarqueeStorage", "MarqueeRecommend", "MarqueeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

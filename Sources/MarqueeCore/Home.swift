@@ -256,4 +256,18 @@ public protocol EventLogReader: Sendable {
     func events(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)]
     /// As `events(afterSequence:limit:)`, only ad events and `abandon` (what the ad state is rebuilt from).
     func adEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)]
+    /// The highest sequence number committed so far in the event log and among the contextual ad events
+    /// (0 when empty): where a consumer that has replayed the log up to now starts tailing it.
+    func eventLogEnd() async throws -> EventLogPosition
+}
+
+/// A position in the two logs that consumers tail: the event log and the contextual ad events.
+public struct EventLogPosition: Sendable, Hashable {
+    public var events: Int64
+    public var contextualAdEvents: Int64
+
+    public init(events: Int64, contextualAdEvents: Int64) {
+        self.events = events
+        self.contextualAdEvents = contextualAdEvents
+    }
 }

@@ -23,6 +23,8 @@ public struct MarqueeError: Error, Sendable, CustomStringConvertible {
         case internalFailure
         /// The service cannot do it now but may later (the disk is full); nothing was changed.
         case unavailable
+        /// What the request refers to existed once and is no longer kept (an expired decision).
+        case gone
     }
 
     public var kind: Kind

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MarqueeAds
 import MarqueeCore
+import MarqueeRuntime
 import NIOCore
 
 /// Ad decisions over HTTP: `POST /v1/ads/decision` (JSON pod), `GET /v1/ads/vmap` (IAB VMAP 1.0
@@ -12,7 +13,7 @@ import NIOCore
 struct AdsController {
     let ads: AdService
     let home: HomeService
-    let store: any MarqueeStore
+    let ingestor: EventIngestor
     let auth: Authenticator
     let metrics: ServerMetrics
 
@@ -206,7 +207,7 @@ struct AdsController {
     @Sendable func vastForDecision(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("decisionId")
         try await requireReadOrSignedTag(request, path: Self.vastPath + "/" + id)
-        guard let served = ads.served(id) else {
+        guard let served = try await ads.served(id) else {
             throw APIError.notFound("no recent ad decision with id '\(EventInput.clipForMessage(id))'")
         }
         return Response.uncachedXML(ads.vast(served).xml())
@@ -257,10 +258,8 @@ struct AdsController {
         guard let event = try await ads.event(for: beacon, at: now, errorCode: errorCode) else { return Response(status: .noContent) }
         // Durable before the 204, in the event log or (a viewer without a profile) among the contextual
         // ad events; only the first firing is folded into spend, caps and sessions.
-        switch try await store.appendBeaconEvent(event, receivedAt: now) {
+        switch try await ingestor.ingestBeacon(event, receivedAt: now) {
         case .inserted:
-            await ads.observe([event])
-            await home.observe([event])
             metrics.recordIngest(accepted: 1, duplicates: 0, rejected: 0)
         case .duplicate:
             metrics.recordIngest(accepted: 0, duplicates: 1, rejected: 0)

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import MarqueeAds
 import MarqueeCore
+import MarqueeRuntime
 import NIOCore
 import ServiceLifecycle
 
@@ -11,141 +12,106 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Require a `read` key for GET endpoints (off by default: reads are open).
     public var protectReads: Bool
-    /// The recommendation snapshot file to serve from (and to watch for a newer one); nil serves none.
-    public var snapshotPath: String?
-    /// The key that signs ad tracking beacons (at least 32 bytes); nil draws one per process, so
-    /// beacons issued before a restart stop verifying.
-    public var beaconSecret: [UInt8]?
-    /// Where players reach this server, for the URLs inside VAST/VMAP (default http://host:port).
-    public var publicBaseURL: String?
-    /// Where the ad CTR model is saved at shutdown and restored at start (nil: rebuilt from the log).
-    public var ctrSnapshotPath: String?
     /// Timeouts, the body limit and the connection maximum.
     public var connectionLimits: ConnectionLimits
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, snapshotPath: String? = nil,
-        beaconSecret: [UInt8]? = nil, publicBaseURL: String? = nil, ctrSnapshotPath: String? = nil,
-        connectionLimits: ConnectionLimits = ConnectionLimits()
+        host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, connectionLimits: ConnectionLimits = ConnectionLimits()
     ) {
-        self.ctrSnapshotPath = ctrSnapshotPath
         self.connectionLimits = connectionLimits
         self.host = host
         self.port = port
         self.protectReads = protectReads
-        self.snapshotPath = snapshotPath
-        self.beaconSecret = beaconSecret
-        self.publicBaseURL = publicBaseURL
     }
 
-    /// The beacon signer this configuration describes.
-    func beaconSigner() -> BeaconSigner {
-        var secret = beaconSecret ?? []
-        if secret.count < 32 {
-            var generator = SystemRandomNumberGenerator()
-            secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        }
-        let base = publicBaseURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-        do {
-            return try BeaconSigner(secret: secret, baseURL: base)
-        } catch {
-            // The secret is at least 32 bytes here, the only condition the signer checks.
-            preconditionFailure("a 32-byte beacon secret was refused: \(error)")
-        }
+    /// The server's own address, for the URLs inside VAST/VMAP when no public one is configured.
+    var ownBaseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+}
+
+/// What the composition root needs: the store, how the HTTP server and the serving runtime run, a logger.
+public protocol AppArguments: Sendable {
+    var store: any MarqueeStore { get }
+    var server: ServerConfiguration { get }
+    var runtime: RuntimeConfiguration { get }
+    var logger: Logger { get }
+    /// Called with the bound port once the server listens (useful with port 0).
+    var onRunning: (@Sendable (Int) async -> Void)? { get }
+}
+
+/// The arguments of `marquee serve` and of the tests.
+public struct ServeArguments: AppArguments {
+    public var store: any MarqueeStore
+    public var server: ServerConfiguration
+    public var runtime: RuntimeConfiguration
+    public var logger: Logger
+    public var onRunning: (@Sendable (Int) async -> Void)?
+
+    public init(
+        store: any MarqueeStore, server: ServerConfiguration = ServerConfiguration(),
+        runtime: RuntimeConfiguration = RuntimeConfiguration(),
+        logger: Logger, onRunning: (@Sendable (Int) async -> Void)? = nil
+    ) {
+        self.store = store
+        self.server = server
+        self.runtime = runtime
+        self.logger = logger
+        self.onRunning = onRunning
     }
 }
 
-/// Builds the router: middleware and every controller. Tests drive it in-process.
-public func buildRouter(
-    store: any MarqueeStore, metrics: ServerMetrics, configuration: ServerConfiguration, snapshots: SnapshotService? = nil,
-    editorial: EditorialRuleBook? = nil, home: HomeService? = nil, adBookChanges: AdBookChanges? = nil, ads: AdService? = nil
-) -> Router<AppRequestContext> {
+/// Builds the router over a serving runtime: middleware and every controller. Tests drive it in-process.
+public func buildRouter(runtime: ServingRuntime, metrics: ServerMetrics, configuration: ServerConfiguration) -> Router<AppRequestContext> {
+    let store = runtime.store
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     let knownRoutes = KnownRoutes()
     router.add(middleware: ErrorMiddleware(knownRoutes: knownRoutes))
     router.add(middleware: QueryParameterMiddleware(rules: QueryParameterRules(openAPI: OpenAPIDocument.bytes ?? [])))
     let auth = Authenticator(keys: store, protectReads: configuration.protectReads)
-    let snapshotService = snapshots ?? SnapshotService(path: configuration.snapshotPath, logger: Logger(label: "marquee"))
-    let editorialBook = editorial ?? home?.editorial ?? EditorialRuleBook()
-    let homeService =
-        home
-        ?? HomeService(
-            store: store, snapshots: snapshotService, editorial: editorialBook, decisionLog: nil, logger: Logger(label: "marquee"))
-    let changes = adBookChanges ?? ads?.changes ?? AdBookChanges()
-    let adService =
-        ads
-        ?? AdService(
-            store: store, home: homeService, changes: changes, signer: configuration.beaconSigner(), decisionLog: nil,
-            logger: Logger(label: "marquee"))
+    let home = runtime.home
+    let ads = runtime.ads
     SystemController(store: store, metrics: metrics).addRoutes(to: router)
-    EventsController(store: store, auth: auth, metrics: metrics, home: homeService, ads: adService).addRoutes(to: router)
-    CatalogController(store: store, auth: auth, home: homeService).addRoutes(to: router)
-    ProfilesController(store: store, auth: auth, home: homeService).addRoutes(to: router)
-    RecommendationsController(snapshots: snapshotService, auth: auth, home: homeService).addRoutes(to: router)
-    EditorialController(store: store, auth: auth, book: editorialBook).addRoutes(to: router)
-    AdBookController(store: store, auth: auth, changes: changes).addRoutes(to: router)
-    HomeController(home: homeService, auth: auth).addRoutes(to: router)
-    AdsController(ads: adService, home: homeService, store: store, auth: auth, metrics: metrics).addRoutes(to: router)
+    EventsController(ingestor: runtime.ingestor, auth: auth, metrics: metrics).addRoutes(to: router)
+    CatalogController(store: store, auth: auth, home: home).addRoutes(to: router)
+    ProfilesController(store: store, auth: auth, home: home).addRoutes(to: router)
+    RecommendationsController(snapshots: runtime.snapshots, auth: auth, home: home).addRoutes(to: router)
+    EditorialController(store: store, auth: auth, book: runtime.editorial).addRoutes(to: router)
+    AdBookController(store: store, auth: auth, changes: runtime.adBookChanges).addRoutes(to: router)
+    HomeController(home: home, auth: auth).addRoutes(to: router)
+    AdsController(ads: ads, home: home, ingestor: runtime.ingestor, auth: auth, metrics: metrics).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }
 
-/// The composition root: wires the store, metrics and routes into a Hummingbird application.
-/// `onRunning` receives the bound port (useful with port 0). `decisionLog`, when given, runs as one of the
-/// application's services; its owner still calls `flush()` after the application stops.
+/// The composition root: the serving runtime over the store, the routes over it, and the HTTP server, as one
+/// application whose services (snapshot poller, decision logs, CTR saver) run and stop with it. The caller
+/// calls `runtime.flush()` after the application stops and before closing the store.
 public func buildApplication(
-    store: any MarqueeStore, configuration: ServerConfiguration, logger: Logger, decisionLog: DecisionLogWriter? = nil,
-    adDecisionLog: BatchLogWriter<AdDecisionRecord>? = nil, onRunning: (@Sendable (Int) async -> Void)? = nil
-) -> some ApplicationProtocol {
-    let metrics = ServerMetrics()
-    let snapshots = SnapshotService(path: configuration.snapshotPath, logger: logger)
-    let home = HomeService(
-        store: store, snapshots: snapshots, editorial: EditorialRuleBook(), decisionLog: decisionLog, logger: logger)
-    let ads = AdService(
-        store: store, home: home, changes: AdBookChanges(), signer: configuration.beaconSigner(), decisionLog: adDecisionLog,
-        logger: logger, ctrSnapshotPath: configuration.ctrSnapshotPath)
-    let router = buildRouter(
-        store: store, metrics: metrics, configuration: configuration, snapshots: snapshots, home: home, ads: ads)
+    _ arguments: some AppArguments
+) async throws -> (application: some ApplicationProtocol, runtime: ServingRuntime) {
+    var runtimeConfiguration = arguments.runtime
+    if runtimeConfiguration.publicBaseURL == nil { runtimeConfiguration.publicBaseURL = arguments.server.ownBaseURL }
+    let runtime = try await ServingRuntime(store: arguments.store, configuration: runtimeConfiguration, logger: arguments.logger)
+    let configuration = arguments.server
+    let router = buildRouter(runtime: runtime, metrics: ServerMetrics(), configuration: configuration)
     let limits = configuration.connectionLimits
     let registry = ConnectionRegistry(maxConnections: limits.maxConnections)
+    let onRunning = arguments.onRunning
     var app = Application(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: registry, logger: logger)],
+                additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: registry, logger: arguments.logger)],
                 idleTimeout: TimeAmount(limits.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "marquee"),
-        services: [snapshots],
         onServerRunning: { channel in
             await onRunning?(channel.localAddress?.port ?? configuration.port)
         },
-        logger: logger
+        logger: arguments.logger
     )
-    // Services stop in reverse order, so the HTTP server (and its in-flight requests) finishes before the decision log.
-    if let decisionLog { app.addServices(decisionLog) }
-    if let adDecisionLog { app.addServices(adDecisionLog) }
-    app.addServices(CTRSnapshotSaver(ads: ads, logger: logger))
-    // Load the snapshot before accepting requests, so the first request already has a model.
-    app.beforeServerStarts {
-        await snapshots.reloadIfChanged()
-        try await home.warmUp()
-        try await ads.warmUp()
-    }
-    return app
-}
-
-/// Saves the ad CTR model when the application shuts down (after the HTTP server has stopped).
-struct CTRSnapshotSaver: Service {
-    let ads: AdService
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        do {
-            try ads.saveCTRSnapshot()
-        } catch {
-            logger.error("could not save the CTR model", metadata: ["marquee.error": "\(error)"])
-        }
-    }
+    // Services stop in reverse order, so the HTTP server (and its in-flight requests) finishes before the decision logs.
+    app.addServices(runtime.services)
+    // Load the snapshot and the serving state before accepting requests, so the first request already has them.
+    app.beforeServerStarts { try await runtime.warmUp() }
+    return (app, runtime)
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import MarqueeCore
+import MarqueeRuntime
 import NIOCore
 
 /// Paging parameters shared by list endpoints: `limit` 1–500 (default 50), `offset` ≥ 0.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MarqueeCore
+import MarqueeRuntime
 import NIOCore
 
 /// Editorial rules of the home page, for admins: `POST /v1/editorial/rules`, `GET /v1/editorial/rules?kind=`,

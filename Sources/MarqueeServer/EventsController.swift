@@ -1,15 +1,14 @@
 import Hummingbird
 import MarqueeCore
+import MarqueeRuntime
 
 /// `POST /v1/events`: batched, idempotent ingestion into the event log.
 struct EventsController {
-    let store: any EventStore
+    /// Validates, commits and folds the batch into this process's state before the answer (so the next
+    /// page reflects it); other processes fold it from the event log's tail.
+    let ingestor: EventIngestor
     let auth: Authenticator
     let metrics: ServerMetrics
-    /// Folds accepted events into the home page's live state before the answer, so the next page reflects them.
-    let home: HomeService?
-    /// Folds accepted ad events into spend, caps and sessions before the answer.
-    var ads: AdService? = nil
 
     struct IngestResponse: ResponseEncodable, Sendable {
         /// Events newly committed.
@@ -37,44 +36,9 @@ struct EventsController {
                 status: .contentTooLarge, code: "batch_too_large",
                 message: "the batch has \(elements.count) events; the limit is \(ServerLimits.maxEventsPerBatch) per request")
         }
-        let now = Timestamp.now()
-        var valid: [Event] = []
-        var validIndex: [Int] = []
-        valid.reserveCapacity(elements.count)
-        validIndex.reserveCapacity(elements.count)
-        var rejected: [ItemProblem] = []
-        for (index, element) in elements.enumerated() {
-            switch element {
-            case .problem(let problem):
-                rejected.append(ItemProblem(index: index, id: nil, code: "malformed", message: problem))
-            case .event(let input):
-                switch input.validated(now: now) {
-                case .success(let event):
-                    valid.append(event)
-                    validIndex.append(index)
-                case .failure(let problem):
-                    let id = input.id.flatMap { EventID.problem(with: $0) == nil ? $0 : nil }
-                    rejected.append(ItemProblem(index: index, id: id, code: problem.code, message: problem.message))
-                }
-            }
-        }
-        let statuses = try await store.appendEvents(valid, receivedAt: now)
-        var accepted = 0
-        var duplicates = 0
-        var inserted: [Event] = []
-        for (k, status) in statuses.enumerated() {
-            switch status {
-            case .inserted:
-                accepted += 1
-                inserted.append(valid[k])
-            case .duplicate: duplicates += 1
-            case .rejected(let problem):
-                rejected.append(ItemProblem(index: validIndex[k], id: valid[k].id.rawValue, code: problem.code, message: problem.message))
-            }
-        }
-        await home?.observe(inserted)
-        await ads?.observe(inserted)
-        rejected.sort { $0.index < $1.index }
+        let outcome = try await ingestor.ingest(elements, now: Timestamp.now())
+        let rejected = outcome.rejected.map { ItemProblem(index: $0.index, id: $0.id, code: $0.code, message: $0.message) }
+        let (accepted, duplicates) = (outcome.accepted, outcome.duplicates)
         metrics.recordIngest(accepted: accepted, duplicates: duplicates, rejected: rejected.count)
         return IngestResponse(accepted: accepted, duplicates: duplicates, rejected: rejected)
     }

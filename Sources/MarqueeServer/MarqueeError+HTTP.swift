@@ -74,6 +74,7 @@ struct APIError: Error, HTTPResponseError, Sendable {
         case .forbidden: status = .forbidden
         case .conflict: status = .conflict
         case .internalFailure: status = .internalServerError
+        case .gone: status = .gone
         case .unavailable:
             status = .serviceUnavailable
             headers[.retryAfter] = String(Self.retryAfterSeconds)

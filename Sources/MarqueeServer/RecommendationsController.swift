@@ -1,6 +1,7 @@
 import Hummingbird
 import MarqueeCore
 import MarqueeRecommend
+import MarqueeRuntime
 
 /// `GET /v1/profiles/{id}/recommendations` and `GET /v1/titles/{id}/similar`, from the current snapshot.
 struct RecommendationsController {

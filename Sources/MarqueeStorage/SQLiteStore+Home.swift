@@ -7,6 +7,15 @@ extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
         try await eventPage(where: "seq > ?", afterSequence: afterSequence, limit: limit)
     }
 
+    public func eventLogEnd() async throws -> EventLogPosition {
+        try await read("reading the end of the event log") { db in
+            // Both maxima come from the rowid B-trees' last entries: no scan.
+            EventLogPosition(
+                events: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0,
+                contextualAdEvents: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM contextual_ad_events") ?? 0)
+        }
+    }
+
     /// Only ad events and `abandon`, through the partial index `events_for_ads` (the rest of the log is
     /// never read).
     public func adEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {

@@ -240,6 +240,36 @@ extension SQLiteStore {
                     CREATE INDEX events_for_ads ON events (seq) WHERE type GLOB 'ad[A-Z]*' OR type = 'abandon';
                     """)
         }
+        migrator.registerMigration("v8-shared-serving-state") { db in
+            // What every process serving this store must agree on beyond the data itself: secrets (the
+            // beacon-signing key, created once by whichever process asks first) and a version per kind of
+            // cached state, bumped by triggers on every write, so that a process polls one small table
+            // to learn that another changed the ad book, the editorial rules, the catalog or the profiles.
+            try db.execute(
+                sql: """
+                    CREATE TABLE shared_secrets (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value BLOB NOT NULL CHECK (length(value) >= 32)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE change_versions (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        version INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    INSERT INTO change_versions (name) VALUES ('ad_book'), ('editorial'), ('catalog'), ('profiles');
+                    """)
+            for (table, kind) in [
+                ("advertisers", "ad_book"), ("campaigns", "ad_book"), ("creatives", "ad_book"), ("editorial_rules", "editorial"),
+                ("titles", "catalog"), ("profiles", "profiles"),
+            ] {
+                for operation in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(
+                        sql: """
+                            CREATE TRIGGER \(table)_\(operation.lowercased())_bumps_\(kind) AFTER \(operation) ON \(table)
+                            BEGIN UPDATE change_versions SET version = version + 1 WHERE name = '\(kind)'; END;
+                            """)
+                }
+            }
+        }
         return migrator
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import MarqueeCore
 import MarqueeKernels
 import MarqueeRecommend
+import MarqueeRuntime
 import MarqueeServer
 import MarqueeStorage
 

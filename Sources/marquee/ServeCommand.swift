@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MarqueeCore
+import MarqueeRuntime
 import MarqueeServer
 import MarqueeStorage
 
@@ -125,52 +126,38 @@ func runServer(
 ) async throws {
     let logger = makeLogger()
     let protectReads = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MARQUEE_PROTECT_READS"]?.lowercased() ?? "")
-    let decisionLog = DecisionLogWriter(store: store, logger: logger)
-    let adDecisionLog = BatchLogWriter<AdDecisionRecord>(logger: logger) { try await store.appendAdDecisions($0) }
     let env = ProcessInfo.processInfo.environment
-    let app = buildApplication(
-        store: store,
-        configuration: ServerConfiguration(
-            host: options.host, port: options.port, protectReads: protectReads, snapshotPath: snapshotPath,
-            beaconSecret: beaconSecret(for: store), publicBaseURL: env["MARQUEE_PUBLIC_URL"], ctrSnapshotPath: store.path + ".ctr",
-            connectionLimits: limits),
-        logger: logger,
-        decisionLog: decisionLog,
-        adDecisionLog: adDecisionLog,
-        onRunning: { port in
-            print("Marquee is serving on http://\(options.host):\(port)")
-            if let banner { print(banner) }
-            fflush(nil)
-        })
+    let built = try await buildApplication(
+        ServeArguments(
+            store: store,
+            server: ServerConfiguration(host: options.host, port: options.port, protectReads: protectReads, connectionLimits: limits),
+            runtime: RuntimeConfiguration(
+                snapshotPath: snapshotPath, ctrSnapshotPath: store.path + ".ctr", beaconSecret: beaconSecret(for: store),
+                publicBaseURL: env["MARQUEE_PUBLIC_URL"]),
+            logger: logger,
+            onRunning: { port in
+                print("Marquee is serving on http://\(options.host):\(port)")
+                if let banner { print(banner) }
+                fflush(nil)
+            }))
     do {
-        try await app.runService()
+        try await built.application.runService()
     } catch {
-        await decisionLog.flush()
-        await adDecisionLog.flush()
+        await built.runtime.flush()
         try? store.close()
         fail("the server stopped: \(error)")
     }
     // The writers' own drain at shutdown can miss records enqueued after it; this writes them.
-    await decisionLog.flush()
-    await adDecisionLog.flush()
+    await built.runtime.flush()
     try store.close()
 }
 
-/// The key that signs ad beacons: `MARQUEE_BEACON_SECRET` (at least 32 characters), else a random
-/// key kept in a file beside the database (created on first use, owner-only), so that beacons
-/// survive a restart and every process serving the same database agrees.
-func beaconSecret(for store: SQLiteStore) -> [UInt8] {
+/// The key that signs ad beacons: `MARQUEE_BEACON_SECRET` (at least 32 characters), else nil: the store's
+/// shared key, created by the first process that serves the store and the same for every process after it.
+func beaconSecret(for store: SQLiteStore) -> [UInt8]? {
     if let given = ProcessInfo.processInfo.environment["MARQUEE_BEACON_SECRET"] {
         guard given.utf8.count >= 32 else { fail("MARQUEE_BEACON_SECRET must be at least 32 characters") }
         return Array(given.utf8)
     }
-    let path = store.path + ".beacon-key"
-    if let data = FileManager.default.contents(atPath: path), data.count >= 32 { return Array(data) }
-    var generator = SystemRandomNumberGenerator()
-    let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    if !FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600]) {
-        FileHandle.standardError.write(
-            Data("warning: could not keep the beacon key in \(path); beacons will not verify after a restart\n".utf8))
-    }
-    return key
+    return nil
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import MarqueeCore
+import MarqueeRuntime
 import MarqueeServer
 import NIOCore
 import Testing
@@ -11,13 +12,10 @@ import Testing
 // The fixture's ad book: advertiser a1 (category retail) with campaign k1 and its creative c1.
 // Long test bodies are static functions: large closures have crashed the compiler before.
 
-/// The router with an ad book change hook the test can look into.
-private func adBookApplication(_ fixture: Fixture, changes: AdBookChanges) -> some ApplicationProtocol {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    let router = buildRouter(
-        store: fixture.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0), adBookChanges: changes)
-    return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+/// The application the composition root builds, with the ad book change hook the test can look into.
+private func adBookApplication(_ fixture: Fixture) async throws -> (app: some ApplicationProtocol, changes: AdBookChanges) {
+    let served = try await fixture.served()
+    return (served.application, served.runtime.adBookChanges)
 }
 
 /// A response: its status, its body as a JSON object (empty when there is none) and the error message, if any.
@@ -77,8 +75,8 @@ private func with(_ base: [String: Any], _ changes: [String: Any?]) -> [String: 
     @Test func advertisersCanBeCreatedReadReplacedAndDeleted() async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        let changes = AdBookChanges()
-        try await adBookApplication(fixture, changes: changes).test(.router) { client in
+        let (app, changes) = try await adBookApplication(fixture)
+        try await app.test(.router) { client in
             try await Self.advertiserLifecycle(client, fixture: fixture)
         }
         // create, create, replace, delete
@@ -125,9 +123,9 @@ private func with(_ base: [String: Any], _ changes: [String: Any?]) -> [String: 
     @Test func campaignsCanBeCreatedReadReplacedAndArchived() async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        let changes = AdBookChanges()
+        let (app, changes) = try await adBookApplication(fixture)
         let stream = changes.stream()
-        try await adBookApplication(fixture, changes: changes).test(.router) { client in
+        try await app.test(.router) { client in
             try await Self.campaignLifecycle(client, fixture: fixture)
         }
         // Every committed change was published, in order: create ×2, replace ×2, archive, restore.
@@ -217,8 +215,8 @@ private func with(_ base: [String: Any], _ changes: [String: Any?]) -> [String: 
     @Test func creativesCanBeCreatedReadReplacedAndArchived() async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        let changes = AdBookChanges()
-        try await adBookApplication(fixture, changes: changes).test(.router) { client in
+        let (app, changes) = try await adBookApplication(fixture)
+        try await app.test(.router) { client in
             try await Self.creativeLifecycle(client, fixture: fixture)
         }
         // create ×3 (and one campaign), replace, archive
@@ -379,9 +377,9 @@ private func with(_ base: [String: Any], _ changes: [String: Any?]) -> [String: 
     ) async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        let changes = AdBookChanges()
+        let (app, changes) = try await adBookApplication(fixture)
         let before = try await (fixture.store.campaigns(), fixture.store.creatives(), fixture.store.advertisers(limit: 50, offset: 0).items)
-        try await adBookApplication(fixture, changes: changes).test(.router) { client in
+        try await app.test(.router) { client in
             for (field, body) in cases() {
                 let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
                 let r = try await call(client, .post, uri, key: fixture.adminKey, body)
@@ -401,7 +399,7 @@ private func with(_ base: [String: Any], _ changes: [String: Any?]) -> [String: 
     @Test func unknownEnumValuesNameTheFieldAndTheAllowedValues() async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        try await adBookApplication(fixture, changes: AdBookChanges()).test(.router) { client in
+        try await adBookApplication(fixture).app.test(.router) { client in
             try await Self.unknownEnumValues(client, key: fixture.adminKey)
         }
     }
@@ -436,7 +434,7 @@ private func with(_ base: [String: Any], _ changes: [String: Any?]) -> [String: 
     @Test func malformedBodiesAre400AndMissingFields422() async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        try await adBookApplication(fixture, changes: AdBookChanges()).test(.router) { client in
+        try await adBookApplication(fixture).app.test(.router) { client in
             for uri in ["/v1/advertisers", "/v1/campaigns", "/v1/creatives", "/v1/campaigns/k1"] {
                 let method: HTTPRequest.Method = uri.hasSuffix("k1") ? .put : .post
                 for bad in ["", "{", "[]", "42", "null", #"[{"name": "x"}]"#] {
@@ -460,8 +458,8 @@ private func with(_ base: [String: Any], _ changes: [String: Any?]) -> [String: 
     @Test func duplicatesAre409AndUnknownIds404() async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        let changes = AdBookChanges()
-        try await adBookApplication(fixture, changes: changes).test(.router) { client in
+        let (app, changes) = try await adBookApplication(fixture)
+        try await app.test(.router) { client in
             try await Self.duplicatesAndUnknownIds(client, key: fixture.adminKey)
         }
         #expect(changes.version == 0)
@@ -496,8 +494,8 @@ private func with(_ base: [String: Any], _ changes: [String: Any?]) -> [String: 
     @Test func everyRouteNeedsAnAdminKey() async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        let changes = AdBookChanges()
-        try await adBookApplication(fixture, changes: changes).test(.router) { client in
+        let (app, changes) = try await adBookApplication(fixture)
+        try await app.test(.router) { client in
             try await Self.adminOnly(client, fixture: fixture)
         }
         #expect(changes.version == 0)

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import MarqueeAds
 import MarqueeCore
+import MarqueeRuntime
 import MarqueeServer
 import MarqueeStorage
 import Testing
@@ -16,33 +17,14 @@ import Testing
 /// The home fixture's world served with an ad service that logs its decisions.
 struct AdFixture: @unchecked Sendable {
     let base: HomeFixture
-    let ads: AdService
-    let adLog: BatchLogWriter<AdDecisionRecord>
-    let router: Router<AppRequestContext>
+    var ads: AdService { base.runtime.ads }
+    var adLog: BatchLogWriter<AdDecisionRecord> { base.runtime.adDecisionLog! }
+    var router: Router<AppRequestContext> { base.router }
 
     static let evening = "2026-11-01T21:00:00-05:00"
 
     static func make(protectReads: Bool = false) async throws -> AdFixture {
-        try await serving(HomeFixture.make(profiles: 160, titles: 80, days: 7), protectReads: protectReads)
-    }
-
-    /// The ad service (warmed up from the store) and router over `base`.
-    static func serving(_ base: HomeFixture, protectReads: Bool = false) async throws -> AdFixture {
-        let adLog = BatchLogWriter<AdDecisionRecord>(logger: base.quietLogger) { [store = base.store] in
-            try await store.appendAdDecisions($0)
-        }
-        let changes = AdBookChanges()
-        let signer = try BeaconSigner(secret: Array(repeating: 7, count: 32), baseURL: "http://localhost")
-        // The delivery clock is the evening the requests name, whatever day the tests run on.
-        let ads = AdService(
-            store: base.store, home: base.home, changes: changes, signer: signer, decisionLog: adLog, logger: base.quietLogger,
-            clock: { LocalTime(iso8601: AdFixture.evening)!.instant })
-        try await ads.warmUp()
-        let router = buildRouter(
-            store: base.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, protectReads: protectReads),
-            home: base.home,
-            adBookChanges: changes, ads: ads)
-        return AdFixture(base: base, ads: ads, adLog: adLog, router: router)
+        AdFixture(base: try await HomeFixture.make(profiles: 160, titles: 80, days: 7, protectReads: protectReads))
     }
 
     /// A restart: the decision log flushed, the store closed, then opened again from the same file with
@@ -56,7 +38,7 @@ struct AdFixture: @unchecked Sendable {
             store: store, directory: base.directory, adminKey: base.adminKey,
             snapshotPath: base.directory.appendingPathComponent("model").path,
             titles: Array(base.titles.values), profiles: base.profiles)
-        return try await Self.serving(home)
+        return AdFixture(base: home)
     }
 
     /// Makes a fixture, runs `checks` with an in-process client of its router, and cleans up.

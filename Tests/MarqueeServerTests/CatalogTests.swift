@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import MarqueeCore
+import MarqueeRuntime
 import MarqueeServer
 import Testing
 
@@ -162,7 +163,8 @@ import Testing
                 documented.insert("\(method.uppercased()) \(path)")
             }
         }
-        let router = buildRouter(store: fixture.store, metrics: ServerMetrics(), configuration: ServerConfiguration())
+        let runtime = try await ServingRuntime(store: fixture.store, configuration: RuntimeConfiguration(), logger: quietLogger)
+        let router = buildRouter(runtime: runtime, metrics: ServerMetrics(), configuration: ServerConfiguration())
         let routed = Set(
             router.routes.map {
                 "\($0.method.rawValue) \(String(describing: $0.path).replacingOccurrences(of: "{", with: "{").replacingOccurrences(of: ":", with: ""))"

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MarqueeCore
+import MarqueeRuntime
 import MarqueeServer
 import MarqueeStorage
 import ServiceLifecycle
@@ -12,12 +13,6 @@ private func emptyStore() throws -> (SQLiteStore, URL) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-decisions-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     return (try SQLiteStore(path: directory.appendingPathComponent("test.sqlite").path), directory)
-}
-
-private var quietLogger: Logger {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
 }
 
 /// A served home page with three items, the second with an artwork choice; `id` makes the decision id.

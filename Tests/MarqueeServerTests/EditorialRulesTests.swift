@@ -4,15 +4,14 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import MarqueeCore
+import MarqueeRuntime
 import MarqueeServer
 import Testing
 
-/// The router with an editorial rule book the test can look into.
-private func editorialApplication(_ fixture: Fixture, book: EditorialRuleBook) -> some ApplicationProtocol {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    let router = buildRouter(store: fixture.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0), editorial: book)
-    return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+/// The application the composition root builds, with the editorial rule book the test can look into.
+private func editorialApplication(_ fixture: Fixture) async throws -> (app: some ApplicationProtocol, book: EditorialRuleBook) {
+    let served = try await fixture.served()
+    return (served.application, served.runtime.editorial)
 }
 
 private func body(_ object: [String: Any]) throws -> ByteBuffer {
@@ -36,9 +35,9 @@ private func errorMessage(_ response: TestResponse) throws -> String? {
     @Test func createListGetAndDeleteEveryKind() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.cleanUp() }
-        let book = EditorialRuleBook()
+        let (app, book) = try await editorialApplication(fixture)
         let admin = headers(key: fixture.adminKey)
-        try await editorialApplication(fixture, book: book).test(.router) { client in
+        try await app.test(.router) { client in
             var ids: [String] = []
             for rule in Self.rules {
                 try await client.execute(uri: "/v1/editorial/rules", method: .post, headers: admin, body: body(rule)) { r in
@@ -125,7 +124,7 @@ private func errorMessage(_ response: TestResponse) throws -> String? {
             ("/v1/editorial/rules", .post), ("/v1/editorial/rules", .get), ("/v1/editorial/rules/pin-1", .get),
             ("/v1/editorial/rules/pin-1", .delete),
         ]
-        try await editorialApplication(fixture, book: EditorialRuleBook()).test(.router) { client in
+        try await editorialApplication(fixture).app.test(.router) { client in
             for (uri, method) in routes {
                 try await client.execute(uri: uri, method: method, headers: headers(key: nil), body: rule) { r in
                     #expect(r.status == .unauthorized, "\(method) \(uri)")
@@ -209,8 +208,8 @@ private func errorMessage(_ response: TestResponse) throws -> String? {
         let text = String(buffer: rule)
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        let book = EditorialRuleBook()
-        try await editorialApplication(fixture, book: book).test(.router) { client in
+        let (app, book) = try await editorialApplication(fixture)
+        try await app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/editorial/rules", method: .post, headers: headers(key: fixture.adminKey), body: rule
             ) { r in
@@ -227,7 +226,7 @@ private func errorMessage(_ response: TestResponse) throws -> String? {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
         let admin = headers(key: fixture.adminKey)
-        try await editorialApplication(fixture, book: EditorialRuleBook()).test(.router) { client in
+        try await editorialApplication(fixture).app.test(.router) { client in
             for bad in ["", "{", "[]", #"[{"kind": "block", "titleIds": ["t1"]}]"#, "42", "null"] {
                 try await client.execute(uri: "/v1/editorial/rules", method: .post, headers: admin, body: buffer(bad)) { r in
                     #expect(r.status == .badRequest, "\(bad)")
@@ -247,10 +246,10 @@ private func errorMessage(_ response: TestResponse) throws -> String? {
     @Test func aDuplicateIdIs409AndMissingRulesAre404() async throws {
         let fixture = try await Fixture.make(profiles: 1, titles: 3)
         defer { fixture.cleanUp() }
-        let book = EditorialRuleBook()
+        let (app, book) = try await editorialApplication(fixture)
         let admin = headers(key: fixture.adminKey)
         let rule = try body(["id": "same", "kind": "block", "titleIds": ["t1"]])
-        try await editorialApplication(fixture, book: book).test(.router) { client in
+        try await app.test(.router) { client in
             try await client.execute(uri: "/v1/editorial/rules", method: .post, headers: admin, body: rule) { r in
                 #expect(r.status == .created)
             }
@@ -282,8 +281,8 @@ private func errorMessage(_ response: TestResponse) throws -> String? {
         let t0 = Timestamp(iso8601: "2026-11-01T00:00:00Z")!
         try await fixture.store.insertEditorialRule(
             EditorialRule(id: EditorialRuleID(trusted: "old"), kind: .block, titleIDs: [TitleID(trusted: "t1")], createdAt: t0))
-        let book = EditorialRuleBook()
-        try await editorialApplication(fixture, book: book).test(.router) { client in
+        let (app, book) = try await editorialApplication(fixture)
+        try await app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/editorial/rules", method: .post, headers: headers(key: fixture.adminKey),
                 body: body(["id": "new", "kind": "block", "titleIds": ["t2"]])
@@ -312,7 +311,7 @@ private func errorMessage(_ response: TestResponse) throws -> String? {
         #expect(stored.last?.endsAt == nil)
 
         // Through HTTP: Unix seconds and offsets in, UTC ISO-8601 out, the same instants in the store.
-        try await editorialApplication(fixture, book: EditorialRuleBook()).test(.router) { client in
+        try await editorialApplication(fixture).app.test(.router) { client in
             let sent: [String: Any] = [
                 "id": "window-2", "kind": "collection", "titleIds": ["t3", "t1"], "name": "New Year", "plans": ["standardWithAds"],
                 "startsAt": 1_798_761_600, "endsAt": "2027-01-08T00:00:00+01:00",

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import MarqueeCore
 import MarqueeRecommend
+import MarqueeRuntime
 import MarqueeServer
 import MarqueeSimulation
 import MarqueeStorage
@@ -17,11 +18,12 @@ struct HomeFixture: @unchecked Sendable {
     let adminKey: String
     let titles: [String: Title]
     let profiles: [Profile]
-    let home: HomeService
-    let decisionLog: DecisionLogWriter
+    let runtime: ServingRuntime
     let router: Router<AppRequestContext>
+    var home: HomeService { runtime.home }
+    var decisionLog: DecisionLogWriter { runtime.homeDecisionLog! }
 
-    static func make(profiles: Int = 240, titles: Int = 120, days: Int = 14) async throws -> HomeFixture {
+    static func make(profiles: Int = 240, titles: Int = 120, days: Int = 14, protectReads: Bool = false) async throws -> HomeFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-home-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("home.sqlite").path)
@@ -33,31 +35,31 @@ struct HomeFixture: @unchecked Sendable {
         let (snapshot, _) = try await SnapshotTrainer.train(from: store, now: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
         try snapshot.write(to: path)
         return try await serving(
-            store: store, directory: directory, adminKey: made.key, snapshotPath: path, titles: world.titles, profiles: world.profiles)
+            store: store, directory: directory, adminKey: made.key, snapshotPath: path, titles: world.titles, profiles: world.profiles,
+            protectReads: protectReads)
     }
 
     /// The home service (warmed up) and router over a filled store with a trained snapshot at `snapshotPath`.
     static func serving(
-        store: SQLiteStore, directory: URL, adminKey: String, snapshotPath path: String, titles: [Title], profiles: [Profile]
+        store: SQLiteStore, directory: URL, adminKey: String, snapshotPath path: String, titles: [Title], profiles: [Profile],
+        protectReads: Bool = false
     ) async throws -> HomeFixture {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let snapshots = SnapshotService(path: path, logger: logger)
-        await snapshots.reloadIfChanged()
-        let decisionLog = DecisionLogWriter(store: store, logger: logger)
         var configuration = HomeConfiguration()
         configuration.seed = 11
-        let home = HomeService(
-            store: store, snapshots: snapshots, editorial: EditorialRuleBook(), decisionLog: decisionLog, configuration: configuration,
-            logger: logger)
-        try await home.warmUp()
+        // The delivery clock is the evening the ad requests name, whatever day the tests run on.
+        let runtime = try await ServingRuntime(
+            store: store,
+            configuration: RuntimeConfiguration(
+                snapshotPath: path, beaconSecret: Array(repeating: 7, count: 32), publicBaseURL: "http://localhost", home: configuration,
+                clock: { LocalTime(iso8601: AdFixture.evening)!.instant }),
+            logger: MarqueeServerTests.quietLogger)
+        try await runtime.warmUp()
         let router = buildRouter(
-            store: store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, snapshotPath: path), snapshots: snapshots,
-            home: home)
+            runtime: runtime, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, protectReads: protectReads))
         return HomeFixture(
             store: store, directory: directory, adminKey: adminKey,
-            titles: Dictionary(uniqueKeysWithValues: titles.map { ($0.id.rawValue, $0) }), profiles: profiles, home: home,
-            decisionLog: decisionLog, router: router)
+            titles: Dictionary(uniqueKeysWithValues: titles.map { ($0.id.rawValue, $0) }), profiles: profiles, runtime: runtime,
+            router: router)
     }
 
     var quietLogger: Logger {

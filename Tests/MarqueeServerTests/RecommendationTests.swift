@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import MarqueeCore
+import MarqueeRuntime
 import MarqueeServer
 import Testing
 
@@ -43,14 +44,9 @@ import Testing
         let (first, _) = try await SnapshotTrainer.train(
             from: fixture.store, configuration: configuration, now: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
         try first.write(to: path)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let snapshots = SnapshotService(path: path, logger: logger)
-        await snapshots.reloadIfChanged()
-        let router = buildRouter(
-            store: fixture.store, metrics: ServerMetrics(), configuration: ServerConfiguration(port: 0, snapshotPath: path),
-            snapshots: snapshots)
-        return (Application(router: router, logger: logger), snapshots, path, configuration)
+        let served = try await fixture.served(runtime: RuntimeConfiguration(snapshotPath: path))
+        await served.runtime.snapshots.reloadIfChanged()
+        return (served.application, served.runtime.snapshots, path, configuration)
     }
 
     @Test func servesAndSwapsTheSnapshot() async throws {

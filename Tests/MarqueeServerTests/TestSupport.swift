@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import MarqueeCore
+import MarqueeRuntime
 import MarqueeServer
 import MarqueeStorage
 import NIOCore
@@ -49,16 +50,36 @@ struct Fixture {
         return Fixture(store: store, directory: directory, adminKey: keys[0], ingestKey: keys[1], readKey: keys[2])
     }
 
-    func application(protectReads: Bool = false) -> some ApplicationProtocol {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        return buildApplication(store: store, configuration: ServerConfiguration(port: 0, protectReads: protectReads), logger: logger)
+    func application(
+        protectReads: Bool = false, runtime: RuntimeConfiguration = RuntimeConfiguration()
+    ) async throws
+        -> some ApplicationProtocol
+    {
+        try await served(protectReads: protectReads, runtime: runtime).application
+    }
+
+    /// The application the composition root builds over this store, and its serving runtime.
+    func served(
+        protectReads: Bool = false, runtime: RuntimeConfiguration = RuntimeConfiguration()
+    ) async throws -> (
+        application: some ApplicationProtocol, runtime: ServingRuntime
+    ) {
+        try await buildApplication(
+            ServeArguments(
+                store: store, server: ServerConfiguration(port: 0, protectReads: protectReads), runtime: runtime, logger: quietLogger))
     }
 
     func cleanUp() {
         try? store.close()
         try? FileManager.default.removeItem(at: directory)
     }
+}
+
+/// A logger that keeps quiet unless something is critical.
+var quietLogger: Logger {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
 }
 
 func headers(key: String?) -> HTTPFields {

@@ -101,6 +101,34 @@ public struct PodAd: Sendable, Hashable {
     /// session's ads before this pod.
     public var exposuresWeek: Int
     public var sessionAds: Int
+
+    public init(
+        slot: Int, creativeID: CreativeID, campaignID: CampaignID, advertiserID: AdvertiserID, creativeName: String,
+        advertiserName: String, category: String, durationSeconds: Int, mediaURL: String, clickURL: String, tier: CampaignPriority,
+        cpmCents: Int64, priceCents: Double, pCTR: Double, score: Double, propensity: Double, explored: Bool, reason: String,
+        exposuresWeek: Int, sessionAds: Int
+    ) {
+        self.slot = slot
+        self.creativeID = creativeID
+        self.campaignID = campaignID
+        self.advertiserID = advertiserID
+        self.creativeName = creativeName
+        self.advertiserName = advertiserName
+        self.category = category
+        self.durationSeconds = durationSeconds
+        self.mediaURL = mediaURL
+        self.clickURL = clickURL
+        self.tier = tier
+        self.cpmCents = cpmCents
+        self.priceCents = priceCents
+        self.pCTR = pCTR
+        self.score = score
+        self.propensity = propensity
+        self.explored = explored
+        self.reason = reason
+        self.exposuresWeek = exposuresWeek
+        self.sessionAds = sessionAds
+    }
 }
 
 /// An ad pod: the ads in play order, with the pod-level reasons.
@@ -114,4 +142,13 @@ public struct AdPod: Sendable {
     public var maxAds: Int
     public var personalized: Bool
     public var totalSeconds: Int { ads.reduce(0) { $0 + $1.durationSeconds } }
+
+    public init(decisionID: String, ads: [PodAd], reasons: [String], maxPodSeconds: Int, maxAds: Int, personalized: Bool) {
+        self.decisionID = decisionID
+        self.ads = ads
+        self.reasons = reasons
+        self.maxPodSeconds = maxPodSeconds
+        self.maxAds = maxAds
+        self.personalized = personalized
+    }
 }

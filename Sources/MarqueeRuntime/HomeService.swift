@@ -10,9 +10,11 @@ import Synchronization
 public final class HomeService: Sendable {
     let store: any MarqueeStore
     let snapshots: SnapshotService
-    let editorial: EditorialRuleBook
+    public let editorial: EditorialRuleBook
     let decisionLog: DecisionLogWriter?
-    let configuration: HomeConfiguration
+    /// Where the warm-up's replay of the log ends (the tail folds what comes after).
+    let tail: EventTail?
+    public let configuration: HomeConfiguration
     let logger: Logger
     public let live = LiveSignals()
     public let bandit: ArtworkBandit
@@ -70,9 +72,10 @@ public final class HomeService: Sendable {
 
     public init(
         store: any MarqueeStore, snapshots: SnapshotService, editorial: EditorialRuleBook, decisionLog: DecisionLogWriter?,
-        configuration: HomeConfiguration = HomeConfiguration(), logger: Logger
+        tail: EventTail? = nil, configuration: HomeConfiguration = HomeConfiguration(), logger: Logger
     ) {
         self.store = store
+        self.tail = tail
         self.snapshots = snapshots
         self.editorial = editorial
         self.decisionLog = decisionLog
@@ -110,15 +113,18 @@ public final class HomeService: Sendable {
         try await editorial.reload(from: store)
         var after: Int64 = 0
         var replayed = 0
+        // The log up to the tail's starting point (all of it without a tail); the tail folds the rest.
+        let end = try await tail?.startingPoint().events ?? Int64.max
         // The next page is read while this one is folded in.
         let store = self.store
         var next = Task { try await store.events(afterSequence: 0, limit: 50_000) }
-        while true {
-            let page = try await next.value
+        while after < end {
+            var page = try await next.value
             guard let last = page.last else { break }
             after = last.sequence
             let from = after
-            next = Task { try await store.events(afterSequence: from, limit: 50_000) }
+            if after < end { next = Task { try await store.events(afterSequence: from, limit: 50_000) } }
+            if after > end { page.removeAll { $0.sequence > end } }
             live.observe(page.map(\.event), catalog: catalog, profileFacts: facts)
             replayed += page.count
         }
@@ -152,7 +158,7 @@ public final class HomeService: Sendable {
             ])
     }
 
-    func facts(_ id: ProfileID) -> (region: String, plan: Plan)? {
+    public func facts(_ id: ProfileID) -> (region: String, plan: Plan)? {
         profiles.withLock { $0[id.rawValue] }.map { ($0.region, $0.plan) }
     }
 
@@ -176,7 +182,7 @@ public final class HomeService: Sendable {
     }
 
     /// The current catalog, rebuilt first when a newer model snapshot was loaded.
-    func catalog() async throws -> HomeCatalog { try await catalogAndGeneration().catalog }
+    public func catalog() async throws -> HomeCatalog { try await catalogAndGeneration().catalog }
 
     /// The current catalog and the number of the build it comes from.
     private func catalogAndGeneration() async throws -> (catalog: HomeCatalog, generation: UInt64) {
@@ -190,7 +196,7 @@ public final class HomeService: Sendable {
     /// The viewer's top titles from the same live state and rules as their home page: the model's
     /// scores with new history folded in, without titles they may not see (maturity, region, block
     /// rules) or have ruled out (watched, disliked and its neighbours).
-    func recommendations(
+    public func recommendations(
         for profile: Profile, count: Int, genre: String?, device: Device?, at: LocalTime
     ) async throws
         -> (items: [HomePageBuilder.RankedTitle], personalized: Bool, catalog: HomeCatalog)
@@ -198,8 +204,10 @@ public final class HomeService: Sendable {
         _ = try await ensureWarm()
         let catalog = try await self.catalog()
         if let genre, !catalog.genreKeys.contains(genre) {
-            throw APIError.unprocessable(
-                "genre must be one of the catalog's genres: \(catalog.genreKeys.sorted().prefix(50).joined(separator: ", "))")
+            throw MarqueeError(
+                .invalidValue, code: "invalid_value",
+                message:
+                    "genre must be one of the catalog's genres: \(catalog.genreKeys.sorted().prefix(50).joined(separator: ", "))")
         }
         let result = builder(catalog, bandit: nil).recommendations(
             profile: profile, signals: live.profile(profile.id.rawValue), device: device, at: at, count: count, genre: genre)
@@ -208,7 +216,7 @@ public final class HomeService: Sendable {
 
     /// "More like this" for a title, filtered for `profile` when one is given (else by the blocks in
     /// force everywhere); nil when the title is not in the catalog.
-    func similar(
+    public func similar(
         to titleID: String, profile: Profile?, count: Int, at: Timestamp
     ) async throws
         -> (items: [HomePageBuilder.RankedTitle], catalog: HomeCatalog)?
@@ -226,11 +234,17 @@ public final class HomeService: Sendable {
             catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: bandit)
     }
 
+    /// Reads every profile again (another process changed some).
+    public func reloadProfiles() async throws {
+        let all = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
+        profiles.withLock { table in for p in all { table[p.id.rawValue] = p } }
+    }
+
     public func profilesChanged(_ changed: [Profile]) {
         profiles.withLock { table in for p in changed { table[p.id.rawValue] = p } }
     }
 
-    func profile(_ id: String) async throws -> Profile? {
+    public func profile(_ id: String) async throws -> Profile? {
         if let p = profiles.withLock({ $0[id] }) { return p }
         guard let p = try await store.profile(id: ProfileID(trusted: id)) else { return nil }
         profiles.withLock { $0[id] = p }
@@ -241,8 +255,8 @@ public final class HomeService: Sendable {
     public func observe(_ events: [Event]) async {
         guard !events.isEmpty else { return }
         do {
-            // A warm-up started here replays the log, which holds these events already.
-            if try await ensureWarm() { return }
+            // The warm-up replays the log up to the tail's starting point; these events come after it.
+            _ = try await ensureWarm()
             var catalog = try await self.catalog()
             if events.contains(where: { e in e.titleID.map { catalog.index[$0.rawValue] == nil } ?? false }) {
                 catalog = try await refreshCatalog()
@@ -260,14 +274,14 @@ public final class HomeService: Sendable {
     }
 
     /// A title by id from the served catalog (nil when unknown).
-    func title(_ id: String) async throws -> Title? {
+    public func title(_ id: String) async throws -> Title? {
         let catalog = try await self.catalog()
         return catalog.index[id].map { catalog.titles[$0] }
     }
 
     /// The viewer's genres by affinity (liked history, recent first weighted), strongest first:
     /// what ad audiences and the CTR model's viewer features are made of.
-    func topGenres(_ profileID: String, count: Int = 3) async throws -> [String] {
+    public func topGenres(_ profileID: String, count: Int = 3) async throws -> [String] {
         _ = try await ensureWarm()
         let (catalog, generation) = try await catalogAndGeneration()
         let signals = live.profile(profileID)
@@ -286,7 +300,7 @@ public final class HomeService: Sendable {
 
     /// Builds a page and logs it: the decision record goes to the asynchronous writer, the artwork
     /// impressions to the bandit.
-    func page(for request: HomeRequest, decisionID: String) async throws -> (HomePage, HomeCatalog) {
+    public func page(for request: HomeRequest, decisionID: String) async throws -> (HomePage, HomeCatalog) {
         _ = try await ensureWarm()
         let catalog = try await self.catalog()
         let page = builder(catalog, bandit: bandit).build(request, signals: live.profile(request.profile.id.rawValue))

@@ -10,14 +10,16 @@ import Synchronization
 public final class AdService: Sendable {
     let store: any MarqueeStore
     let home: HomeService
-    let engine: AdDecisionEngine
-    let signer: BeaconSigner
-    let changes: AdBookChanges
+    public let engine: AdDecisionEngine
+    public let signer: BeaconSigner
+    public let changes: AdBookChanges
     let decisionLog: BatchLogWriter<AdDecisionRecord>?
+    /// Where the warm-up's replay of the log ends (the tail folds what comes after).
+    let tail: EventTail?
     let logger: Logger
     public let breakPolicy: BreakPolicy
     /// The delivery clock (flights, budgets, caps, pacing, beacon ages); tests fix it.
-    let clock: @Sendable () -> Timestamp
+    public let clock: @Sendable () -> Timestamp
     private let loadedVersion = Mutex<UInt64?>(nil)
     private let warming = Mutex<Task<Void, any Error>?>(nil)
     private let recent = Mutex(RecentPods(capacity: 100_000))
@@ -29,12 +31,12 @@ public final class AdService: Sendable {
     private let learnedThrough = Mutex<(servedAt: Timestamp, id: DecisionID)?>(nil)
 
     /// A decided pod and what its beacons and VAST document need.
-    struct Served: Sendable {
-        var pod: AdPod
-        var profileKey: String
-        var sessionID: SessionID?
-        var device: Device?
-        var servedAt: Timestamp
+    public struct Served: Sendable {
+        public var pod: AdPod
+        public var profileKey: String
+        public var sessionID: SessionID?
+        public var device: Device?
+        public var servedAt: Timestamp
     }
 
     struct RecentPods {
@@ -58,7 +60,8 @@ public final class AdService: Sendable {
 
     public init(
         store: any MarqueeStore, home: HomeService, changes: AdBookChanges, signer: BeaconSigner,
-        decisionLog: BatchLogWriter<AdDecisionRecord>?, logger: Logger, configuration: AdDecisionConfiguration = .init(),
+        decisionLog: BatchLogWriter<AdDecisionRecord>?, tail: EventTail? = nil, logger: Logger,
+        configuration: AdDecisionConfiguration = .init(),
         breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         ctrSnapshotPath: String? = nil
     ) {
@@ -69,6 +72,7 @@ public final class AdService: Sendable {
         self.changes = changes
         self.signer = signer
         self.decisionLog = decisionLog
+        self.tail = tail
         self.logger = logger
         self.breakPolicy = breakPolicy
         self.engine = AdDecisionEngine(
@@ -90,12 +94,14 @@ public final class AdService: Sendable {
 
     private func load() async throws {
         try await reloadBook()
+        // The logs up to the tail's starting point (all of them without a tail); the tail folds the rest.
+        let end = try await tail?.startingPoint() ?? EventLogPosition(events: .max, contextualAdEvents: .max)
         // The hourly shape of ad traffic comes from the logged impressions, before any pacer starts.
         var after: Int64 = 0
         var impressionTimes: [Timestamp] = []
         var pages: [[Event]] = []
         while true {
-            let page = try await store.adEvents(afterSequence: after, limit: 50_000)
+            let page = try await store.adEvents(afterSequence: after, limit: 50_000).filter { $0.sequence <= end.events }
             guard let last = page.last else { break }
             let relevant = page.map(\.event)
             impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
@@ -105,7 +111,9 @@ public final class AdService: Sendable {
         // Then the beacons' events of viewers without a profile (contextual pods), kept apart from the log.
         after = 0
         while true {
-            let page = try await store.contextualAdEvents(afterSequence: after, limit: 50_000)
+            let page = try await store.contextualAdEvents(afterSequence: after, limit: 50_000).filter {
+                $0.sequence <= end.contextualAdEvents
+            }
             guard let last = page.last else { break }
             let relevant = page.map(\.event)
             impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
@@ -167,7 +175,7 @@ public final class AdService: Sendable {
     }
 
     /// Reloads the ad book when the admin API changed it since the last load.
-    func refreshIfChanged() async throws {
+    public func refreshIfChanged() async throws {
         let current = changes.version
         if loadedVersion.withLock({ $0 }) != current { try await reloadBook() }
     }
@@ -187,26 +195,41 @@ public final class AdService: Sendable {
     // MARK: Deciding
 
     /// What a client asks for: the break and its context.
-    struct Ask: Sendable {
-        var profileKey: String
-        var titleID: String
-        var breakKind: BreakKind
-        var cueSeconds: Double
-        var device: Device?
-        var region: String?
+    public struct Ask: Sendable {
+        public var profileKey: String
+        public var titleID: String
+        public var breakKind: BreakKind
+        public var cueSeconds: Double
+        public var device: Device?
+        public var region: String?
         /// The viewer's local time (context only); nil: the server's clock in UTC.
-        var at: LocalTime?
-        var sessionID: SessionID?
-        var maxPodSeconds: Int?
+        public var at: LocalTime?
+        public var sessionID: SessionID?
+        public var maxPodSeconds: Int?
+
+        public init(
+            profileKey: String, titleID: String, breakKind: BreakKind, cueSeconds: Double, device: Device?, region: String?, at: LocalTime?,
+            sessionID: SessionID?, maxPodSeconds: Int?
+        ) {
+            self.profileKey = profileKey
+            self.titleID = titleID
+            self.breakKind = breakKind
+            self.cueSeconds = cueSeconds
+            self.device = device
+            self.region = region
+            self.at = at
+            self.sessionID = sessionID
+            self.maxPodSeconds = maxPodSeconds
+        }
     }
 
     /// Decides and logs a pod. Throws not-found for an unknown title.
-    func decide(_ ask: Ask) async throws -> (pod: AdPod, served: Served, tracking: [AdBeacons]) {
+    public func decide(_ ask: Ask) async throws -> (pod: AdPod, served: Served, tracking: [AdBeacons]) {
         try await warmUp()
         try await refreshIfChanged()
         if let region = ask.region { try await checkRegion(region, field: "region") }
         guard let title = try await home.title(ask.titleID) else {
-            throw APIError.notFound("no title with id '\(EventInput.clipForMessage(ask.titleID))'")
+            throw MarqueeError.notFound("title", id: EventInput.clipForMessage(ask.titleID))
         }
         var viewer: ViewerFacts?
         if ProfileID.problem(with: ask.profileKey) == nil, let profile = try await home.profile(ask.profileKey) {
@@ -237,8 +260,8 @@ public final class AdService: Sendable {
     /// Refuses a region no profile is in and no campaign targets (a typo such as `us-wset` would
     /// otherwise just match no targeting): 422 naming `field` with the known regions. The known set is
     /// cached and read again from the store on a miss, at most every 5 seconds.
-    func checkRegion(_ region: String, field: String) async throws {
-        guard !region.isEmpty, region.utf8.count <= 64 else { throw APIError.unprocessable("\(field): 1 to 64 characters") }
+    public func checkRegion(_ region: String, field: String) async throws {
+        guard !region.isEmpty, region.utf8.count <= 64 else { throw MarqueeError.invalidValue(field: field, reason: "1 to 64 characters") }
         let now = Timestamp.wallClockMilliseconds()
         let (known, checkedAt) = knownRegions.withLock { $0 }
         if known.contains(region) { return }
@@ -251,8 +274,10 @@ public final class AdService: Sendable {
             knownRegions.withLock { $0 = (fresh, now) }
         }
         guard regions.contains(region) else {
-            throw APIError.unprocessable(
-                "\(field): unknown region '\(EventInput.clipForMessage(region))' (known: \(regions.sorted().joined(separator: ", ")))")
+            throw MarqueeError(
+                .invalidValue, code: "invalid_value",
+                message:
+                    "\(field): unknown region '\(EventInput.clipForMessage(region))' (known: \(regions.sorted().joined(separator: ", ")))")
         }
     }
 
@@ -261,12 +286,55 @@ public final class AdService: Sendable {
         engine.delivery(of: campaign)
     }
 
-    /// A recent pod by decision id.
-    func served(_ decisionID: String) -> Served? { recent.withLock { $0.pods[decisionID] } }
+    /// A pod by decision id: from this process's recent pods, else read through from the decision log (a
+    /// pod another process served, or one this process served before a restart). A decision made in
+    /// the last few seconds may still be on its way into the log: its id carries its serving time, and
+    /// for such an id a miss is read again for up to a second. Nil when the log does not have it.
+    public func served(_ decisionID: String) async throws -> Served? {
+        if let local = recent.withLock({ $0.pods[decisionID] }) { return local }
+        guard DecisionID.problem(with: decisionID) == nil else { return nil }
+        let recentlyMade =
+            DecisionIDs.time(of: decisionID).map { abs(clock().millisecondsSinceEpoch - $0.millisecondsSinceEpoch) < 5_000 } ?? false
+        for wait in [0, 100, 200, 300, 400] {
+            if wait > 0 {
+                guard recentlyMade else { return nil }
+                try await Task.sleep(for: .milliseconds(wait))
+            }
+            if let record = try await store.adDecision(id: DecisionID(trusted: decisionID)) {
+                let served = servedPod(from: record)
+                recent.withLock { $0.insert(served) }
+                return served
+            }
+        }
+        return nil
+    }
+
+    /// A logged decision as a served pod, its ads described from the ad book (names, media and click URLs).
+    func servedPod(from record: AdDecisionRecord) -> Served {
+        let inventory = engine.inventory
+        let ads = record.ads.compactMap { logged -> PodAd? in
+            guard let i = inventory.creativeIndex[logged.creativeID.rawValue] else { return nil }
+            let creative = inventory.creatives[i]
+            let compiled = inventory.campaigns[inventory.campaignOfCreative[i]]
+            return PodAd(
+                slot: logged.slot, creativeID: logged.creativeID, campaignID: logged.campaignID, advertiserID: logged.advertiserID,
+                creativeName: creative.name, advertiserName: compiled.advertiser.name, category: logged.category,
+                durationSeconds: logged.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
+                tier: compiled.campaign.priority, cpmCents: logged.cpmCents, priceCents: Double(logged.cpmCents) / 1000, pCTR: logged.pCTR,
+                score: 0, propensity: logged.propensity, explored: logged.explored, reason: "", exposuresWeek: logged.exposuresWeek,
+                sessionAds: logged.sessionAds)
+        }
+        let pod = AdPod(
+            decisionID: record.decisionID.rawValue, ads: ads, reasons: record.reasons,
+            maxPodSeconds: ads.reduce(0) { $0 + $1.durationSeconds },
+            maxAds: ads.count, personalized: record.personalized)
+        return Served(
+            pod: pod, profileKey: record.profileKey, sessionID: record.sessionID, device: record.device, servedAt: record.servedAt)
+    }
 
     /// The VAST document of a pod; `tracking` are its beacon URLs when the caller has them already
     /// (signed by `decide`), else they are signed again from the pod.
-    func vast(_ served: Served, tracking: [AdBeacons]? = nil) -> VASTDocument {
+    public func vast(_ served: Served, tracking: [AdBeacons]? = nil) -> VASTDocument {
         let ads = served.pod.ads.enumerated().map { i, ad in
             VASTAd(
                 id: served.pod.decisionID + "-" + String(ad.slot), sequence: ad.slot + 1, creativeID: ad.creativeID,
@@ -285,24 +353,19 @@ public final class AdService: Sendable {
 
     /// Turns a verified beacon into the ad event it stands for; nil for `start`, which the event
     /// log does not record. `errorCode` is an error beacon's VAST error code, when the player gave one.
-    func event(for beacon: TrackingBeacon, at now: Timestamp, errorCode: Int? = nil) async throws -> Event? {
+    public func event(for beacon: TrackingBeacon, at now: Timestamp, errorCode: Int? = nil) async throws -> Event? {
         guard let type = beacon.eventType else { return nil }
         var profileKey: String
         var session: SessionID?
         var device: Device?
         var campaign: CampaignID?
-        if let served = served(beacon.decisionID.rawValue) {
+        if let served = try await served(beacon.decisionID.rawValue) {
             profileKey = served.profileKey
             session = served.sessionID
             device = served.device
             campaign = served.pod.ads.first { $0.slot == beacon.slot }?.campaignID
-        } else if let logged = try await store.adDecision(id: beacon.decisionID) {
-            profileKey = logged.profileKey
-            session = logged.sessionID
-            device = logged.device
-            campaign = logged.ads.first { $0.slot == beacon.slot }?.campaignID
         } else {
-            throw APIError(status: .gone, code: "decision_unknown", message: "the beacon's decision is no longer known")
+            throw MarqueeError(.gone, code: "decision_unknown", message: "the beacon's decision is no longer known")
         }
         if ProfileID.problem(with: profileKey) != nil { profileKey = "unknown" }
         return Event(

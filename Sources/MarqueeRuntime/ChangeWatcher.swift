@@ -1,0 +1,67 @@
+import Logging
+import MarqueeCore
+import ServiceLifecycle
+import Synchronization
+
+/// Polls the store's change versions and reloads what another process (or this one) changed: the ad
+/// book, the editorial rules, the catalog, the profiles. The staleness of those caches in a process is
+/// therefore at most `interval` plus one reload.
+public final class ChangeWatcher: Service, Sendable {
+    let store: any MarqueeStore
+    let interval: Duration
+    let logger: Logger
+    let reload: @Sendable (_ changed: Set<Kind>) async throws -> Void
+    private let seen = Mutex<ChangeVersions?>(nil)
+
+    /// A kind of cached state.
+    public enum Kind: Sendable, Hashable {
+        case adBook, editorial, catalog, profiles
+    }
+
+    public init(
+        store: any MarqueeStore, interval: Duration, logger: Logger, reload: @escaping @Sendable (_ changed: Set<Kind>) async throws -> Void
+    ) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+        self.reload = reload
+    }
+
+    /// Reads the versions; reloads the kinds whose version moved since the last check (none on the first).
+    public func check() async throws {
+        let now = try await store.changeVersions()
+        let before = seen.withLock { $0 }
+        guard let before else {
+            seen.withLock { $0 = now }
+            return
+        }
+        var changed: Set<Kind> = []
+        if now.adBook != before.adBook { changed.insert(.adBook) }
+        if now.editorial != before.editorial { changed.insert(.editorial) }
+        if now.catalog != before.catalog { changed.insert(.catalog) }
+        if now.profiles != before.profiles { changed.insert(.profiles) }
+        guard !changed.isEmpty else { return }
+        try await reload(changed)
+        // Only after the reload: a failed one is tried again at the next check.
+        seen.withLock { $0 = now }
+    }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do {
+                        try await self.check()
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        self.logger.error("could not reload changed serving state", metadata: ["marquee.error": "\(error)"])
+                    }
+                    try await Task.sleep(for: self.interval)
+                }
+            }
+        } catch is CancellationError {
+            return
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Logging
+import MarqueeAds
+import MarqueeCore
+import MarqueeRecommend
+import ServiceLifecycle
+
+/// How the serving runtime runs: where its files are, its default tunables, its clock.
+public struct RuntimeConfiguration: Sendable {
+    /// The recommendation snapshot file to serve from (and to watch for a newer one); nil serves none.
+    public var snapshotPath: String?
+    /// Where the ad CTR model is saved at shutdown and restored at start (nil: rebuilt from the log).
+    public var ctrSnapshotPath: String?
+    /// The key that signs ad tracking beacons (at least 32 bytes). Nil: the store's shared key (created
+    /// once, the same for every process serving the store).
+    public var beaconSecret: [UInt8]?
+    /// Where players reach the server, for the URLs inside VAST/VMAP (nil: the server's own address).
+    public var publicBaseURL: String?
+    /// The home page's default tunables (a request may carry others).
+    public var home: HomeConfiguration
+    /// The ad decision's default tunables.
+    public var ads: AdDecisionConfiguration
+    public var breakPolicy: BreakPolicy
+    /// The delivery clock (flights, budgets, caps, pacing, beacon ages); tests fix it.
+    public var clock: @Sendable () -> Timestamp
+    /// How often the event log's tail and the store's change versions are read (the staleness bound for
+    /// what other processes write).
+    public var pollInterval: Duration
+    /// Whether served home pages and ad pods are logged (tests of other parts may turn it off).
+    public var logsDecisions: Bool
+
+    public init(
+        snapshotPath: String? = nil, ctrSnapshotPath: String? = nil, beaconSecret: [UInt8]? = nil,
+        publicBaseURL: String? = nil, home: HomeConfiguration = HomeConfiguration(),
+        ads: AdDecisionConfiguration = AdDecisionConfiguration(), breakPolicy: BreakPolicy = BreakPolicy(),
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }, pollInterval: Duration = .milliseconds(250),
+        logsDecisions: Bool = true
+    ) {
+        self.snapshotPath = snapshotPath
+        self.ctrSnapshotPath = ctrSnapshotPath
+        self.beaconSecret = beaconSecret
+        self.publicBaseURL = publicBaseURL
+        self.home = home
+        self.ads = ads
+        self.breakPolicy = breakPolicy
+        self.clock = clock
+        self.pollInterval = pollInterval
+        self.logsDecisions = logsDecisions
+    }
+}
+
+/// Every serving service of one process over one store, wired once: the composition root of everything
+/// that is not HTTP. The server builds its routes over it; the CLI's other commands can use it too.
+///
+/// State that must agree between processes lives in the store (events, the decision logs, the delivery
+/// ledger, the ad book, editorial rules, the beacon key); what this runtime holds in memory is a cache of
+/// it that the event tail and the change watcher keep within `pollInterval` of the store.
+public final class ServingRuntime: Sendable {
+    public let store: any MarqueeStore
+    public let configuration: RuntimeConfiguration
+    public let logger: Logger
+    public let snapshots: SnapshotService
+    public let editorial: EditorialRuleBook
+    public let adBookChanges: AdBookChanges
+    public let home: HomeService
+    public let ads: AdService
+    public let homeDecisionLog: DecisionLogWriter?
+    public let adDecisionLog: BatchLogWriter<AdDecisionRecord>?
+    /// Every committed event, from any process, to the consumers.
+    public let tail: EventTail
+    /// The one way events come in.
+    public let ingestor: EventIngestor
+    /// Reloads the ad book, editorial rules, catalog and profiles when the store says they changed.
+    public let changes: ChangeWatcher
+
+    /// Builds the services; `beaconSigner` signs with the configured key or, when none is given, the
+    /// store's shared one.
+    public init(store: any MarqueeStore, configuration: RuntimeConfiguration, logger: Logger) async throws {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        snapshots = SnapshotService(path: configuration.snapshotPath, logger: logger)
+        editorial = EditorialRuleBook()
+        adBookChanges = AdBookChanges()
+        homeDecisionLog = configuration.logsDecisions ? DecisionLogWriter(store: store, logger: logger) : nil
+        adDecisionLog =
+            configuration.logsDecisions
+            ? BatchLogWriter<AdDecisionRecord>(logger: logger) { [store] in try await store.appendAdDecisions($0) } : nil
+        tail = EventTail(store: store, interval: configuration.pollInterval, logger: logger)
+        ingestor = EventIngestor(store: store, tail: tail)
+        home = HomeService(
+            store: store, snapshots: snapshots, editorial: editorial, decisionLog: homeDecisionLog, tail: tail,
+            configuration: configuration.home, logger: logger)
+        let secret = try await Self.beaconSecret(configuration.beaconSecret, store: store)
+        let signer: BeaconSigner
+        do {
+            signer = try BeaconSigner(secret: secret, baseURL: configuration.publicBaseURL ?? "http://127.0.0.1:8080")
+        } catch {
+            throw MarqueeError(.invalidValue, code: "invalid_value", message: "beacon secret: \(error)")
+        }
+        ads = AdService(
+            store: store, home: home, changes: adBookChanges, signer: signer, decisionLog: adDecisionLog, tail: tail, logger: logger,
+            configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock,
+            ctrSnapshotPath: configuration.ctrSnapshotPath)
+        let (home, ads, editorial) = (home, ads, editorial)
+        tail.subscribe(contextual: true) { events in await home.observe(events) }
+        tail.subscribe(contextual: true) { events in await ads.observe(events) }
+        changes = ChangeWatcher(store: store, interval: configuration.pollInterval, logger: logger) { changed in
+            if changed.contains(.adBook) { try await ads.reloadBook() }
+            if changed.contains(.editorial) { try await editorial.reload(from: store) }
+            if changed.contains(.catalog) { try await home.refreshCatalog() }
+            if changed.contains(.profiles) { try await home.reloadProfiles() }
+        }
+    }
+
+    /// The given key, or the store's shared one (created by the first process that asks).
+    static func beaconSecret(_ given: [UInt8]?, store: any MarqueeStore) async throws -> [UInt8] {
+        if let given {
+            guard given.count >= 32 else {
+                throw MarqueeError(.invalidValue, code: "invalid_value", message: "the beacon secret must be at least 32 bytes")
+            }
+            return given
+        }
+        var generator = SystemRandomNumberGenerator()
+        let fresh = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return try await store.sharedSecret(named: "beacon-signing-key", creatingWith: fresh)
+    }
+
+    /// The long-running parts, in start order (they stop in reverse: the decision logs after the server).
+    public var services: [any Service] {
+        var list: [any Service] = [snapshots, tail, changes]
+        if let homeDecisionLog { list.append(homeDecisionLog) }
+        if let adDecisionLog { list.append(adDecisionLog) }
+        list.append(CTRSnapshotSaver(ads: ads, logger: logger))
+        return list
+    }
+
+    /// Loads the snapshot and every service's state before the first request.
+    public func warmUp() async throws {
+        try await changes.check()
+        await snapshots.reloadIfChanged()
+        try await home.warmUp()
+        try await ads.warmUp()
+        try await tail.catchUp()
+    }
+
+    /// Writes what the decision logs still hold (after the HTTP server stopped, before the store closes).
+    public func flush() async {
+        await homeDecisionLog?.flush()
+        await adDecisionLog?.flush()
+    }
+}
+
+/// Saves the ad CTR model when the application shuts down (after the HTTP server has stopped).
+struct CTRSnapshotSaver: Service {
+    let ads: AdService
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try ads.saveCTRSnapshot()
+        } catch {
+            logger.error("could not save the CTR model", metadata: ["marquee.error": "\(error)"])
+        }
+    }
+}
