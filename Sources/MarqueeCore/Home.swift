@@ -248,6 +248,29 @@ public protocol DecisionLogStore: Sendable {
     func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord?
     /// Every logged artwork choice joined with its outcome, oldest first (at most `limit`).
     func artworkLog(limit: Int) async throws -> [ArtworkLogEntry]
+    /// Per (title, variant, segment): artwork impressions logged and rewards (the first click or play of
+    /// the title joined to the page), kept up to date by the store as pages are logged and events
+    /// appended — what the artwork bandit starts from and refreshes from, in every process.
+    func artworkStats() async throws -> [ArtworkStat]
+    /// Deletes the home decisions served before `bound` (the log's retention); returns how many.
+    func deleteHomeDecisions(servedBefore bound: Timestamp) async throws -> Int
+}
+
+/// The artwork bandit's counts for one title, variant and segment.
+public struct ArtworkStat: Sendable, Hashable {
+    public var titleID: TitleID
+    public var variant: ArtworkVariantID
+    public var segment: String
+    public var impressions: Int
+    public var rewards: Int
+
+    public init(titleID: TitleID, variant: ArtworkVariantID, segment: String, impressions: Int, rewards: Int) {
+        self.titleID = titleID
+        self.variant = variant
+        self.segment = segment
+        self.impressions = impressions
+        self.rewards = rewards
+    }
 }
 
 /// Reads the event log in arrival order, for rebuilding in-memory state at start-up.

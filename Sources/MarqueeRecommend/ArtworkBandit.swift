@@ -147,6 +147,21 @@ public final class ArtworkBandit: Sendable {
         }
     }
 
+    /// Sets the counts of `variant` of `title` in `segment` to the given totals (a refresh from the
+    /// store's statistics, which every serving process adds to): the difference to the current counts is
+    /// added, so title totals and staleness follow as for recorded events.
+    public func setCounts(title: Int, variant: Int, segment: String, impressions: Double, successes: Double) {
+        precondition(variant >= 0, "a variant index is not negative")
+        state.withLock { state in
+            let k = state.key(title: title, segment: state.segmentIndex(segment))
+            let n = impressions - state.keys[k].counts.impressions(variant)
+            let s = successes - state.keys[k].counts.successes(variant)
+            guard n != 0 || s != 0 else { return }
+            state.keys[k].count(variant: variant, impressions: n, successes: s)
+            state.countTitle(title, variant: variant, impressions: n, successes: s)
+        }
+    }
+
     /// Re-estimates up to `limit` queued stale keys (with `deferredRefresh`), drawing outside the lock.
     /// Returns how many were re-estimated.
     @discardableResult

@@ -33,42 +33,8 @@ public final class HomeService: Sendable {
     /// Each viewer's top genres (ad audiences, CTR features), kept until their history or the catalog changes.
     private let topGenresCache = Mutex<[GenreKey: (revision: UInt64, generation: UInt64, genres: [String])]>([:])
     private let profiles = Mutex<[String: Profile]>([:])
-    /// Recently served decisions: which variant of which title was shown for which segment.
-    private let recentDecisions = Mutex<RecentDecisions>(RecentDecisions(capacity: 100_000))
-
-    struct ServedArtwork: Sendable {
-        var title: Int
-        var variant: Int
-        var segment: String
-    }
-
-    struct RecentDecisions: Sendable {
-        let capacity: Int
-        var byID: [String: [ServedArtwork]] = [:]
-        var order: [String] = []
-        var next = 0
-
-        init(capacity: Int) { self.capacity = capacity }
-
-        mutating func insert(_ id: String, _ served: [ServedArtwork]) {
-            if order.count < capacity {
-                order.append(id)
-            } else {
-                byID[order[next]] = nil
-                order[next] = id
-                next = (next + 1) % capacity
-            }
-            byID[id] = served
-        }
-
-        /// Takes the served artwork of `title` out (a reward counts once).
-        mutating func take(_ id: String, title: Int) -> ServedArtwork? {
-            guard var list = byID[id], let k = list.firstIndex(where: { $0.title == title }) else { return nil }
-            let found = list.remove(at: k)
-            byID[id] = list
-            return found
-        }
-    }
+    /// When the artwork counts were last read from the store (wall-clock ms).
+    private let artworkRefreshedAt = Atomic<Int64>(Int64.min / 2)
 
     public init(
         store: any MarqueeStore, snapshots: SnapshotService, editorial: EditorialRuleBook, decisionLog: DecisionLogWriter?,
@@ -128,14 +94,7 @@ public final class HomeService: Sendable {
             live.observe(page.map(\.event), catalog: catalog, profileFacts: facts)
             replayed += page.count
         }
-        let log = try await store.artworkLog(limit: 5_000_000)
-        for entry in log {
-            guard let t = catalog.index[entry.titleID.rawValue],
-                let v = catalog.titles[t].artwork.firstIndex(where: { $0.id == entry.variant })
-            else { continue }
-            bandit.recordImpression(title: t, variant: v, segment: entry.segment)
-            if entry.rewarded { bandit.recordReward(title: t, variant: v, segment: entry.segment) }
-        }
+        let artworkCounts = try await refreshArtworkStats(catalog: catalog)
         _ = live.aggregates(fresh: true)
         // The artwork bandit re-estimates its choice probabilities here, never on a request.
         Task.detached { [weak self] in
@@ -154,7 +113,7 @@ public final class HomeService: Sendable {
             "home page state loaded",
             metadata: [
                 "marquee.home.events": .stringConvertible(replayed), "marquee.home.titles": .stringConvertible(catalog.count),
-                "marquee.home.artwork_log": .stringConvertible(log.count),
+                "marquee.home.artwork_counts": .stringConvertible(artworkCounts),
             ])
     }
 
@@ -234,6 +193,24 @@ public final class HomeService: Sendable {
             catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: bandit)
     }
 
+    /// Sets the artwork bandit's counts to the store's statistics (impressions and rewards logged by every
+    /// process serving the store); returns how many (title, variant, segment) counts were read.
+    @discardableResult
+    public func refreshArtworkStats() async throws -> Int { try await refreshArtworkStats(catalog: catalog()) }
+
+    private func refreshArtworkStats(catalog: HomeCatalog) async throws -> Int {
+        artworkRefreshedAt.store(Timestamp.wallClockMilliseconds(), ordering: .relaxed)
+        let stats = try await store.artworkStats()
+        for stat in stats {
+            guard let t = catalog.index[stat.titleID.rawValue],
+                let v = catalog.titles[t].artwork.firstIndex(where: { $0.id == stat.variant })
+            else { continue }
+            bandit.setCounts(
+                title: t, variant: v, segment: stat.segment, impressions: Double(stat.impressions), successes: Double(stat.rewards))
+        }
+        return stats.count
+    }
+
     /// Reads every profile again (another process changed some).
     public func reloadProfiles() async throws {
         let all = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
@@ -262,11 +239,11 @@ public final class HomeService: Sendable {
                 catalog = try await refreshCatalog()
             }
             live.observe(events, catalog: catalog, profileFacts: facts)
-            for e in events where e.type == .play || e.type == .click {
-                guard let decision = e.decisionID?.rawValue, let title = e.titleID.flatMap({ catalog.index[$0.rawValue] }) else { continue }
-                if let served = recentDecisions.withLock({ $0.take(decision, title: title) }) {
-                    bandit.recordReward(title: served.title, variant: served.variant, segment: served.segment)
-                }
+            // The store credited the artwork of a page that a click or play joins (in the event's own
+            // transaction); the bandit reads the new counts now, at most twice a second.
+            let joinsPages = events.contains { ($0.type == .play || $0.type == .click) && $0.decisionID != nil }
+            if joinsPages, Timestamp.wallClockMilliseconds() - artworkRefreshedAt.load(ordering: .relaxed) >= 500 {
+                try await refreshArtworkStats()
             }
         } catch {
             logger.error("could not fold events into the home page state", metadata: ["marquee.error": "\(error)"])
@@ -305,9 +282,7 @@ public final class HomeService: Sendable {
         let catalog = try await self.catalog()
         let page = builder(catalog, bandit: bandit).build(request, signals: live.profile(request.profile.id.rawValue))
         let (items, shown) = page.served(in: catalog)
-        let served = shown.map { ServedArtwork(title: $0.title, variant: $0.variant, segment: page.segment) }
         bandit.recordImpressions(shown, segment: page.segment)
-        recentDecisions.withLock { $0.insert(decisionID, served) }
         decisionLog?.enqueue(
             HomeDecisionRecord(
                 decisionID: DecisionID(trusted: decisionID), profileID: request.profile.id, servedAt: Timestamp.now(),

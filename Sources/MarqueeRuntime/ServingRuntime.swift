@@ -27,6 +27,11 @@ public struct RuntimeConfiguration: Sendable {
     public var pollInterval: Duration
     /// Whether served home pages and ad pods are logged (tests of other parts may turn it off).
     public var logsDecisions: Bool
+    /// How long served home pages stay in the decision log (what clicks join to, and `marquee artwork
+    /// evaluate` reads); older ones are deleted hourly. The artwork bandit's counts are kept apart and stay.
+    public var homeDecisionRetention: Duration = .seconds(30 * 86_400)
+    /// How often the artwork bandit's counts are read from the store (what other processes served).
+    public var artworkRefreshInterval: Duration = .seconds(2)
 
     public init(
         snapshotPath: String? = nil, ctrSnapshotPath: String? = nil, beaconSecret: [UInt8]? = nil,
@@ -131,6 +136,16 @@ public final class ServingRuntime: Sendable {
         if let homeDecisionLog { list.append(homeDecisionLog) }
         if let adDecisionLog { list.append(adDecisionLog) }
         list.append(CTRSnapshotSaver(ads: ads, logger: logger))
+        let (home, store, clock, retention) = (home, store, configuration.clock, configuration.homeDecisionRetention)
+        list.append(
+            PeriodicWork(name: "artwork counts", interval: configuration.artworkRefreshInterval, logger: logger) {
+                try await home.refreshArtworkStats()
+            })
+        list.append(
+            PeriodicWork(name: "home decision retention", interval: .seconds(3_600), logger: logger) {
+                let seconds = retention.components.seconds
+                _ = try await store.deleteHomeDecisions(servedBefore: clock().adding(seconds: -Double(seconds)))
+            })
         return list
     }
 

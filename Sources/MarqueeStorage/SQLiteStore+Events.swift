@@ -60,7 +60,9 @@ extension SQLiteStore: EventStore {
             insert.setUncheckedArguments(
                 Self.arguments(event, receivedAt: receivedAt?.millisecondsSinceEpoch ?? event.timestamp.millisecondsSinceEpoch))
             try insert.execute()
-            statuses.append(db.changesCount == 1 ? .inserted : .duplicate)
+            let inserted = db.changesCount == 1
+            statuses.append(inserted ? .inserted : .duplicate)
+            if inserted { try creditArtworkReward(event, db: db) }
         }
         return statuses
     }

@@ -125,18 +125,105 @@ extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
         let rows = records.map { r in
             (
                 r.decisionID.rawValue, r.profileID.rawValue, r.servedAt.millisecondsSinceEpoch, r.device?.rawValue, r.daypart.rawValue,
-                Self.encodeItems(r.items)
+                Data(HomeDecisionCoding.encode(r.items))
             )
         }
+        // The artwork impressions of the batch, summed per (title, variant, segment) before touching the table.
+        var shown: [ArtworkKey: Int] = [:]
+        for r in records {
+            for item in r.items {
+                guard let variant = item.artworkVariant, let segment = item.artworkSegment else { continue }
+                shown[ArtworkKey(title: item.titleID.rawValue, variant: variant.rawValue, segment: segment), default: 0] += 1
+            }
+        }
+        let batchShown = shown
         try await write("logging \(records.count) home decisions") { db in
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO home_decisions (decision_id, profile_id, served_at, device, daypart, items)
                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING
                     """)
+            var counted = batchShown
             for row in rows {
                 try statement.execute(arguments: [row.0, row.1, row.2, row.3, row.4, row.5])
+                if db.changesCount == 0 {
+                    // Logged before: its impressions are counted already.
+                    for record in records where record.decisionID.rawValue == row.0 {
+                        for item in record.items {
+                            guard let variant = item.artworkVariant, let segment = item.artworkSegment else { continue }
+                            counted[ArtworkKey(title: item.titleID.rawValue, variant: variant.rawValue, segment: segment), default: 0] -= 1
+                        }
+                    }
+                }
             }
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO artwork_stats (title_id, variant, segment, impressions, rewards) VALUES (?, ?, ?, ?, 0)
+                    ON CONFLICT (title_id, variant, segment) DO UPDATE SET impressions = impressions + excluded.impressions
+                    """)
+            // In key order: the same batches make the same file, byte for byte (the demo's promise).
+            for (key, n) in counted.sorted(by: {
+                ($0.key.title, $0.key.variant, $0.key.segment) < ($1.key.title, $1.key.variant, $1.key.segment)
+            })
+            where n > 0 {
+                try upsert.execute(arguments: [key.title, key.variant, key.segment, n])
+            }
+        }
+    }
+
+    struct ArtworkKey: Hashable {
+        var title: String
+        var variant: String
+        var segment: String
+    }
+
+    /// Reads a stored items column: the compact BLOB (format 2) or the JSON text of format 1.
+    static func decodeStoredItems(_ value: DatabaseValue) throws -> [ServedItem] {
+        switch value.storage {
+        case .blob(let data): return try HomeDecisionCoding.decode(Array(data))
+        case .string(let text): return try decodeItems(text)
+        default: throw HomeDecisionCoding.corrupt
+        }
+    }
+
+    /// Credits the artwork shown with a reward when a click or play joins a home decision for the first
+    /// time for that title (in the caller's transaction, right after the event's insert).
+    func creditArtworkReward(_ event: Event, db: Database) throws {
+        guard event.type == .click || event.type == .play, let decision = event.decisionID?.rawValue,
+            let title = event.titleID?.rawValue
+        else { return }
+        let joins = try Int.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT COUNT(*) FROM events WHERE decision_id = ? AND title_id = ? AND type IN ('click', 'play')"),
+            arguments: [decision, title])
+        guard joins == 1,
+            let value = try DatabaseValue.fetchOne(
+                db.cachedStatement(sql: "SELECT items FROM home_decisions WHERE decision_id = ?"), arguments: [decision]),
+            let item = try Self.decodeStoredItems(value).first(where: { $0.titleID.rawValue == title }),
+            let variant = item.artworkVariant, let segment = item.artworkSegment
+        else { return }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO artwork_stats (title_id, variant, segment, impressions, rewards) VALUES (?, ?, ?, 0, 1)
+                ON CONFLICT (title_id, variant, segment) DO UPDATE SET rewards = rewards + 1
+                """
+        ).execute(arguments: [title, variant.rawValue, segment])
+    }
+
+    public func artworkStats() async throws -> [ArtworkStat] {
+        try await read("reading the artwork statistics") { db in
+            try Row.fetchAll(db, sql: "SELECT title_id, variant, segment, impressions, rewards FROM artwork_stats").map { row in
+                ArtworkStat(
+                    titleID: TitleID(trusted: row[0]), variant: ArtworkVariantID(trusted: row[1]), segment: row[2], impressions: row[3],
+                    rewards: row[4])
+            }
+        }
+    }
+
+    public func deleteHomeDecisions(servedBefore bound: Timestamp) async throws -> Int {
+        try await write("deleting old home decisions") { db in
+            try db.execute(sql: "DELETE FROM home_decisions WHERE served_at < ?", arguments: [bound.millisecondsSinceEpoch])
+            return db.changesCount
         }
     }
 
@@ -145,7 +232,7 @@ extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
     }
 
     public func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord? {
-        let fields = try await read("reading a home decision") { db -> (String, Int64, String?, String, String)? in
+        let fields = try await read("reading a home decision") { db -> (String, Int64, String?, String, DatabaseValue)? in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT profile_id, served_at, device, daypart, items FROM home_decisions WHERE decision_id = ?",
@@ -157,33 +244,31 @@ extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
         return HomeDecisionRecord(
             decisionID: id, profileID: ProfileID(trusted: profile), servedAt: Timestamp(millisecondsSinceEpoch: servedAt),
             device: device.flatMap(Device.init(rawValue:)), daypart: Daypart(rawValue: daypart) ?? .evening,
-            items: try Self.decodeItems(items))
+            items: try Self.decodeStoredItems(items))
     }
 
     public func artworkLog(limit: Int) async throws -> [ArtworkLogEntry] {
         try await read("reading the artwork log") { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[3]'),
-                        json_extract(j.value, '$[5]'),
-                        EXISTS (SELECT 1 FROM events e WHERE e.decision_id = d.decision_id
-                            AND e.title_id = json_extract(j.value, '$[2]') AND e.type IN ('click', 'play'))
-                    FROM home_decisions d, json_each(d.items) j
-                    WHERE json_extract(j.value, '$[3]') IS NOT NULL AND json_extract(j.value, '$[4]') IS NOT NULL
-                    ORDER BY d.served_at, d.decision_id, j.key
-                    LIMIT ?
-                    """, arguments: [limit])
-            return rows.map { row in
-                let title: String = row[0]
-                let segment: String = row[1]
-                let variant: String = row[2]
-                let propensity: Double = row[3] ?? 1
-                let rewarded: Bool = row[4]
-                return ArtworkLogEntry(
-                    titleID: TitleID(trusted: title), segment: segment, variant: ArtworkVariantID(trusted: variant),
-                    propensity: propensity, rewarded: rewarded)
+            var joined = Set<String>()
+            let answers = try Row.fetchCursor(
+                db, sql: "SELECT decision_id, title_id FROM events WHERE decision_id IS NOT NULL AND type IN ('click', 'play')")
+            while let row = try answers.next() {
+                if let d: String = row[0], let t: String = row[1] { joined.insert(d + "\u{1F}" + t) }
             }
+            var entries: [ArtworkLogEntry] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT decision_id, items FROM home_decisions ORDER BY served_at, decision_id")
+            while entries.count < limit, let row = try rows.next() {
+                let decision: String = row[0]
+                for item in try Self.decodeStoredItems(row[1]) {
+                    guard let variant = item.artworkVariant, let segment = item.artworkSegment else { continue }
+                    entries.append(
+                        ArtworkLogEntry(
+                            titleID: item.titleID, segment: segment, variant: variant, propensity: item.artworkPropensity ?? 1,
+                            rewarded: joined.contains(decision + "\u{1F}" + item.titleID.rawValue)))
+                    if entries.count == limit { break }
+                }
+            }
+            return entries
         }
     }
 }

@@ -84,6 +84,8 @@ private final class GatedStore: DecisionLogStore {
     func homeDecisionCount() async throws -> Int { try await base.homeDecisionCount() }
     func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord? { try await base.homeDecision(id: id) }
     func artworkLog(limit: Int) async throws -> [ArtworkLogEntry] { try await base.artworkLog(limit: limit) }
+    func artworkStats() async throws -> [ArtworkStat] { try await base.artworkStats() }
+    func deleteHomeDecisions(servedBefore bound: Timestamp) async throws -> Int { try await base.deleteHomeDecisions(servedBefore: bound) }
 }
 
 /// Forwards to a real store after failing the first `failures` appends.
@@ -111,6 +113,8 @@ private final class FlakyStore: DecisionLogStore {
     func homeDecisionCount() async throws -> Int { try await base.homeDecisionCount() }
     func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord? { try await base.homeDecision(id: id) }
     func artworkLog(limit: Int) async throws -> [ArtworkLogEntry] { try await base.artworkLog(limit: limit) }
+    func artworkStats() async throws -> [ArtworkStat] { try await base.artworkStats() }
+    func deleteHomeDecisions(servedBefore bound: Timestamp) async throws -> Int { try await base.deleteHomeDecisions(servedBefore: bound) }
 }
 
 @Suite struct DecisionLogWriterTests {

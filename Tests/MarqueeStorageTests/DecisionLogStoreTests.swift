@@ -52,3 +52,79 @@ import Testing
         #expect(try await store.artworkLog(limit: 1).count == 1)
     }
 }
+
+@Suite struct CompactHomeDecisionTests {
+    static func items() -> [ServedItem] {
+        (0..<60).map { (k: Int) -> ServedItem in
+            var item = ServedItem(
+                rowID: "row-\(k / 10)", position: k % 10, titleID: TitleID(trusted: "t\(1000 + k)"), propensity: k % 5 == 0 ? 0.25 : 1,
+                explored: k % 11 == 0)
+            if k % 7 != 0 {
+                item.artworkVariant = ArtworkVariantID(trusted: "t\(1000 + k)-v\(k % 3)")
+                item.artworkSegment = k < 30 ? "drama-fans" : "comedy-fans"
+                let share: Double = Double(k % 9) / 10
+                item.artworkPropensity = 0.1 + share
+            }
+            return item
+        }
+    }
+
+    /// Every field survives the compact form (propensities to Float32 precision), and the form is several
+    /// times smaller than the JSON of format 1 that it replaces.
+    @Test func theCompactFormKeepsEveryFieldInAFractionOfTheBytes() throws {
+        let items = Self.items()
+        let bytes = HomeDecisionCoding.encode(items)
+        let back = try HomeDecisionCoding.decode(bytes)
+        #expect(back.count == items.count)
+        for (a, b) in zip(items, back) {
+            #expect(a.rowID == b.rowID && a.position == b.position && a.titleID == b.titleID && a.explored == b.explored)
+            #expect(a.artworkVariant == b.artworkVariant && a.artworkSegment == b.artworkSegment)
+            #expect(abs((a.artworkPropensity ?? 0) - (b.artworkPropensity ?? 0)) < 1e-7)
+            #expect(abs(a.propensity - b.propensity) < 1e-7)
+        }
+        let json = SQLiteStore.encodeItems(items).utf8.count
+        #expect(bytes.count * 3 < json)
+        // Truncated or trailing bytes are refused, never read past.
+        #expect(throws: MarqueeError.self) { try HomeDecisionCoding.decode(Array(bytes.dropLast())) }
+        #expect(throws: MarqueeError.self) { try HomeDecisionCoding.decode(bytes + [0]) }
+    }
+
+    /// The store counts artwork impressions as pages are logged and a reward when a click or play first
+    /// joins a page for a title (a second click on the same page and title is not a second reward).
+    @Test func artworkStatisticsFollowLoggedPagesAndTheirFirstClicks() async throws {
+        let store = try SQLiteStore(path: try temporaryStorePath())
+        defer { try? store.close() }
+        _ = try await store.importDataset(smallDataset())
+        let served = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
+        func page(_ id: String) -> HomeDecisionRecord {
+            HomeDecisionRecord(
+                decisionID: DecisionID(trusted: id), profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv, daypart: .evening,
+                items: [
+                    ServedItem(
+                        rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"), artworkVariant: ArtworkVariantID(trusted: "t1-a"),
+                        artworkSegment: "drama-fans", artworkPropensity: 0.5),
+                    ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
+                ])
+        }
+        try await store.appendHomeDecisions([page("h-1"), page("h-2")])
+        try await store.appendHomeDecisions([page("h-2")])  // logged again: not counted again
+        func click(_ id: String, _ decision: String) -> Event {
+            Event(
+                id: EventID(trusted: id), profileID: ProfileID(trusted: "p1"), type: .click, timestamp: served.adding(seconds: 5),
+                titleID: TitleID(trusted: "t1"), decisionID: DecisionID(trusted: decision), row: "top-picks", rank: 0)
+        }
+        _ = try await store.appendEvents([click("c1", "h-1"), click("c2", "h-1")], receivedAt: served)
+        _ = try await store.appendEvents([click("c1", "h-1")], receivedAt: served)  // a retry: a duplicate
+        let stats = try await store.artworkStats()
+        #expect(
+            stats == [
+                ArtworkStat(
+                    titleID: TitleID(trusted: "t1"), variant: ArtworkVariantID(trusted: "t1-a"), segment: "drama-fans", impressions: 2,
+                    rewards: 1)
+            ])
+        // The retention sweep deletes old pages and keeps the counts.
+        #expect(try await store.deleteHomeDecisions(servedBefore: served.adding(seconds: 1)) == 2)
+        #expect(try await store.homeDecisionCount() == 0)
+        #expect(try await store.artworkStats().first?.impressions == 2)
+    }
+}
