@@ -129,7 +129,8 @@ extension SQLiteStore: DeliveryLedgerStore {
             }
             guard record.ads.indices.contains(r.order), orders.insert(r.order).inserted else {
                 throw MarqueeError.invalidValue(
-                    field: "\(field).order", reason: "\(r.order) is not the order of another of the record's \(record.ads.count) ads")
+                    field: "\(field).order",
+                    reason: "must be the index of one of the record's \(Wording.count(record.ads.count, "ad")), each once (got \(r.order))")
             }
             guard record.ads[r.order].campaignID == r.campaignID else {
                 throw MarqueeError.invalidValue(
@@ -331,12 +332,17 @@ struct LedgerAccounts {
     /// The campaign's account over all days, as it stands in this transaction.
     mutating func total(_ campaign: String, db: Database) throws -> Amounts {
         if let known = totals[campaign] { return known }
-        try open(campaign, db: db)
         let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: "SELECT spent_millicents, reserved_millicents, impressions FROM ledger_accounts WHERE campaign_id = ?"),
             arguments: [campaign])
-        var amounts = row.map { Amounts(spent: $0[0], reserved: $0[1], impressions: $0[2]) } ?? Amounts()
+        var amounts = Amounts()
+        if let row {
+            amounts = Amounts(spent: row[0], reserved: row[1], impressions: row[2])
+            opened.insert(campaign)
+        } else {
+            try open(campaign, db: db)
+        }
         Self.apply(totalChanges[campaign], to: &amounts)
         totals[campaign] = amounts
         return amounts
