@@ -318,6 +318,18 @@ import Testing
 
     // MARK: The decision log
 
+    /// Every outcome reads back as stored; a decision logged without the ledger served its first ads.
+    @Test func storedOutcomesReadBack() {
+        let all: [ReservationOutcome] = [
+            .granted(slot: 0), .totalBudgetSpent, .dailyBudgetSpent, .dailyCapReached, .weeklyCapReached, .sessionCapReached,
+            .granted(slot: 1),
+        ]
+        #expect(SQLiteStore.encode(all) == "0,total,daily,day-cap,week-cap,session-cap,1")
+        #expect(SQLiteStore.outcomes(stored: "0,total,daily,day-cap,week-cap,session-cap,1", adCount: 2, proposed: 7) == all)
+        #expect(SQLiteStore.outcomes(stored: "", adCount: 0, proposed: 0) == [])
+        #expect(SQLiteStore.outcomes(stored: nil, adCount: 2, proposed: 3) == [.granted(slot: 0), .granted(slot: 1), .totalBudgetSpent])
+    }
+
     @Test func theLoggedRecordHoldsOnlyTheGrantedAdsRenumbered() async throws {
         let store = try await Self.store(campaigns: ["k1", "k2"])
         defer { try? store.close() }
