@@ -79,7 +79,11 @@ extension SQLiteStore: AdDecisionLogStore {
                 e.decisionID?.rawValue, e.context.device?.rawValue, e.context.region, e.context.sessionID?.rawValue, e.rank,
                 creative.rawValue, e.campaignID?.rawValue, e.quartile, e.errorCode,
             ])
-            return db.changesCount == 1 ? .inserted : .duplicate
+            guard db.changesCount == 1 else { return .duplicate }
+            var accounts = LedgerAccounts()
+            try self.ledgerImpression(event, profileKey: e.profileID.rawValue, accounts: &accounts, db: db)
+            try accounts.flush(db)
+            return .inserted
         }
     }
 

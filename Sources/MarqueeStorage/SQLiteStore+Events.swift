@@ -44,6 +44,8 @@ extension SQLiteStore: EventStore {
         var titleCache: [String: Bool] = [:]
         var creativeCache: [String: Bool] = [:]
         let insert = try db.cachedStatement(sql: Self.insertEventSQL)
+        // Ad impressions confirm their reservations (or are charged) in the same transaction.
+        var accounts = LedgerAccounts()
         for event in events {
             if !(try exists(event.profileID.rawValue, .profile, in: db, cache: &profileCache)) {
                 statuses.append(.rejected(EventProblem(code: "unknown_profile", message: "no profile with id '\(event.profileID)'")))
@@ -60,10 +62,17 @@ extension SQLiteStore: EventStore {
             insert.setUncheckedArguments(
                 Self.arguments(event, receivedAt: receivedAt?.millisecondsSinceEpoch ?? event.timestamp.millisecondsSinceEpoch))
             try insert.execute()
-            let inserted = db.changesCount == 1
-            statuses.append(inserted ? .inserted : .duplicate)
-            if inserted { try creditArtworkReward(event, db: db) }
+            if db.changesCount == 1 {
+                statuses.append(.inserted)
+                if event.type == .adImpression {
+                    try ledgerImpression(event, profileKey: event.profileID.rawValue, accounts: &accounts, db: db)
+                }
+                try creditArtworkReward(event, db: db)
+            } else {
+                statuses.append(.duplicate)
+            }
         }
+        try accounts.flush(db)
         return statuses
     }
 

@@ -294,6 +294,88 @@ extension SQLiteStore {
                     GROUP BY 1, 2, 3;
                     """)
         }
+        migrator.registerMigration("v10-delivery-ledger") { db in
+            // The delivery ledger (issue 14): spend, reservations and cap counts, shared by every process
+            // serving the store. Amounts in millicents (an impression at a CPM of c cents costs c);
+            // days are delivery days (UTC days since 1970-01-01).
+            try db.execute(
+                sql: """
+                    -- A campaign's account over all days, and per delivery day (daily budgets, "spent today").
+                    CREATE TABLE ledger_accounts (
+                        campaign_id TEXT PRIMARY KEY NOT NULL REFERENCES campaigns (id),
+                        spent_millicents INTEGER NOT NULL CHECK (spent_millicents >= 0),
+                        reserved_millicents INTEGER NOT NULL CHECK (reserved_millicents >= 0),
+                        impressions INTEGER NOT NULL CHECK (impressions >= 0)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE ledger_account_days (
+                        campaign_id TEXT NOT NULL REFERENCES ledger_accounts (campaign_id),
+                        day INTEGER NOT NULL,
+                        spent_millicents INTEGER NOT NULL CHECK (spent_millicents >= 0),
+                        reserved_millicents INTEGER NOT NULL CHECK (reserved_millicents >= 0),
+                        impressions INTEGER NOT NULL CHECK (impressions >= 0),
+                        PRIMARY KEY (campaign_id, day)
+                    ) WITHOUT ROWID;
+
+                    -- Ads served to a viewer (the requested profile key, which may be contextual) per campaign
+                    -- and day: the per-day and per-week caps. Counted when served, never uncounted.
+                    CREATE TABLE ledger_exposures (
+                        profile_key TEXT NOT NULL,
+                        campaign_id TEXT NOT NULL,
+                        day INTEGER NOT NULL,
+                        exposures INTEGER NOT NULL CHECK (exposures > 0),
+                        PRIMARY KEY (profile_key, campaign_id, day)
+                    ) WITHOUT ROWID;
+
+                    -- Ads of each campaign served in a session: the per-session caps.
+                    CREATE TABLE ledger_sessions (
+                        session_id TEXT NOT NULL,
+                        campaign_id TEXT NOT NULL,
+                        ads INTEGER NOT NULL CHECK (ads > 0),
+                        last_served_at INTEGER NOT NULL,
+                        PRIMARY KEY (session_id, campaign_id)
+                    ) WITHOUT ROWID;
+
+                    -- One row per granted ad, under its decision id and served slot (the beacons' rank). An
+                    -- impression confirms it (reserved turns into spent); the release frees the budget of
+                    -- one never confirmed.
+                    CREATE TABLE ledger_reservations (
+                        decision_id TEXT NOT NULL,
+                        slot INTEGER NOT NULL CHECK (slot >= 0),
+                        campaign_id TEXT NOT NULL REFERENCES ledger_accounts (campaign_id),
+                        day INTEGER NOT NULL,
+                        served_at INTEGER NOT NULL,
+                        price_millicents INTEGER NOT NULL CHECK (price_millicents >= 0),
+                        state TEXT NOT NULL CHECK (state IN ('reserved', 'confirmed', 'released')),
+                        PRIMARY KEY (decision_id, slot)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX ledger_reservations_unconfirmed ON ledger_reservations (served_at) WHERE state = 'reserved';
+
+                    -- The ledger's answer for each proposed ad of a decision ("0,1,total": granted slots and
+                    -- refusals), returned again when the decision is replayed. NULL: logged without the ledger.
+                    ALTER TABLE ad_decisions ADD COLUMN outcomes TEXT;
+
+                    -- Backfill from the impressions already stored, charged at each campaign's current CPM.
+                    CREATE TEMP TABLE ledger_backfill AS
+                        SELECT cr.campaign_id AS campaign_id, ca.cpm_bid_cents AS price, i.profile_key AS profile_key,
+                            CASE WHEN i.occurred_at >= 0 THEN i.occurred_at / 86400000
+                                ELSE (i.occurred_at - 86399999) / 86400000 END AS day
+                        FROM (
+                            SELECT creative_id, profile_id AS profile_key, occurred_at FROM events
+                                WHERE (type GLOB 'ad[A-Z]*' OR type = 'abandon') AND type = 'adImpression'
+                            UNION ALL
+                            SELECT creative_id, profile_key, occurred_at FROM contextual_ad_events WHERE type = 'adImpression'
+                        ) AS i
+                        JOIN creatives AS cr ON cr.id = i.creative_id
+                        JOIN campaigns AS ca ON ca.id = cr.campaign_id;
+                    INSERT INTO ledger_accounts (campaign_id, spent_millicents, reserved_millicents, impressions)
+                        SELECT campaign_id, SUM(price), 0, COUNT(*) FROM ledger_backfill GROUP BY campaign_id;
+                    INSERT INTO ledger_account_days (campaign_id, day, spent_millicents, reserved_millicents, impressions)
+                        SELECT campaign_id, day, SUM(price), 0, COUNT(*) FROM ledger_backfill GROUP BY campaign_id, day;
+                    INSERT INTO ledger_exposures (profile_key, campaign_id, day, exposures)
+                        SELECT profile_key, campaign_id, day, COUNT(*) FROM ledger_backfill GROUP BY profile_key, campaign_id, day;
+                    DROP TABLE ledger_backfill;
+                    """)
+        }
         return migrator
     }
 }
