@@ -11,7 +11,9 @@ public final class AdService: Sendable {
     let store: any MarqueeStore
     let home: HomeService
     public let engine: AdDecisionEngine
-    public let signer: BeaconSigner
+    /// Signs and verifies the tracking beacons (replaced once if the server learns its address at bind).
+    public var signer: BeaconSigner { signerBox.withLock { $0 } }
+    private let signerBox: Mutex<BeaconSigner>
     public let changes: AdBookChanges
     let decisionLog: BatchLogWriter<AdDecisionRecord>?
     /// Where the warm-up's replay of the log ends (the tail folds what comes after).
@@ -70,7 +72,7 @@ public final class AdService: Sendable {
         self.store = store
         self.home = home
         self.changes = changes
-        self.signer = signer
+        self.signerBox = Mutex(signer)
         self.decisionLog = decisionLog
         self.tail = tail
         self.logger = logger
@@ -163,6 +165,9 @@ public final class AdService: Sendable {
         try CTRSnapshotFile(shows: counts.shows, clicks: counts.clicks, position: learnedThrough.withLock { $0 }, model: model)
             .write(to: path)
     }
+
+    /// Signs from now on with `signer` (the same key, the address the server is reachable at).
+    public func replaceSigner(_ signer: BeaconSigner) { signerBox.withLock { $0 = signer } }
 
     /// Rebuilds the engine's ad book from the store.
     public func reloadBook() async throws {

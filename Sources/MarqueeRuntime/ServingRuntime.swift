@@ -76,6 +76,7 @@ public final class ServingRuntime: Sendable {
     public let ingestor: EventIngestor
     /// Reloads the ad book, editorial rules, catalog and profiles when the store says they changed.
     public let changes: ChangeWatcher
+    private let beaconKey: [UInt8]
 
     /// Builds the services; `beaconSigner` signs with the configured key or, when none is given, the
     /// store's shared one.
@@ -96,6 +97,7 @@ public final class ServingRuntime: Sendable {
             store: store, snapshots: snapshots, editorial: editorial, decisionLog: homeDecisionLog, tail: tail,
             configuration: configuration.home, logger: logger)
         let secret = try await Self.beaconSecret(configuration.beaconSecret, store: store)
+        beaconKey = secret
         let signer: BeaconSigner
         do {
             signer = try BeaconSigner(secret: secret, baseURL: configuration.publicBaseURL ?? "http://127.0.0.1:8080")
@@ -115,6 +117,12 @@ public final class ServingRuntime: Sendable {
             if changed.contains(.catalog) { try await home.refreshCatalog() }
             if changed.contains(.profiles) { try await home.reloadProfiles() }
         }
+    }
+
+    /// Writes `baseURL` into the URLs of VAST/VMAP documents and beacons from now on (the server's address
+    /// once it is bound, when it listens on a port chosen by the system).
+    public func useBaseURL(_ baseURL: String) throws {
+        ads.replaceSigner(try BeaconSigner(secret: beaconKey, baseURL: baseURL))
     }
 
     /// The given key, or the store's shared one (created by the first process that asks).

@@ -97,6 +97,7 @@ public func buildApplication(
     let limits = configuration.connectionLimits
     let registry = ConnectionRegistry(maxConnections: limits.maxConnections)
     let onRunning = arguments.onRunning
+    let addressFromBind = arguments.runtime.publicBaseURL == nil && configuration.port == 0
     var app = Application(
         router: router,
         server: .http1(
@@ -105,7 +106,14 @@ public func buildApplication(
                 idleTimeout: TimeAmount(limits.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "marquee"),
         onServerRunning: { channel in
-            await onRunning?(channel.localAddress?.port ?? configuration.port)
+            let port = channel.localAddress?.port ?? configuration.port
+            // Port 0: the system chose the port, and the URLs written into documents name the one bound.
+            if addressFromBind {
+                var bound = configuration
+                bound.port = port
+                try? runtime.useBaseURL(bound.ownBaseURL)
+            }
+            await onRunning?(port)
         },
         logger: arguments.logger
     )

@@ -106,7 +106,12 @@ func ensureEnvironmentAdminKey(_ store: SQLiteStore) async throws -> String? {
         fail("MARQUEE_ADMIN_KEY: \(error.message)")
     }
     if try await store.apiKey(hash: made.hash) == nil {
-        try await store.insertAPIKey(made.record, keyHash: made.hash)
+        do {
+            try await store.insertAPIKey(made.record, keyHash: made.hash)
+        } catch {
+            // Several processes started at once with the same new key: one inserts it, the others find it.
+            guard try await store.apiKey(hash: made.hash) != nil else { throw error }
+        }
     }
     return key
 }
