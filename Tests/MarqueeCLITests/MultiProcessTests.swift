@@ -84,8 +84,12 @@ private final class Cluster: @unchecked Sendable {
         let profiles = try await store.profiles(limit: 500, offset: 0, plan: nil).items
         let viewers = profiles.filter { $0.plan.seesAds }.map(\.id.rawValue)
         let titles = try await store.titles(limit: 500, offset: 0).items.map(\.id.rawValue)
-        let servers = try (0..<processes).map { _ in try Self.serve(db) }
-        for server in servers { try server.waitUntilServing() }
+        // A first, then the others together: a fresh MARQUEE_ADMIN_KEY is registered by check-then-insert, and
+        // processes starting at the same moment can both insert it (the loser exits on the UNIQUE constraint).
+        let first = try Self.serve(db)
+        try first.waitUntilServing()
+        let servers = try [first] + (1..<processes).map { _ in try Self.serve(db) }
+        for server in servers.dropFirst() { try server.waitUntilServing() }
         return Cluster(db: db, store: store, servers: servers, viewers: viewers, titles: titles)
     }
 
@@ -389,7 +393,7 @@ private final class MultiProcessRun: @unchecked Sendable {
         let group = Array(viewers.prefix(60))
         if group.count < 60 { print("multi-process: only \(group.count) viewers on an ad plan in the world") }
         try? await Task.sleep(for: .seconds(1))
-        // Jobs viewer-major within a round, so one viewer's decisions go to every process close together.
+        // Round by round over the viewers: a viewer's decisions go to the processes in turn.
         let perViewer = 6
         var jobs: [(viewer: Int, k: Int)] = []
         for k in 0..<perViewer { for v in group.indices { jobs.append((v, k)) } }
@@ -470,6 +474,9 @@ private final class MultiProcessRun: @unchecked Sendable {
             }
         }
         let decided = try #require(pod, "no pod with ads in 20 decisions")
+        // Written with the configured port (0 here), not the one the process listens on: sent by path.
+        figures.note(
+            "4 VAST: the vastUrl A wrote starts", "\(decided.vastUrl.prefix(22)) (A listens on \(cluster.port(0) ?? 0))", "not checked")
         let vast = try await cluster.send(.GET, 1, decided.vastUrl)
         let ids = vast.text.matches(of: #/<Creative id="([^"]+)"/#).map { String($0.output.1) }
         figures.note(
@@ -580,7 +587,8 @@ private final class MultiProcessRun: @unchecked Sendable {
                         await ads.served()
                         // A's pods' beacons go to B once A is gone (B reads the decision through the log).
                         let target = cluster.server(node) != nil ? node : 1
-                        _ = try? await cluster.send(.GET, target, ad.tracking.impression)
+                        let beacon = try? await cluster.send(.GET, target, ad.tracking.impression)
+                        await ads.beacon(beacon?.status ?? 0)
                     }
                 }
             }
@@ -607,10 +615,12 @@ private final class MultiProcessRun: @unchecked Sendable {
         #expect(found.count == acknowledged.count, "lost \(acknowledged.count - found.count) acknowledged events")
         // Spend against budgets: every campaign of this test, from the stored impressions (100 ¢ each).
         let served = await ads.servedCount
+        let beacons = await ads.beaconStatuses.sorted { $0.key < $1.key }.map { "\($0.value)×\($0.key)" }.joined(separator: ", ")
         let killImpressions = try await cluster.storedImpressions(of: campaign)
         let budgetImpressions = try await cluster.storedImpressions(of: "mp-budget")
         figures.note(
-            "6 kill -9: impressions stored of a 50-impression budget (served)", "\(killImpressions) (\(served))", "≤ 50 (after the ledger)")
+            "6 kill -9: impressions stored of a 50-impression budget (served; beacon answers, 0 = no answer)",
+            "\(killImpressions) (\(served); \(beacons))", "≤ 50 (after the ledger)")
         #expect(killImpressions <= 50, "\(killImpressions) impressions of a 50-impression budget")
         #expect(budgetImpressions <= 100, "\(budgetImpressions) impressions of a 100-impression budget")
     }
@@ -730,8 +740,10 @@ private actor JobQueue {
 private actor AdLoad {
     var decisionCount = 0
     var servedCount = 0
+    var beaconStatuses: [Int: Int] = [:]
     func decided() { decisionCount += 1 }
     func served() { servedCount += 1 }
+    func beacon(_ status: Int) { beaconStatuses[status, default: 0] += 1 }
 }
 
 private final class Flag: @unchecked Sendable {
