@@ -73,7 +73,7 @@ private final class Cluster: @unchecked Sendable {
     }
 
     /// The smallest demo world with enough viewers on an ad plan (no simulated ad days: the ad log holds
-    /// only what this test does), then `processes` servers started at once with the same admin key.
+    /// only what this test does), then `processes` servers on it with the same admin key.
     static func start(_ dir: URL, processes: Int) async throws -> Cluster {
         let db = dir.appendingPathComponent("world.sqlite").path
         let gen = try CLI.run([
