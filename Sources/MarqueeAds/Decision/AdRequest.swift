@@ -101,6 +101,9 @@ public struct PodAd: Sendable, Hashable {
     /// session's ads before this pod.
     public var exposuresWeek: Int
     public var sessionAds: Int
+    /// Seconds into the ad when a player may offer to skip it (VAST `skipoffset`); nil: not skippable.
+    /// Set from the request's configuration (`skippableFromSeconds`, `skipOffsetSeconds`).
+    public var skipOffsetSeconds: Double?
 }
 
 /// An ad pod: the ads in play order, with the pod-level reasons.

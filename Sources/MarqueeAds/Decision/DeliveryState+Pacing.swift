@@ -8,7 +8,7 @@ extension DeliveryState {
         let now = Timestamp(millisecondsSinceEpoch: ms)
         if pacers[k] == nil {
             pacers[k] = PacingStateMachine(
-                campaign: campaign, curve: trafficCurve, at: now, spentTotalMillicents: campaigns[k].spent,
+                campaign: campaign, curve: trafficCurve, configuration: pacing, at: now, spentTotalMillicents: campaigns[k].spent,
                 spentTodayMillicents: campaigns[k].spentToday)
         }
         switch pacers[k]!.opportunity(at: now, draw: draw) {
@@ -23,7 +23,7 @@ extension DeliveryState {
         if pacers[k] == nil {
             // First news of the campaign: the pacer starts from the spend so far (this charge included).
             pacers[k] = PacingStateMachine(
-                campaign: campaign, curve: trafficCurve, at: now, spentTotalMillicents: campaigns[k].spent,
+                campaign: campaign, curve: trafficCurve, configuration: pacing, at: now, spentTotalMillicents: campaigns[k].spent,
                 spentTodayMillicents: campaigns[k].spentToday)
             return
         }
