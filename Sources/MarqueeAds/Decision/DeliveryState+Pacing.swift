@@ -17,7 +17,12 @@ extension DeliveryState {
         }
     }
 
-    /// Tells the campaign's pacer about a charged impression.
+    /// Tells the campaign's pacer about a charged impression, and carries out what it answers: a charge
+    /// that leaves less than one impression's price of the pacer's day budget (`.dailyBudgetSpent`) closes
+    /// the campaign for the rest of that delivery day, and of the flight's budget (`.totalBudgetSpent`)
+    /// for good, until the campaign is edited or the ledger's figures are refreshed. Decisions then refuse
+    /// it at the budget check (an empty pod says the budget is spent, not that pacing held it back), and
+    /// the ads decided but not yet charged cannot be reserved past the pacer's day budget.
     mutating func paced(_ k: Int, campaign: Campaign, spent millicents: Int64, at ms: Int64) {
         let now = Timestamp(millisecondsSinceEpoch: ms)
         if pacers[k] == nil {
@@ -27,6 +32,15 @@ extension DeliveryState {
                 spentTodayMillicents: campaigns[k].spentToday)
             return
         }
-        _ = pacers[k]!.charged(millicents: millicents, at: now)
+        switch pacers[k]!.charged(millicents: millicents, at: now) {
+        case .none:
+            break
+        case .dailyBudgetSpent:
+            // The pacer's day is the UTC delivery day unless it is configured with an offset.
+            let day = pacers[k]!.configuration.utcOffsetSeconds == 0 ? pacers[k]!.dayIndex : Self.day(ms)
+            campaigns[k].closedDay = max(campaigns[k].closedDay ?? .min, day)
+        case .totalBudgetSpent:
+            campaigns[k].closedTotal = true
+        }
     }
 }
