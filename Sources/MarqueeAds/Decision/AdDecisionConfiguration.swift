@@ -27,7 +27,7 @@ public struct AdDecisionConfiguration: Sendable, Hashable {
     public var meanCTRFloor = 1e-6
     /// Score × this per earlier showing of the same creative in the session.
     public var creativeRepeatPenalty = 0.6
-    /// Score × this per exposure of the viewer to the campaign on this delivery day.
+    /// Score × this per exposure of the viewer to the campaign on this delivery day (`DeliveryDay`).
     public var campaignDayPenalty = 0.9
 
     // MARK: In-session adaptation

@@ -40,7 +40,7 @@ struct DeliveryState {
         static func sessionKey(_ s: String) -> String { "session:" + s }
     }
 
-    /// Times (ms) a viewer was shown each campaign in the last week, oldest first.
+    /// Times (ms) a viewer was shown each campaign on this delivery day and the six before it, oldest first.
     struct ViewerExposures {
         var byCampaign: [Int: [Int64]] = [:]
     }
@@ -92,8 +92,9 @@ struct DeliveryState {
         self.pacing = pacing
     }
 
-    static let dayMs: Int64 = 86_400_000
-    static let weekMs: Int64 = 7 * 86_400_000
+    static let dayMs = DeliveryDay.milliseconds
+    /// Delivery days in a per-week cap's window: this day and the six before it.
+    static let weekDays: Int64 = 7
 
     static func key(decision: String, slot: Int) -> String { decision + "#" + String(slot) }
 
@@ -102,7 +103,7 @@ struct DeliveryState {
         if pacers.count < count { pacers += repeatElement(nil, count: count - pacers.count) }
     }
 
-    static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / dayMs : (ms - dayMs + 1) / dayMs }
+    static func day(_ ms: Int64) -> Int64 { DeliveryDay.of(milliseconds: ms) }
 
     /// Moves campaign `k`'s day forward to the one holding `ms`; never back (a late event of an
     /// earlier day must not reset today's spend).
@@ -200,7 +201,8 @@ struct DeliveryState {
         return times.count - low
     }
 
-    /// Exposures of the viewer to campaign `k`: (last 24 h, last 7 days).
+    /// Exposures of the viewer to campaign `k`: (on the delivery day of `ms`, on that day and the six
+    /// before it). Caps count delivery days (`DeliveryDay`), as the store ledger does, not rolling windows.
     func exposures(_ profileKey: String, campaign k: Int, at ms: Int64) -> (day: Int, week: Int) {
         exposures(viewers[profileKey], campaign: k, at: ms)
     }
@@ -208,7 +210,8 @@ struct DeliveryState {
     /// The same from the viewer's entry, looked up once for all campaigns.
     func exposures(_ viewer: ViewerExposures?, campaign k: Int, at ms: Int64) -> (day: Int, week: Int) {
         guard let times = viewer?.byCampaign[k] else { return (0, 0) }
-        return (count(times, since: ms - Self.dayMs + 1), count(times, since: ms - Self.weekMs + 1))
+        let day = Self.day(ms)
+        return (count(times, since: day * Self.dayMs), count(times, since: (day - Self.weekDays + 1) * Self.dayMs))
     }
 
     /// Why campaign `k` may not show another ad to this viewer now, or nil; `caps` are the campaign's
@@ -237,10 +240,10 @@ struct DeliveryState {
         Self.insert(ms, into: &viewers[profileKey, default: ViewerExposures()].byCampaign[k, default: []])
     }
 
-    /// Keeps the week, and inserts in order (events may arrive slightly out of order).
+    /// Keeps the week's delivery days, and inserts in order (events may arrive slightly out of order).
     static func insert(_ ms: Int64, into times: inout [Int64]) {
-        let cutoff = ms - weekMs
-        if let first = times.first, first <= cutoff { times.removeAll { $0 <= cutoff } }
+        let cutoff = (day(ms) - weekDays + 1) * dayMs
+        if let first = times.first, first < cutoff { times.removeAll { $0 < cutoff } }
         var at = times.count
         while at > 0 && times[at - 1] > ms { at -= 1 }
         times.insert(ms, at: at)
