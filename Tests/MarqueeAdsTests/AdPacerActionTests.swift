@@ -55,4 +55,22 @@ import Testing
         let next = engine.decide(AdBookFixture.request(at: midnight + 36 * hour, maxPod: 15), decisionID: "tomorrow")
         #expect(next.ads.count == 1)
     }
+
+    /// The ledger's figures resynchronize the pacer, and what it then says is carried out too.
+    @Test func aRefreshThatSpendsThePacersDayClosesTheDay() {
+        let engine = AdBookFixture.engine(AdBookFixture.inventory([campaign()]), exploration: 0)
+        let hour: Int64 = 3_600_000
+        // The first request makes the campaign's pacer (whether or not it takes part).
+        _ = engine.decide(AdBookFixture.request(profile: "a", at: midnight + hour, maxPod: 15), decisionID: "first")
+        // Other servers spent today's half of the budget (two impressions).
+        engine.refresh(
+            totals: [
+                CampaignDeliveryTotals(
+                    campaignID: CampaignID(trusted: "cmp0"), spentMillicents: 2000, reservedMillicents: 0, spentTodayMillicents: 2000,
+                    reservedTodayMillicents: 0, impressions: 2)
+            ], day: midnight / 86_400_000)
+        let pod = engine.decide(AdBookFixture.request(profile: "b", at: midnight + 12 * hour, maxPod: 15), decisionID: "noon")
+        #expect(pod.ads.isEmpty)
+        #expect(pod.reasons.contains("no eligible campaign: 1 daily budget spent for today"), "\(pod.reasons)")
+    }
 }

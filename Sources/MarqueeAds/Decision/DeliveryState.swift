@@ -185,6 +185,14 @@ struct DeliveryState {
             let sameDay = current && pacers[k]!.configuration.utcOffsetSeconds == 0
             pacers[k]!.resynchronize(
                 spentTotalMillicents: t.spentMillicents, spentTodayMillicents: sameDay ? t.spentTodayMillicents : nil, at: at)
+            // What the pacer says now is carried out as its charge actions are (`paced`): a spent day
+            // budget closes the campaign for that day, a spent total for good.
+            let pacer = pacers[k]!
+            if pacer.remainingTotalMillicents < pacer.pricePerImpressionMillicents {
+                campaigns[k].closedTotal = true
+            } else if sameDay, pacer.remainingTodayMillicents < pacer.pricePerImpressionMillicents {
+                campaigns[k].closedDay = pacer.dayIndex
+            }
         }
     }
 
