@@ -104,7 +104,7 @@ enum AdBookFixture {
     }
 
     /// 1,000 decisions, one every 20 minutes for one viewer (sessions of 3 hours), half of the ads
-    /// confirmed by an impression: the served log, counted independently, never passes a cap.
+    /// confirmed by an impression: the served log, counted independently by UTC day, never passes a cap.
     @Test func capsAreNeverExceededOverAThousandSequentialDecisions() {
         let campaigns = (0..<6).map { i in
             AdBookFixture.campaign(
@@ -128,8 +128,10 @@ enum AdBookFixture {
             let times = served.filter { $0.campaign == c.id.rawValue }
             var most = (day: 0, week: 0)
             for (i, s) in times.enumerated() {
-                let day = times[...i].filter { $0.at > s.at - 86_400_000 }.count
-                let week = times[...i].filter { $0.at > s.at - 7 * 86_400_000 }.count
+                // Caps count UTC delivery days: this day, and this day with the six before.
+                let today = DeliveryDay.of(milliseconds: s.at)
+                let day = times[...i].filter { DeliveryDay.of(milliseconds: $0.at) == today }.count
+                let week = times[...i].filter { DeliveryDay.of(milliseconds: $0.at) > today - 7 }.count
                 let session = times[...i].filter { $0.session == s.session }.count
                 most = (max(most.day, day), max(most.week, week))
                 if let cap = c.capPerDay { #expect(day <= cap, "\(c.id) day") }

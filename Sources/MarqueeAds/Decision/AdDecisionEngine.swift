@@ -3,49 +3,32 @@ import MarqueeCore
 import MarqueeKernels
 import Synchronization
 
-/// Tunables of the ad decision. Defaults are the served configuration.
-public struct AdDecisionConfiguration: Sendable, Hashable {
-    /// The chance that a slot is filled uniformly from its feasible ads instead of the best one.
-    public var explorationShare = 0.05
-    /// Most ads in one pod before in-session adaptation.
-    public var maxAdsPerPod = 4
-    /// Quality = pCTR / mean CTR, clamped to this range, multiplies the CPM.
-    public var qualityRange: ClosedRange<Double> = 0.5...2.0
-    /// An ad served but never shown frees its budget and cap after this long (ms).
-    public var reservationMs: Int64 = 10 * 60_000
-    /// A shown ad without a click after this long (ms) is a negative for the CTR model.
-    public var labelWindowMs: Int64 = 10 * 60_000
-    /// Served ads kept waiting for their impression and click at most (the oldest go early beyond it).
-    public var maxPending = 200_000
-    /// Score × this per earlier showing of the same creative in the session.
-    public var creativeRepeatPenalty = 0.6
-    /// Score × this per exposure to the campaign in the last 24 hours.
-    public var campaignDayPenalty = 0.9
-    /// Each skip in the session shrinks the pod's duration limit by this factor; each abandon
-    /// during an ad by its square, and removes one ad from the pod's count limit.
-    public var skipShrink = 0.75
-    public var seed: UInt64 = 0
-
-    public init() {}
-}
-
 /// Chooses the ads of a break and keeps the delivery state that decisions depend on.
 ///
-/// `decide` runs two short critical sections: one reads caps, budgets, pacing and the session;
-/// after scoring (outside the lock), the second re-checks each chosen ad's budget and caps and
-/// reserves it, so concurrent decisions never overspend or overshoot a cap. Ad events
-/// (`observe`) confirm reservations into spend, update caps and sessions, and label the CTR
-/// model's examples. The engine is safe to share between request handlers.
+/// A decision runs in named steps (`AdDecisionSteps`): static eligibility (flight, status, targeting),
+/// dynamic eligibility (budgets, caps, pacing, the session), pod limits (in-session adaptation), scoring
+/// (features, pCTR, quality, fatigue), packing (slots, exclusivity, duration and count limits,
+/// exploration with propensities), then reservation and the pod.
+///
+/// `propose` runs the steps up to packing against the engine's delivery state (a local cache when a
+/// store ledger keeps the real account) and returns one `AdReservation` per chosen ad; `complete` records
+/// the ads the ledger granted and builds the pod over them. `decide` is both with the engine's own state as
+/// the ledger: its second critical section re-checks each chosen ad's budget and caps and reserves it, so
+/// concurrent decisions in one process never overspend or overshoot a cap. Ad events (`observe`) confirm
+/// reservations into spend, update caps and sessions, and label the CTR model's examples. The engine is
+/// safe to share between request handlers.
 public final class AdDecisionEngine: Sendable {
+    /// The default configuration of requests, and the engine-wide settings (see `AdDecisionConfiguration`).
     public let configuration: AdDecisionConfiguration
     private let inventoryBox: Mutex<AdInventory>
-    private let state = Mutex(DeliveryState())
+    private let state: Mutex<DeliveryState>
     public let clicks: ClickModelBox
 
     public init(inventory: AdInventory, configuration: AdDecisionConfiguration = AdDecisionConfiguration(), clickModel: ClickModelBox) {
         self.configuration = configuration
         self.inventoryBox = Mutex(inventory)
         self.clicks = clickModel
+        self.state = Mutex(DeliveryState(sessionGenerationMs: configuration.sessionGenerationMs, pacing: configuration.pacing))
         state.withLock { state in
             state.resize(campaigns: inventory.campaigns.count)
             // Room for the whole bound up front: a rehash of a large table under the lock would
@@ -78,6 +61,8 @@ public final class AdDecisionEngine: Sendable {
                 if k < state.pacers.count, var pacer = state.pacers[k] {
                     if pacer.campaign != new.campaigns[j].campaign {
                         pacer.update(campaign: new.campaigns[j].campaign, at: Timestamp(millisecondsSinceEpoch: max(state.clock, 0)))
+                        // An edited campaign (a raised budget) is open again until its pacer says otherwise.
+                        moved[j].reopen()
                     }
                     pacers[j] = pacer
                 }
@@ -89,6 +74,7 @@ public final class AdDecisionEngine: Sendable {
             var creativeMap = [Int](repeating: -1, count: old.creatives.count)
             for (i, c) in old.creatives.enumerated() { creativeMap[i] = new.creativeIndex[c.id.rawValue] ?? -1 }
             state.campaigns = moved
+            state.learned = DeliveryState.LearnedRefusals()
             for (key, viewer) in state.viewers {
                 var byCampaign: [Int: [Int64]] = [:]
                 for (k, times) in viewer.byCampaign where k < map.count && map[k] >= 0 { byCampaign[map[k]] = times }
@@ -117,42 +103,30 @@ public final class AdDecisionEngine: Sendable {
 
     // MARK: Deciding
 
-    struct Candidate {
-        var creative: Int
-        var campaign: Int
-        var tier: Int
-        var score: Double
-        var pCTR: Double
-        var features: [FeatureToken]
-        var quality: Double
-        var fatigue: Double
-        var repeats: Int
-        var pacing: Double
-        var exposuresWeek: Int
-
-        /// Why it won, written only for the ads that are served.
-        func reason(_ campaign: Campaign) -> String {
-            var reason = "\(campaign.priority.rawValue) tier, CPM \(AdDecisionEngine.money(campaign.cpmBidCents)) × quality "
-            reason += AdDecisionEngine.fixed(quality, 2)
-            if fatigue < 1 { reason += " × fatigue " + AdDecisionEngine.fixed(fatigue, 2) }
-            if repeats > 0 { reason += " (creative already shown \(repeats)× this session)" }
-            if pacing < 1 { reason += "; pacing lets it bid \(Int((pacing * 100).rounded()))% of the time" }
-            return reason
-        }
+    /// The pod for one break, with the engine's own delivery state as the ledger: propose, grant
+    /// atomically against the local state, complete. `configuration` nil: the engine's.
+    public func decide(_ request: AdRequest, decisionID: String, configuration: AdDecisionConfiguration? = nil) -> AdPod {
+        finish(propose(request, decisionID: decisionID, configuration: configuration ?? self.configuration), outcomes: nil)
     }
 
-    /// The pod for one break.
-    public func decide(_ request: AdRequest, decisionID: String) -> AdPod {
+    /// Runs eligibility, scoring and packing against the engine's delivery state and returns the chosen
+    /// ads in order, one `AdReservation` each, without reserving anything; `complete` finishes the decision
+    /// with the ledger's answers.
+    public func propose(_ request: AdRequest, decisionID: String, configuration c: AdDecisionConfiguration) -> AdProposal {
         let inventory = self.inventory
-        let c = configuration
-        let now = request.now.millisecondsSinceEpoch
+        let requestSeconds = c.maxPodSeconds.map { min($0, request.maxPodSeconds) } ?? request.maxPodSeconds
         var pod = AdPod(
-            decisionID: decisionID, ads: [], reasons: [], maxPodSeconds: request.maxPodSeconds, maxAds: c.maxAdsPerPod,
+            decisionID: decisionID, ads: [], reasons: [], maxPodSeconds: requestSeconds, maxAds: c.maxAdsPerPod,
             personalized: request.viewer != nil)
+        func finished(_ pod: AdPod) -> AdProposal {
+            AdProposal(
+                decisionID: decisionID, request: request, configuration: c, reservations: [], pod: pod, inventory: inventory,
+                packed: [], sessionAds: 0, liveCount: 0, candidateCount: 0, isFinal: true)
+        }
         if let viewer = request.viewer, !viewer.plan.seesAds {
             pod.reasons.append("ad-free plan: no ads are shown")
             pod.maxAds = 0
-            return pod
+            return finished(pod)
         }
         if request.viewer == nil {
             pod.reasons.append("unknown profile: a contextual decision without personal features")
@@ -160,187 +134,157 @@ public final class AdDecisionEngine: Sendable {
         let plan = request.viewer?.plan
         let region = request.effectiveRegion
         var rng = SeededGenerator(seed: request.seed ^ c.seed)
-        let sessionKey = request.sessionID?.rawValue
 
-        // Static eligibility: flight, status, targeting.
-        var eligibleCampaigns: [Int] = []
         let bits = AdInventory.RequestBits(request, plan: plan)
-        for k in inventory.campaigns.indices where inventory.refusal(k, request, bits: bits, region: region) == nil {
-            eligibleCampaigns.append(k)
+        let eligible = AdDecisionSteps.staticallyEligible(inventory, request, bits: bits, region: region)
+        let dynamic = state.withLock { state in
+            AdDecisionSteps.dynamicallyEligible(
+                &state, inventory: inventory, campaigns: eligible, request: request, configuration: c, rng: &rng)
         }
 
-        // Dynamic eligibility under the lock: budgets, caps, pacing; the session's history.
-        typealias Live = (campaign: Int, exposuresDay: Int, exposuresWeek: Int, pacing: Double)
-        var live: [Live] = []
-        var session = DeliveryState.SessionHistory()
-        var capped = 0
-        var brokeTotal = 0
-        var brokeToday = 0
-        var paced = 0
-        state.withLock { state in
-            state.clock = max(state.clock, now)
-            if let s = sessionKey, let known = state.sessions[s] { session = known }
-            let viewer = state.viewers[request.profileKey]
-            for k in eligibleCampaigns {
-                let compiled = inventory.campaigns[k]
-                guard state.affordable(k, price: compiled.campaign.cpmBidCents, campaign: compiled.campaign, at: now) else {
-                    if state.totalBudgetCovers(k, price: compiled.campaign.cpmBidCents, campaign: compiled.campaign) {
-                        brokeToday += 1
-                    } else {
-                        brokeTotal += 1
+        let limits = AdDecisionSteps.podLimits(session: dynamic.session, maxPodSeconds: requestSeconds, configuration: c)
+        if let reason = limits.reason { pod.reasons.append(reason) }
+        pod.maxPodSeconds = limits.seconds
+        pod.maxAds = limits.ads
+        let shortest = Creative.allowedDurations.min() ?? 6
+        guard limits.seconds >= shortest else {
+            pod.reasons.append("no ad fits in \(limits.seconds) s (the shortest creative is \(shortest) s)")
+            return finished(pod)
+        }
+        if dynamic.live.isEmpty {
+            // The real causes, counted: what the static checks refused, then budgets, caps and pacing.
+            var why = inventory.refusalSummary(request, bits: bits, region: region)
+            if dynamic.brokeTotal > 0 {
+                why.append(Wording.count(dynamic.brokeTotal, "total budget spent", plural: "total budgets spent"))
+            }
+            if dynamic.brokeToday > 0 {
+                why.append(Wording.count(dynamic.brokeToday, "daily budget spent for today", plural: "daily budgets spent for today"))
+            }
+            if dynamic.capped > 0 { why.append("\(dynamic.capped) capped for this viewer") }
+            if dynamic.paced > 0 { why.append("\(dynamic.paced) paced out for now (even pacing)") }
+            pod.reasons.append("no eligible campaign: " + why.joined(separator: ", "))
+            return finished(pod)
+        }
+
+        let clicks = self.clicks
+        let candidates = AdDecisionSteps.score(
+            dynamic.live, session: dynamic.session, maxSeconds: limits.seconds, inventory: inventory, request: request,
+            configuration: c, meanCTR: clicks.meanCTR, predict: { clicks.predict($0) })
+        let packed = AdDecisionSteps.pack(
+            candidates, maxSeconds: limits.seconds, maxAds: limits.ads, inventory: inventory, explorationShare: c.explorationShare,
+            rng: &rng)
+        let reservations = packed.enumerated().map { order, ad in
+            Self.reservation(
+                of: ad.candidate, order: order, decisionID: decisionID, request: request, inventory: inventory, configuration: c)
+        }
+        return AdProposal(
+            decisionID: decisionID, request: request, configuration: c, reservations: reservations, pod: pod, inventory: inventory,
+            packed: packed, sessionAds: dynamic.session.adsServed, liveCount: dynamic.live.count, candidateCount: candidates.count,
+            isFinal: false)
+    }
+
+    /// What the ledger is asked to reserve for one proposed ad.
+    static func reservation(
+        of candidate: AdDecisionSteps.Candidate, order: Int, decisionID: String, request: AdRequest, inventory: AdInventory,
+        configuration c: AdDecisionConfiguration
+    ) -> AdReservation {
+        let campaign = inventory.campaigns[candidate.campaign].campaign
+        let caps = c.caps(of: campaign)
+        return AdReservation(
+            decisionID: DecisionID(trusted: decisionID), order: order, campaignID: campaign.id,
+            creativeID: inventory.creatives[candidate.creative].id, profileKey: request.profileKey, sessionID: request.sessionID,
+            servedAt: request.now, priceMillicents: campaign.cpmBidCents,
+            totalBudgetMillicents: PacingStateMachine.millicents(cents: campaign.totalBudgetCents),
+            dailyBudgetMillicents: campaign.dailyBudgetCents.map { PacingStateMachine.millicents(cents: $0) },
+            capPerDay: caps.perDay, capPerWeek: caps.perWeek, capPerSession: caps.perSession)
+    }
+
+    /// Finishes a proposal with the ledger's answer for each of its reservations (in order): the granted
+    /// ads are recorded in the local state (pending their impression, counted in the session and the
+    /// viewer's exposures, reserved) and make the pod, in slots 0, 1, 2 …; each refused one adds a reason,
+    /// and the local state learns the refusal (a spent budget, a capped viewer) until the next `refresh`.
+    /// A reservation without an answer counts as refused.
+    public func complete(_ proposal: AdProposal, outcomes: [ReservationOutcome]) -> AdPod {
+        finish(proposal, outcomes: outcomes)
+    }
+
+    /// `complete`, or with `outcomes` nil the local atomic check of `decide`: each proposed ad is granted
+    /// when the local state still affords it and no cap stops it, in order, under the same lock.
+    private func finish(_ proposal: AdProposal, outcomes: [ReservationOutcome]?) -> AdPod {
+        var pod = proposal.pod
+        guard !proposal.isFinal else { return pod }
+        let inventory = proposal.inventory
+        let engine = configuration
+        let request = proposal.request
+        let now = request.now.millisecondsSinceEpoch
+        let sessionKey = request.sessionID?.rawValue
+        let requested = proposal.configuration
+        // Reserve under the lock; old pending ads are expired here too, so the table stays bounded when no
+        // events arrive. Only the bookkeeping happens under the lock; the served ads are described after.
+        var answers: [ReservationOutcome?] = []
+        var retired: [[String: DeliveryState.SessionHistory]] = []
+        let negatives = state.withLock { state -> [[FeatureToken]] in
+            var granted = 0
+            for (order, ad) in proposal.packed.enumerated() {
+                let cand = ad.candidate
+                let campaign = inventory.campaigns[cand.campaign].campaign
+                let answer: ReservationOutcome?
+                if let outcomes {
+                    answer = order < outcomes.count ? outcomes[order] : nil
+                } else {
+                    answer =
+                        state.localRefusal(
+                            cand.campaign, campaign: campaign, caps: requested.caps(of: campaign), profileKey: request.profileKey,
+                            sessionKey: sessionKey, at: now) ?? .granted(slot: granted)
+                }
+                answers.append(answer)
+                guard case .granted(let slot) = answer else {
+                    if outcomes != nil, let answer {
+                        state.learn(
+                            answer, campaign: cand.campaign, profileKey: request.profileKey, sessionKey: sessionKey, at: now)
                     }
                     continue
                 }
-                let seen = state.exposures(viewer, campaign: k, at: now)
-                if state.capRefusal(k, campaign: compiled.campaign, seen: seen, sessionKey: sessionKey) != nil {
-                    capped += 1
-                    continue
-                }
-                guard let p = state.participation(k, campaign: compiled.campaign, at: now, draw: rng.nextUnit()) else {
-                    paced += 1
-                    continue
-                }
-                live.append((k, seen.day, seen.week, p))
-            }
-        }
-
-        // In-session adaptation: skips and abandons during ads shorten the next pods.
-        var maxSeconds = request.maxPodSeconds
-        var maxAds = c.maxAdsPerPod
-        if session.skips > 0 || session.abandons > 0 {
-            let shrink = pow(c.skipShrink, Double(session.skips + 2 * session.abandons))
-            maxSeconds = Int((Double(request.maxPodSeconds) * shrink).rounded(.down))
-            maxAds = max(1, c.maxAdsPerPod - session.abandons - session.skips / 2)
-            pod.reasons.append(
-                "pod shortened to \(maxSeconds) s and \(Wording.count(maxAds, "ad")): \(Wording.count(session.skips, "skip")) and "
-                    + "\(Wording.count(session.abandons, "abandon")) this session")
-        }
-        pod.maxPodSeconds = maxSeconds
-        pod.maxAds = maxAds
-        let shortest = Creative.allowedDurations.min() ?? 6
-        guard maxSeconds >= shortest else {
-            pod.reasons.append("no ad fits in \(maxSeconds) s (the shortest creative is \(shortest) s)")
-            return pod
-        }
-        if live.isEmpty {
-            // The real causes, counted: what the static checks refused, then budgets, caps and pacing.
-            var why = inventory.refusalSummary(request, bits: bits, region: region)
-            if brokeTotal > 0 { why.append(Wording.count(brokeTotal, "total budget spent", plural: "total budgets spent")) }
-            if brokeToday > 0 {
-                why.append(Wording.count(brokeToday, "daily budget spent for today", plural: "daily budgets spent for today"))
-            }
-            if capped > 0 { why.append("\(capped) capped for this viewer") }
-            if paced > 0 { why.append("\(paced) paced out for now (even pacing)") }
-            pod.reasons.append("no eligible campaign: " + why.joined(separator: ", "))
-            return pod
-        }
-
-        // Score every active creative of the live campaigns (one lock for all the predictions).
-        var candidates: [Candidate] = []
-        let meanCTR = clicks.meanCTR
-        let context = AdFeatures.context(request)
-        for entry in live {
-            let compiled = inventory.campaigns[entry.campaign]
-            for i in compiled.creatives where inventory.creatives[i].status == .active {
-                guard inventory.creatives[i].durationSeconds <= maxSeconds else { continue }
-                let repeats = session.creativeServed[i] ?? 0
-                let features = AdFeatures.tokens(
-                    context, slot: 0, exposuresWeek: entry.exposuresWeek, sessionAds: session.adsServed,
-                    creative: inventory.creativeHashes[i], campaign: compiled.campaignHash, advertiser: compiled.advertiserHash,
-                    category: compiled.category, categoryHash: compiled.categoryHash)
-                let fatigue = pow(c.creativeRepeatPenalty, Double(repeats)) * pow(c.campaignDayPenalty, Double(entry.exposuresDay))
-                candidates.append(
-                    Candidate(
-                        creative: i, campaign: entry.campaign, tier: compiled.tier, score: 0, pCTR: 0, features: features,
-                        quality: 1, fatigue: fatigue, repeats: repeats, pacing: entry.pacing, exposuresWeek: entry.exposuresWeek))
-            }
-        }
-        let predictions = clicks.predict(candidates.map(\.features))
-        for j in candidates.indices {
-            let pCTR = predictions[j]
-            let quality = min(max(pCTR / max(meanCTR, 1e-6), c.qualityRange.lowerBound), c.qualityRange.upperBound)
-            candidates[j].pCTR = pCTR
-            candidates[j].quality = quality
-            candidates[j].score = Double(inventory.campaigns[candidates[j].campaign].campaign.cpmBidCents) * quality * candidates[j].fatigue
-        }
-        candidates.sort { a, b in
-            a.tier != b.tier ? a.tier < b.tier : a.score != b.score ? a.score > b.score : a.creative < b.creative
-        }
-
-        // Pack the pod: best feasible ad per slot, no two of one advertiser or category, within
-        // the duration and count limits; a small, logged share of slots explore.
-        var chosen: [(Candidate, propensity: Double, explored: Bool)] = []
-        var remaining = maxSeconds
-        var advertisers: [Int] = []
-        var categories: [Int] = []
-        var usedCampaigns: [Int] = []
-        while chosen.count < maxAds {
-            let feasible = candidates.indices.filter { j in
-                let cand = candidates[j]
-                let compiled = inventory.campaigns[cand.campaign]
-                return inventory.creatives[cand.creative].durationSeconds <= remaining
-                    && !advertisers.contains(compiled.advertiserKey) && !categories.contains(compiled.categoryKey)
-                    && !usedCampaigns.contains(cand.campaign)
-            }
-            guard let best = feasible.first else { break }
-            // Exploration stays inside the best tier, so that sponsorships keep their precedence.
-            let tierPool = feasible.filter { candidates[$0].tier == candidates[best].tier }
-            var pick = best
-            var explored = false
-            let u = rng.nextUnit()
-            if tierPool.count > 1 && u < c.explorationShare {
-                pick = tierPool[Int(rng.next() % UInt64(tierPool.count))]
-                explored = pick != best
-            }
-            let share = tierPool.count > 1 ? c.explorationShare : 0
-            let propensity = (pick == best ? 1 - share : 0) + share / Double(tierPool.count)
-            let cand = candidates[pick]
-            chosen.append((cand, propensity, explored))
-            let compiled = inventory.campaigns[cand.campaign]
-            remaining -= inventory.creatives[cand.creative].durationSeconds
-            advertisers.append(compiled.advertiserKey)
-            categories.append(compiled.categoryKey)
-            usedCampaigns.append(cand.campaign)
-        }
-
-        // Reserve under the lock, re-checking budgets and caps against concurrent decisions; old
-        // pending ads are expired here too, so the table stays bounded when no events arrive.
-        // Only the bookkeeping happens under the lock; the served ads' descriptions are built after.
-        var accepted: [Int] = []
-        var retired: [[String: DeliveryState.SessionHistory]] = []
-        let negatives = state.withLock { state -> [[FeatureToken]] in
-            for (j, (cand, _, _)) in chosen.enumerated() {
-                let compiled = inventory.campaigns[cand.campaign]
-                let price = compiled.campaign.cpmBidCents
-                guard state.affordable(cand.campaign, price: price, campaign: compiled.campaign, at: now),
-                    state.capRefusal(
-                        cand.campaign, campaign: compiled.campaign,
-                        seen: state.exposures(request.profileKey, campaign: cand.campaign, at: now), sessionKey: sessionKey) == nil
-                else { continue }
-                let slot = accepted.count
                 state.serve(
                     DeliveryState.Pending(
                         campaign: cand.campaign, creative: cand.creative, profileKey: request.profileKey, sessionKey: sessionKey,
-                        servedAt: now, price: price, features: AdFeatures.withSlot(cand.features, slot: slot)),
-                    key: DeliveryState.key(decision: decisionID, slot: slot))
-                accepted.append(j)
+                        servedAt: now, price: campaign.cpmBidCents, features: AdFeatures.withSlot(cand.features, slot: slot)),
+                    key: DeliveryState.key(decision: proposal.decisionID, slot: slot))
+                granted += 1
             }
-            guard state.pending.count > c.maxPending || accepted.count > 0 && state.servedCount % 1024 < accepted.count else {
+            guard
+                state.pending.count > engine.maxPending
+                    || granted > 0 && state.servedCount % max(1, engine.expiryEveryServed) < granted
+            else {
                 return []
             }
             state.clock = max(state.clock, now)
             let negatives = state.expire(
-                now: state.clock, reservation: c.reservationMs, labelWindow: c.labelWindowMs, keepAtMost: c.maxPending)
+                now: state.clock, reservation: engine.reservationMs, labelWindow: engine.labelWindowMs, keepAtMost: engine.maxPending)
             retired = state.takeRetired()
             return negatives
         }
         _ = consume retired  // ended sessions are freed here, outside the lock
         var served: [PodAd] = []
-        served.reserveCapacity(accepted.count)
-        for (slot, j) in accepted.enumerated() {
-            let (cand, propensity, explored) = chosen[j]
+        served.reserveCapacity(proposal.packed.count)
+        for (order, ad) in proposal.packed.enumerated() {
+            let cand = ad.candidate
             let compiled = inventory.campaigns[cand.campaign]
             let creative = inventory.creatives[cand.creative]
+            guard case .granted(let slot) = answers[order] else {
+                let who = outcomes == nil ? "a concurrent decision took it" : "another server took it"
+                let what: String
+                switch answers[order] {
+                case .totalBudgetSpent: what = "total budget spent (\(who))"
+                case .dailyBudgetSpent: what = "daily budget spent (\(who))"
+                case .dailyCapReached: what = "daily cap reached for this viewer (\(who))"
+                case .weeklyCapReached: what = "weekly cap reached for this viewer (\(who))"
+                case .sessionCapReached: what = "session cap reached (\(who))"
+                case .granted, nil: what = "no answer from the delivery ledger"
+                }
+                pod.reasons.append("\(creative.id.rawValue): \(what)")
+                continue
+            }
             served.append(
                 PodAd(
                     slot: slot, creativeID: creative.id, campaignID: compiled.campaign.id, advertiserID: compiled.advertiser.id,
@@ -348,24 +292,45 @@ public final class AdDecisionEngine: Sendable {
                     durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
                     tier: compiled.campaign.priority, cpmCents: compiled.campaign.cpmBidCents,
                     priceCents: Double(compiled.campaign.cpmBidCents) / 1000,
-                    pCTR: cand.pCTR, score: cand.score, propensity: propensity, explored: explored,
-                    reason: explored
+                    pCTR: cand.pCTR, score: cand.score, propensity: ad.propensity, explored: ad.explored,
+                    reason: ad.explored
                         ? "explored: chosen at random among \(compiled.campaign.priority.rawValue) ads to keep learning"
                         : cand.reason(compiled.campaign),
-                    exposuresWeek: cand.exposuresWeek, sessionAds: session.adsServed))
+                    exposuresWeek: cand.exposuresWeek, sessionAds: proposal.sessionAds,
+                    skipOffsetSeconds: creative.durationSeconds >= proposal.configuration.skippableFromSeconds
+                        ? proposal.configuration.skipOffsetSeconds : nil))
         }
         for f in negatives { clicks.learn(f, clicked: false) }
         pod.ads = served
         if served.isEmpty {
-            if candidates.isEmpty {
+            if proposal.candidateCount == 0 {
                 pod.reasons.append(
                     "no creative fits the pod: no active creative of the "
-                        + Wording.count(live.count, "eligible campaign") + " is \(maxSeconds) s or shorter")
-            } else {
+                        + Wording.count(proposal.liveCount, "eligible campaign") + " is \(pod.maxPodSeconds) s or shorter")
+            } else if proposal.packed.isEmpty {
+                pod.reasons.append("no ad fits the pod: at most \(Wording.count(pod.maxAds, "ad"))")
+            } else if outcomes == nil {
                 pod.reasons.append("no creative fits the pod: concurrent decisions took the last budget or cap")
+            } else {
+                pod.reasons.append("no creative fits the pod: the delivery ledger refused every proposed ad")
             }
         }
         return pod
+    }
+
+    /// Replaces the local spend, reservations and today's figures of every campaign in `totals` by the
+    /// delivery ledger's (`day` is the delivery day their today figures are for; older ones leave the local
+    /// today figures alone). The campaigns' pacers keep running on the new spend, and what the cache learnt
+    /// from refusals since the last refresh is forgotten.
+    public func refresh(totals: [CampaignDeliveryTotals], day: Int64) {
+        let inventory = self.inventory
+        state.withLock { state in
+            state.learned = DeliveryState.LearnedRefusals()
+            for t in totals {
+                guard let k = inventory.campaignIndex[t.campaignID.rawValue], k < state.campaigns.count else { continue }
+                state.refresh(k, totals: t, day: day)
+            }
+        }
     }
 
     static func money(_ cents: Int64) -> String {
@@ -427,7 +392,7 @@ public final class AdDecisionEngine: Sendable {
                     if e.type == .adSkip { state.sessions[s, default: .init()].skips += 1 }
                 case .abandon:
                     guard let s = sessionKey, let playing = state.sessions[s]?.playing else { continue }
-                    if t >= playing.start && t <= playing.start + playing.length + 5_000 {
+                    if t >= playing.start && t <= playing.start + playing.length + configuration.abandonSlackMs {
                         state.sessions[s]!.abandons += 1
                         state.sessions[s]!.playing = nil
                     }
@@ -460,7 +425,7 @@ public final class AdDecisionEngine: Sendable {
     /// Served ads waiting for an impression or a click.
     public var pendingCount: Int { state.withLock { $0.pending.count } }
 
-    /// Sessions whose ad history is kept (those seen in the last 3 to 6 hours).
+    /// Sessions whose ad history is kept (those seen in the last one to two `sessionGenerationMs`).
     public var sessionCount: Int { state.withLock { $0.sessions.count } }
 
     /// The CTR features a served ad is waiting to be labelled with (for tests).

@@ -101,12 +101,15 @@ public struct PodAd: Sendable, Hashable {
     /// session's ads before this pod.
     public var exposuresWeek: Int
     public var sessionAds: Int
+    /// Seconds into the ad when a player may offer to skip it (VAST `skipoffset`); nil: not skippable.
+    /// Set from the request's configuration (`skippableFromSeconds`, `skipOffsetSeconds`).
+    public var skipOffsetSeconds: Double?
 
     public init(
         slot: Int, creativeID: CreativeID, campaignID: CampaignID, advertiserID: AdvertiserID, creativeName: String,
         advertiserName: String, category: String, durationSeconds: Int, mediaURL: String, clickURL: String, tier: CampaignPriority,
         cpmCents: Int64, priceCents: Double, pCTR: Double, score: Double, propensity: Double, explored: Bool, reason: String,
-        exposuresWeek: Int, sessionAds: Int
+        exposuresWeek: Int, sessionAds: Int, skipOffsetSeconds: Double? = nil
     ) {
         self.slot = slot
         self.creativeID = creativeID
@@ -128,6 +131,7 @@ public struct PodAd: Sendable, Hashable {
         self.reason = reason
         self.exposuresWeek = exposuresWeek
         self.sessionAds = sessionAds
+        self.skipOffsetSeconds = skipOffsetSeconds
     }
 }
 

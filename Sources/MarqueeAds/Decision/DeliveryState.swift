@@ -17,9 +17,30 @@ struct DeliveryState {
         /// UTC day number of `spentToday`.
         var day: Int64 = 0
         var impressions = 0
+        /// The delivery day on which the pacer or the ledger said today's budget is spent (nil: open).
+        var closedDay: Int64?
+        /// Whether the pacer or the ledger said the flight's budget is spent.
+        var closedTotal = false
+
+        /// Forgets what the pacer or the ledger said about spent budgets (the campaign was edited, or
+        /// the ledger's figures replaced the local ones).
+        mutating func reopen() {
+            closedDay = nil
+            closedTotal = false
+        }
     }
 
-    /// Times (ms) a viewer was shown each campaign in the last week, oldest first.
+    /// What the delivery ledger refused since the last refresh, so that the next proposals do not ask
+    /// again: viewers (and sessions) capped for a campaign on one delivery day.
+    struct LearnedRefusals {
+        var day: Int64 = .min
+        /// Profile key, or `session:` + session key → campaign → the ledger's answer.
+        var capped: [String: [Int: ReservationOutcome]] = [:]
+
+        static func sessionKey(_ s: String) -> String { "session:" + s }
+    }
+
+    /// Times (ms) a viewer was shown each campaign on this delivery day and the six before it, oldest first.
     struct ViewerExposures {
         var byCampaign: [Int: [Int64]] = [:]
     }
@@ -62,9 +83,18 @@ struct DeliveryState {
     /// Ads served since the start (when to look for expired entries).
     var servedCount = 0
     var clock: Int64 = 0
+    var learned = LearnedRefusals()
+    /// The knobs of the pacers made from now on.
+    var pacing = PacingConfiguration()
 
-    static let dayMs: Int64 = 86_400_000
-    static let weekMs: Int64 = 7 * 86_400_000
+    init(sessionGenerationMs: Int64 = 3 * 3_600_000, pacing: PacingConfiguration = PacingConfiguration()) {
+        sessions = SessionTable(generationMs: sessionGenerationMs)
+        self.pacing = pacing
+    }
+
+    static let dayMs = DeliveryDay.milliseconds
+    /// Delivery days in a per-week cap's window: this day and the six before it.
+    static let weekDays: Int64 = 7
 
     static func key(decision: String, slot: Int) -> String { decision + "#" + String(slot) }
 
@@ -73,7 +103,7 @@ struct DeliveryState {
         if pacers.count < count { pacers += repeatElement(nil, count: count - pacers.count) }
     }
 
-    static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / dayMs : (ms - dayMs + 1) / dayMs }
+    static func day(_ ms: Int64) -> Int64 { DeliveryDay.of(milliseconds: ms) }
 
     /// Moves campaign `k`'s day forward to the one holding `ms`; never back (a late event of an
     /// earlier day must not reset today's spend).
@@ -92,6 +122,7 @@ struct DeliveryState {
     mutating func affordable(_ k: Int, price: Int64, campaign: Campaign, at ms: Int64) -> Bool {
         rollDay(k, at: ms)
         let d = campaigns[k]
+        if d.closedTotal || d.closedDay == Self.day(ms) { return false }
         if d.spent + d.reserved + price > campaign.totalBudgetCents * 1000 { return false }
         if let daily = campaign.dailyBudgetCents, d.spentToday + d.reservedToday + price > daily * 1000 { return false }
         return true
@@ -101,7 +132,68 @@ struct DeliveryState {
     /// daily budget is what stopped it when this is true).
     func totalBudgetCovers(_ k: Int, price: Int64, campaign: Campaign) -> Bool {
         let d = campaigns[k]
-        return d.spent + d.reserved + price <= campaign.totalBudgetCents * 1000
+        return !d.closedTotal && d.spent + d.reserved + price <= campaign.totalBudgetCents * 1000
+    }
+
+    /// Why campaign `k` may not serve one more ad to this viewer now (budget, then caps), or nil: the
+    /// local atomic check of a single-process decision.
+    mutating func localRefusal(
+        _ k: Int, campaign: Campaign, caps: (perDay: Int?, perWeek: Int?, perSession: Int?), profileKey: String, sessionKey: String?,
+        at ms: Int64
+    ) -> ReservationOutcome? {
+        guard affordable(k, price: campaign.cpmBidCents, campaign: campaign, at: ms) else {
+            return totalBudgetCovers(k, price: campaign.cpmBidCents, campaign: campaign) ? .dailyBudgetSpent : .totalBudgetSpent
+        }
+        return capRefusal(
+            k, caps: caps, seen: exposures(profileKey, campaign: k, at: ms), profileKey: profileKey, sessionKey: sessionKey, at: ms)
+    }
+
+    /// Remembers a refusal of the ledger for campaign `k`: a spent budget closes the campaign (today, or
+    /// for good) and a reached cap closes it for this viewer (or session) today, until the next refresh.
+    mutating func learn(_ refusal: ReservationOutcome, campaign k: Int, profileKey: String, sessionKey: String?, at ms: Int64) {
+        let day = Self.day(ms)
+        switch refusal {
+        case .granted: return
+        case .totalBudgetSpent: campaigns[k].closedTotal = true
+        case .dailyBudgetSpent: campaigns[k].closedDay = max(campaigns[k].closedDay ?? .min, day)
+        case .dailyCapReached, .weeklyCapReached, .sessionCapReached:
+            if day > learned.day { learned = LearnedRefusals(day: day) }
+            guard day == learned.day else { return }
+            if refusal == .sessionCapReached {
+                guard let s = sessionKey else { return }
+                learned.capped[LearnedRefusals.sessionKey(s), default: [:]][k] = refusal
+            } else {
+                learned.capped[profileKey, default: [:]][k] = refusal
+            }
+        }
+    }
+
+    /// Replaces campaign `k`'s figures by the ledger's; `day` is the delivery day of its today figures.
+    mutating func refresh(_ k: Int, totals t: CampaignDeliveryTotals, day: Int64) {
+        campaigns[k].spent = t.spentMillicents
+        campaigns[k].reserved = t.reservedMillicents
+        campaigns[k].impressions = t.impressions
+        let current = day >= campaigns[k].day
+        if current {
+            campaigns[k].day = day
+            campaigns[k].spentToday = t.spentTodayMillicents
+            campaigns[k].reservedToday = t.reservedTodayMillicents
+        }
+        campaigns[k].reopen()
+        if k < pacers.count, pacers[k] != nil {
+            let at = Timestamp(millisecondsSinceEpoch: max(clock, day * Self.dayMs))
+            let sameDay = current && pacers[k]!.configuration.utcOffsetSeconds == 0
+            pacers[k]!.resynchronize(
+                spentTotalMillicents: t.spentMillicents, spentTodayMillicents: sameDay ? t.spentTodayMillicents : nil, at: at)
+            // What the pacer says now is carried out as its charge actions are (`paced`): a spent day
+            // budget closes the campaign for that day, a spent total for good.
+            let pacer = pacers[k]!
+            if pacer.remainingTotalMillicents < pacer.pricePerImpressionMillicents {
+                campaigns[k].closedTotal = true
+            } else if sameDay, pacer.remainingTodayMillicents < pacer.pricePerImpressionMillicents {
+                campaigns[k].closedDay = pacer.dayIndex
+            }
+        }
     }
 
     // MARK: Caps
@@ -117,7 +209,8 @@ struct DeliveryState {
         return times.count - low
     }
 
-    /// Exposures of the viewer to campaign `k`: (last 24 h, last 7 days).
+    /// Exposures of the viewer to campaign `k`: (on the delivery day of `ms`, on that day and the six
+    /// before it). Caps count delivery days (`DeliveryDay`), as the store ledger does, not rolling windows.
     func exposures(_ profileKey: String, campaign k: Int, at ms: Int64) -> (day: Int, week: Int) {
         exposures(viewers[profileKey], campaign: k, at: ms)
     }
@@ -125,18 +218,27 @@ struct DeliveryState {
     /// The same from the viewer's entry, looked up once for all campaigns.
     func exposures(_ viewer: ViewerExposures?, campaign k: Int, at ms: Int64) -> (day: Int, week: Int) {
         guard let times = viewer?.byCampaign[k] else { return (0, 0) }
-        return (count(times, since: ms - Self.dayMs + 1), count(times, since: ms - Self.weekMs + 1))
+        let day = Self.day(ms)
+        return (count(times, since: day * Self.dayMs), count(times, since: (day - Self.weekDays + 1) * Self.dayMs))
     }
 
-    /// Why campaign `k` may not show another ad to this viewer now, or nil; `seen` is the viewer's
-    /// `exposures` to it at this moment.
-    func capRefusal(_ k: Int, campaign: Campaign, seen: (day: Int, week: Int), sessionKey: String?) -> String? {
-        if campaign.capPerDay != nil || campaign.capPerWeek != nil {
-            if let cap = campaign.capPerDay, seen.day >= cap { return "daily cap of \(cap) reached" }
-            if let cap = campaign.capPerWeek, seen.week >= cap { return "weekly cap of \(cap) reached" }
+    /// Why campaign `k` may not show another ad to this viewer now, or nil; `caps` are the campaign's
+    /// caps as the request's configuration sets them, `seen` the viewer's `exposures` to it at this moment.
+    /// A cap the ledger said was reached today (`learn`) counts as reached.
+    func capRefusal(
+        _ k: Int, caps: (perDay: Int?, perWeek: Int?, perSession: Int?), seen: (day: Int, week: Int), profileKey: String,
+        sessionKey: String?, at ms: Int64
+    ) -> ReservationOutcome? {
+        if caps.perDay != nil || caps.perWeek != nil {
+            if let cap = caps.perDay, seen.day >= cap { return .dailyCapReached }
+            if let cap = caps.perWeek, seen.week >= cap { return .weeklyCapReached }
         }
-        if let cap = campaign.capPerSession, let s = sessionKey, (sessions[s]?.campaignServed[k] ?? 0) >= cap {
-            return "session cap of \(cap) reached"
+        if let cap = caps.perSession, let s = sessionKey, (sessions[s]?.campaignServed[k] ?? 0) >= cap {
+            return .sessionCapReached
+        }
+        if !learned.capped.isEmpty, learned.day == Self.day(ms) {
+            if let refusal = learned.capped[profileKey]?[k] { return refusal }
+            if let s = sessionKey, let refusal = learned.capped[LearnedRefusals.sessionKey(s)]?[k] { return refusal }
         }
         return nil
     }
@@ -146,10 +248,10 @@ struct DeliveryState {
         Self.insert(ms, into: &viewers[profileKey, default: ViewerExposures()].byCampaign[k, default: []])
     }
 
-    /// Keeps the week, and inserts in order (events may arrive slightly out of order).
+    /// Keeps the week's delivery days, and inserts in order (events may arrive slightly out of order).
     static func insert(_ ms: Int64, into times: inout [Int64]) {
-        let cutoff = ms - weekMs
-        if let first = times.first, first <= cutoff { times.removeAll { $0 <= cutoff } }
+        let cutoff = (day(ms) - weekDays + 1) * dayMs
+        if let first = times.first, first < cutoff { times.removeAll { $0 < cutoff } }
         var at = times.count
         while at > 0 && times[at - 1] > ms { at -= 1 }
         times.insert(ms, at: at)
@@ -264,17 +366,20 @@ public struct FeatureToken: Sendable, Hashable {
 }
 
 /// The sessions' ad histories in two generations: a session not touched for one to two
-/// `generationMs` (3–6 hours) is over and is dropped, so the table does not grow with every
+/// `generationMs` (3–6 hours by default) is over and is dropped, so the table does not grow with every
 /// session ever seen. Starting a generation is O(1); the retired one is handed back to be freed
 /// outside the engine's lock.
 struct SessionTable {
     typealias History = DeliveryState.SessionHistory
-    static let generationMs: Int64 = 3 * 3_600_000
+    /// How long (ms) one generation lasts (`AdDecisionConfiguration.sessionGenerationMs`).
+    let generationMs: Int64
 
     private(set) var current: [String: History] = [:]
     private(set) var previous: [String: History] = [:]
     /// When `current` started (ms); nil before the first rotation.
     private var startedAt: Int64?
+
+    init(generationMs: Int64 = 3 * 3_600_000) { self.generationMs = max(1, generationMs) }
 
     var count: Int { current.count + previous.count }
 
@@ -304,7 +409,7 @@ struct SessionTable {
             startedAt = now
             return nil
         }
-        guard now - start >= Self.generationMs else { return nil }
+        guard now - start >= generationMs else { return nil }
         let dropped = previous
         previous = current
         current = [:]

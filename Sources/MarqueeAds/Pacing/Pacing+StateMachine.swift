@@ -186,6 +186,27 @@ public struct PacingStateMachine: Sendable, Hashable {
             from: max(secondInCurrentDay(time), start), spentToday: day.spent)
     }
 
+    /// Another account of the campaign's spend replaces this pacer's: the delivery ledger that several
+    /// servers share says what the campaign has spent over the flight and (when given) today, as of `time`.
+    /// The pacer keeps its volume and spend-rate estimates and today's budget, and paces what is left from
+    /// the new spend. Returns what the new spend changed, as `charged` does.
+    @discardableResult
+    public mutating func resynchronize(
+        spentTotalMillicents total: Int64, spentTodayMillicents today: Int64?, at time: Timestamp
+    )
+        -> ChargeAction
+    {
+        rollOver(to: time)
+        let price = pricePerImpressionMillicents
+        let hadTotal = remainingTotalMillicents >= price
+        let hadToday = remainingTodayMillicents >= price
+        spentTotalMillicents = max(0, total)
+        if let today { day.spent = min(max(0, today), spentTotalMillicents) }
+        if hadTotal && remainingTotalMillicents < price { return .totalBudgetSpent }
+        if hadToday && remainingTodayMillicents < price { return .dailyBudgetSpent }
+        return .none
+    }
+
     // MARK: Reading the state
 
     /// The most one impression can cost: the CPM bid in cents is the per-impression price in millicents.

@@ -1,0 +1,29 @@
+import MarqueeCore
+
+/// The ads one decision would like to serve, before anything is reserved: what `AdDecisionEngine.propose`
+/// returns and `complete` finishes once a delivery ledger (or the engine's own state, in `decide`) has
+/// granted or refused each reservation.
+///
+/// `reservations` holds one `AdReservation` per proposed ad, in the pod's order (`order` 0, 1, 2 …), with
+/// the campaign's price, budgets and caps as the request's configuration sets them. A proposal with no
+/// reservations is already final: `complete` returns its pod as it is.
+public struct AdProposal: Sendable {
+    public let decisionID: String
+    public let request: AdRequest
+    public let configuration: AdDecisionConfiguration
+    public let reservations: [AdReservation]
+    /// The pod so far: its limits and pod-level reasons, no ads yet.
+    public let pod: AdPod
+
+    /// The book the proposal's indices refer to.
+    let inventory: AdInventory
+    /// The proposed ads, in `reservations`' order.
+    let packed: [AdDecisionSteps.PackedAd]
+    /// The session's ads before this pod (a CTR feature input of each ad).
+    let sessionAds: Int
+    /// Live campaigns and scored candidates, for the reason of an empty pod.
+    let liveCount: Int
+    let candidateCount: Int
+    /// Whether the decision ended before packing (nothing to reserve).
+    let isFinal: Bool
+}
