@@ -178,6 +178,37 @@ struct HomePageStepsTests {
         #expect(SmallHomeWorld.builder().continueWatchingRow(history: [history[1], history[2]], allowed: allowed) == nil)
     }
 
+    @Test func trendingRowIsTheViewersRegionsOwn() throws {
+        // Three viewers in us-west played titles 0–5, three in us-northeast titles 6–11.
+        var events: [Event] = []
+        for p in 0..<6 {
+            for t in p < 3 ? 0..<6 : 6..<12 {
+                events.append(
+                    Event(
+                        id: EventID(trusted: "e-\(p)-\(t)"), profileID: ProfileID(trusted: "p\(p)"), type: .play,
+                        timestamp: Timestamp(
+                            millisecondsSinceEpoch: SmallHomeWorld.now.millisecondsSinceEpoch - Int64(3_600_000 * (t + 1))),
+                        titleID: SmallHomeWorld.titles[t].id))
+            }
+        }
+        let live = LiveSignals()
+        live.observe(events, catalog: SmallHomeWorld.catalog) { id in (id.rawValue < "p3" ? "us-west" : "us-northeast", .standardWithAds) }
+        let builder = HomePageBuilder(
+            catalog: SmallHomeWorld.catalog, aggregates: live.aggregates(fresh: true), rules: [], configuration: HomeConfiguration(),
+            bandit: nil)
+        let all = [Bool](repeating: true, count: SmallHomeWorld.titles.count)
+        let west = try #require(builder.trendingRow(region: "us-west", eligible: all, depth: 40))
+        #expect(west.title == "Trending Now in the West")
+        #expect(Set(west.candidates.map(\.title)) == Set(0..<6))
+        let northeast = try #require(builder.trendingRow(region: "us-northeast", eligible: all, depth: 40))
+        #expect(northeast.title == "Trending Now in the Northeast")
+        #expect(Set(northeast.candidates.map(\.title)) == Set(6..<12))
+        // A region with no events gets what everyone watches.
+        let south = try #require(builder.trendingRow(region: "us-south", eligible: all, depth: 40))
+        #expect(south.title == "Trending Now")
+        #expect(Set(south.candidates.map(\.title)) == Set(0..<12))
+    }
+
     @Test func newRowTakesTheWindowOrTheNewestTitles() throws {
         let builder = SmallHomeWorld.builder()
         let eligible = [Bool](repeating: true, count: 24)

@@ -102,8 +102,7 @@ extension HomePageBuilder {
 
     /// Trending in the viewer's region (the live counts' decayed engagement), else everywhere.
     func trendingRow(region: String, eligible: [Bool], depth: Int) -> PendingRow? {
-        let regionSlot = aggregates.regionIndex[region]
-        let trendScores = regionSlot.flatMap { aggregates.trending.indices.contains($0) ? aggregates.trending[$0] : nil } ?? []
+        let trendScores = aggregates.trending(inRegion: region) ?? []
         let trendingSource = trendScores.contains { $0 > 0 } ? trendScores : (aggregates.trending.first ?? [])
         guard !trendingSource.isEmpty else { return nil }
         let place = regionName(region)
