@@ -2,47 +2,6 @@ import Foundation
 import MarqueeCore
 import MarqueeKernels
 
-/// How home pages are built.
-public struct HomeConfiguration: Sendable, Codable, Hashable {
-    /// Steck's calibration trade-off for Top Picks and genre rows (0 = pure relevance).
-    public var calibrationLambda: Double = 0.3
-    /// The probability that an explorable row shows one exploration pick.
-    public var explorationShare: Double = 0.1
-    public var defaultRows = 10
-    public var maxRows = 20
-    public var defaultPerRow = 12
-    public var maxPerRow = 40
-    /// "Because you watched" rows (seeds).
-    public var becauseYouWatchedRows = 3
-    public var genreRows = 3
-    /// Titles added this recently are "new"; with fewer than a row of them, the newest titles are.
-    public var newWindowDays = 60
-    /// Shrinkage of context-conditional popularity toward overall popularity (pseudo-plays).
-    public var contextPseudoCount = 50.0
-    /// Strength (pseudo-impressions) of the row-kind engagement prior, and of the context level.
-    public var rowPriorImpressions = 200.0
-    public var profileRowPseudoImpressions = 20.0
-    /// Completed titles of a kind may be recommended again when at least this share of completions is rewatched.
-    public var rewatchThreshold = 0.25
-    public var seed: UInt64 = 0
-
-    public init() {}
-
-    /// The row-kind click-through prior used before any impressions are logged.
-    public static func priorEngagement(_ kind: RowKind) -> Double {
-        switch kind {
-        case .continueWatching: return 0.30
-        case .topPicks: return 0.12
-        case .becauseYouWatched: return 0.10
-        case .popularNow: return 0.08
-        case .trending: return 0.08
-        case .editorial: return 0.07
-        case .new: return 0.06
-        case .genre: return 0.05
-        }
-    }
-}
-
 /// What a page is asked for.
 public struct HomeRequest: Sendable {
     public var profile: Profile
@@ -137,258 +96,74 @@ public struct HomePageBuilder: Sendable {
         var explain: ((Int, Int) -> String)? = nil
     }
 
+    /// What every step of one page reads: the request, what the viewer may be shown, their genre mix and scores.
+    struct PageInputs {
+        var request: HomeRequest
+        var signals: ProfileSignals
+        var viewer: ViewerFilter
+        /// The viewer's genre mix (Steck's p(g|u)), weighted by liking and recency.
+        var target: [Double]
+        /// False for a viewer with no liked history.
+        var personalized: Bool
+        /// The artwork bandit's segment: the viewer's top genre, or "none".
+        var segment: String
+        var scores: [Float]
+        /// Every eligible title by score, once: Top Picks and the genre rows read prefixes of it.
+        var ranked: [Int]
+        /// The ranked candidates each row keeps.
+        var depth: Int
+
+        var now: Timestamp { request.at.instant }
+        var daypart: Daypart { request.at.daypart }
+    }
+
+    /// An editorial pin reserved for a row.
+    struct Pin {
+        var title: Int
+        var position: Int
+        var rule: String
+    }
+
     // MARK: Building
 
+    /// The page, in steps: the viewer's inputs; every row source's candidates; editorial boosts; rows
+    /// ordered by estimated engagement; pins reserved; the rows filled in order (each title once,
+    /// exploration picks, pins); the artwork.
     public func build(_ request: HomeRequest, signals: ProfileSignals) -> HomePage {
-        let n = catalog.count
-        let profile = request.profile
-        let perRow = request.perRow
         var rng = SeededGenerator(seed: request.seed ^ configuration.seed)
-        let now = request.at.instant
-        let daypart = request.at.daypart
+        let inputs = pageInputs(request, signals: signals)
+        var rows = rowSources(inputs)
+        applyBoosts(inputs.viewer.rules, to: &rows)
+        Self.orderRows(&rows, repeatedRowDecay: configuration.repeatedRowDecay) { kind in
+            rowEngagement(kind, signals: signals, device: request.device, daypart: inputs.daypart)
+        }
+        var (pins, used) = reservePins(inputs.viewer.rules, rows: rows, allowed: inputs.viewer.allowed)
+        var out = assemble(rows, pins: pins, used: &used, inputs: inputs, rng: &rng)
+        chooseArtwork(&out, segment: inputs.segment, rng: &rng)
+        return HomePage(
+            rows: out, personalized: inputs.personalized, daypart: inputs.daypart, device: request.device, segment: inputs.segment)
+    }
 
-        // Rules in force for this viewer now, the catalog's limits, and what history rules out.
-        let viewer = viewerFilter(profile: profile, signals: signals, at: now)
-        let active = viewer.rules
-        let allowed = viewer.allowed
-        let eligible = viewer.eligible
-        let history = signals.history
-
-        // The viewer's genre mix (Steck's p(g|u)), weighted by liking and recency.
-        let liked = viewer.liked
-        let target = genreTarget(liked)
-        let personalized = !liked.isEmpty
+    /// The viewer's filter, genre mix, scores and ranking, and how many candidates rows keep.
+    func pageInputs(_ request: HomeRequest, signals: ProfileSignals) -> PageInputs {
+        let viewer = viewerFilter(profile: request.profile, signals: signals, at: request.at.instant)
+        let target = genreTarget(viewer.liked)
+        let personalized = !viewer.liked.isEmpty
         let topGenre = personalized ? target.indices.max { target[$0] < target[$1] } : nil
-        let segment = topGenre.map { catalog.genreKeys[$0] } ?? "none"
-
-        let scores = personalScores(profile: profile, history: liked, device: request.device, daypart: daypart)
-        // Rows keep more candidates than they show: earlier rows take titles away (one title per page).
-        let depth = max(perRow * 4, 40)
-        var rows: [PendingRow] = []
-
-        // Continue Watching: started, not finished, most recent first.
-        let resumable = history.reversed().filter { $0.resumable && Int($0.title) < n && allowed[Int($0.title)] }
-        if !resumable.isEmpty {
-            rows.append(
-                PendingRow(
-                    id: RowKind.continueWatching.rawValue, kind: .continueWatching, title: "Continue Watching",
-                    reason: "Titles you started and have not finished",
-                    candidates: resumable.map { g in
-                        Candidate(title: Int(g.title), score: Double(max(0, g.progress)), explanation: resumeText(g))
-                    }, explorable: false))
-        }
-
-        // Every eligible title by score, once: Top Picks and the genre rows read prefixes of it.
-        let ranked = Self.ranked(scores, eligible: eligible)
-
-        // Top Picks: the model's scores, calibrated to the viewer's genre mix. The greedy re-ranker
-        // fills the head that can be shown (twice the row, since earlier rows take titles away);
-        // the rest of the pool follows in score order.
-        let pool = ranked.prefix(max(100, depth * 2)).map { (title: $0, score: Double(scores[$0])) }
-        var picks = Array(pool.prefix(depth))
-        if personalized && configuration.calibrationLambda > 0 {
-            let head = Calibration.rerank(
-                candidates: pool.map(\.title), scores: pool.map { Float($0.score) }, itemGenres: catalog.genres, target: target,
-                k: min(pool.count, max(2 * perRow, 12)), lambda: configuration.calibrationLambda)
-            var taken = Set(head)
-            picks = head.map { pool[$0] }
-            for k in pool.indices where picks.count < depth && taken.insert(k).inserted { picks.append(pool[k]) }
-        }
-        rows.append(
-            PendingRow(
-                id: RowKind.topPicks.rawValue, kind: .topPicks, title: personalized ? "Top Picks for You" : "Popular Picks",
-                reason: personalized
-                    ? "Chosen for you from what you watched, balanced to your mix of genres"
-                    : "Popular with viewers in your region on your plan",
-                candidates: picks.map { Candidate(title: $0.title, score: $0.score, explanation: "") }, explorable: true,
-                explain: { title, _ in pickText(title, target: target, personalized: personalized) }))
-
-        // Because You Watched: seeds from recent, well-liked history.
-        for seed in seeds(liked, allowedCount: configuration.becauseYouWatchedRows) {
-            let name = catalog.titles[seed].name
-            let (list, collaborative) = similarRanked(to: seed, eligible: eligible, k: depth)
-            guard list.count >= 3 else { continue }
-            rows.append(
-                PendingRow(
-                    id: RowKind.becauseYouWatched.rawValue + ":" + catalog.titles[seed].id.rawValue, kind: .becauseYouWatched,
-                    title: "Because You Watched " + name,
-                    reason: collaborative
-                        ? "Viewers who watched \(name) went on to watch these" : "Similar in genre, tone and cast to \(name)",
-                    candidates: list.map { Candidate(title: $0.title, score: $0.score, explanation: "") }, explorable: false,
-                    explain: { _, _ in collaborative ? "Viewers of \(name) also watched this" : "Similar to \(name)" }))
-        }
-
-        // Trending in the viewer's region (7-day half-life), else everywhere.
-        let regionSlot = aggregates.regionIndex[profile.region]
-        let trendScores = regionSlot.flatMap { aggregates.trending.indices.contains($0) ? aggregates.trending[$0] : nil } ?? []
-        let trendingSource = trendScores.contains { $0 > 0 } ? trendScores : (aggregates.trending.first ?? [])
-        if !trendingSource.isEmpty {
-            let regionName = Self.regionName(profile.region)
-            let top = trendingSource.max() ?? 1
-            let list = topK(trendingSource.map { Float($0 / top) }, eligible: eligible, k: depth, positiveOnly: true)
-            if list.count >= 3 {
-                let local = trendingSource == trendScores
-                rows.append(
-                    PendingRow(
-                        id: RowKind.trending.rawValue, kind: .trending,
-                        title: local ? "Trending Now in \(regionName)" : "Trending Now",
-                        reason: local ? "What viewers in \(regionName) are watching this week" : "What viewers are watching this week",
-                        candidates: list.enumerated().map { k, c in Candidate(title: c.title, score: c.score, explanation: "", rank: k) },
-                        explorable: false, explain: { _, k in "#\(k + 1) \(local ? "in \(regionName)" : "on Marquee") this week" }))
-            }
-        }
-
-        // New on Marquee: recently added titles, ordered by the viewer's scores.
-        rows.append(contentsOf: newRow(eligible: eligible, scores: scores, now: now, perRow: perRow, depth: depth).map { [$0] } ?? [])
-
-        // Genre rows, by the viewer's affinity (or by what is popular where they are).
-        rows.append(
-            contentsOf: genreRows(
-                target: target, personalized: personalized, ranked: ranked, scores: scores, perRow: perRow, depth: depth))
-
-        // Popular in this context (device × daypart), shrunk toward overall popularity.
-        if let row = contextRow(device: request.device, daypart: daypart, eligible: eligible, depth: depth) {
-            rows.append(row)
-        }
-
-        // Editorial collections.
-        for rule in active where rule.kind == .collection {
-            let list = rule.titleIDs.compactMap { catalog.index[$0.rawValue] }.filter { allowed[$0] }
-            guard !list.isEmpty else { continue }
-            rows.append(
-                PendingRow(
-                    id: RowKind.editorial.rawValue + ":" + rule.id.rawValue, kind: .editorial, title: rule.name ?? "Editor's Picks",
-                    reason: "A collection chosen by our editors",
-                    candidates: list.enumerated().map { k, t in
-                        Candidate(title: t, score: Double(list.count - k), explanation: "Chosen by our editors", rule: rule.id.rawValue)
-                    }, explorable: false))
-        }
-
-        // Boosts act on each row's ranked candidates: relevance 1/(1+rank) times the weight.
-        for rule in active where rule.kind == .boost {
-            guard let id = rule.titleIDs.first, let t = catalog.index[id.rawValue], let weight = rule.weight else { continue }
-            for r in rows.indices where rows[r].kind != .continueWatching && rows[r].kind != .editorial {
-                guard let at = rows[r].candidates.firstIndex(where: { $0.title == t }) else { continue }
-                var relevance = rows[r].candidates.indices.map { 1 / Double(1 + $0) }
-                relevance[at] *= weight
-                let order = relevance.indices.sorted { relevance[$0] != relevance[$1] ? relevance[$0] > relevance[$1] : $0 < $1 }
-                var reordered = order.map { rows[r].candidates[$0] }
-                if let k = reordered.firstIndex(where: { $0.title == t }) {
-                    reordered[k].note = weight >= 1 ? " · Boosted by our editors" : " · Lowered by our editors"
-                    reordered[k].rule = rule.id.rawValue
-                }
-                rows[r].candidates = reordered
-            }
-        }
-
-        // Order rows by estimated engagement in this context for this viewer.
-        var seen: [RowKind: Int] = [:]
-        for r in rows.indices {
-            let kind = rows[r].kind
-            let instance = seen[kind, default: 0]
-            seen[kind] = instance + 1
-            rows[r].engagement =
-                rowEngagement(kind, signals: signals, device: request.device, daypart: daypart) * pow(0.85, Double(instance))
-        }
-        rows.sort { $0.engagement > $1.engagement }
-
-        // Pins: reserve pinned titles so no earlier row takes them.
-        var pinsByRow: [Int: [(title: Int, position: Int, rule: String)]] = [:]
-        var used = [Bool](repeating: false, count: n)
-        for rule in active where rule.kind == .pin {
-            guard let id = rule.titleIDs.first, let t = catalog.index[id.rawValue], allowed[t], let target = rule.row else { continue }
-            guard let r = rows.firstIndex(where: { $0.id == target || $0.kind.rawValue == target }) else { continue }
-            guard rows[r].kind != .continueWatching else { continue }
-            pinsByRow[r, default: []].append((t, rule.position ?? 0, rule.id.rawValue))
-            used[t] = true
-        }
-
-        // Assemble: each title at most once (Continue Watching aside), exploration picks, pins.
-        var out: [HomeRow] = []
-        let underExposed = underExposedPool(eligible: eligible)
-        for (r, row) in rows.enumerated() {
-            guard out.count < request.rows else { break }
-            var items: [HomeItem] = []
-            for c in row.candidates where items.count < perRow {
-                if row.kind != .continueWatching {
-                    if used[c.title] { continue }
-                    used[c.title] = true
-                }
-                var explanation = c.explanation.isEmpty ? row.explain?(c.title, c.rank) ?? "" : c.explanation
-                if let note = c.note { explanation += note }
-                items.append(HomeItem(title: c.title, score: c.score, explanation: explanation, editorialRule: c.rule))
-            }
-            if row.explorable && configuration.explorationShare > 0 && !items.isEmpty {
-                let slot = min(items.count - 1, 2)
-                let u = rng.nextUnit()
-                let candidates = underExposed.filter { !used[$0] && (row.genre == nil || catalog.genres[$0].contains(row.genre!)) }
-                if !candidates.isEmpty {
-                    if u < configuration.explorationShare {
-                        let pick = candidates[Int(rng.next() % UInt64(candidates.count))]
-                        used[items[slot].title] = false
-                        used[pick] = true
-                        items[slot] = HomeItem(
-                            title: pick, score: scores[pick].isFinite ? Double(scores[pick]) : 0,
-                            explanation: "Something new to discover: few viewers have found it yet",
-                            propensity: configuration.explorationShare / Double(candidates.count), explored: true)
-                    } else {
-                        items[slot].propensity = 1 - configuration.explorationShare
-                    }
-                }
-            }
-            for pin in (pinsByRow[r] ?? []).sorted(by: { $0.position < $1.position }) {
-                items.removeAll { $0.title == pin.title }
-                let at = min(pin.position, items.count)
-                items.insert(
-                    HomeItem(
-                        title: pin.title, score: scores[pin.title].isFinite ? Double(scores[pin.title]) : 0,
-                        explanation: "Featured by our editors", editorialRule: pin.rule), at: at)
-                if items.count > perRow, let drop = items.lastIndex(where: { $0.title != pin.title }) {
-                    used[items[drop].title] = false
-                    items.remove(at: drop)
-                }
-            }
-            let minimum = row.kind == .continueWatching || row.kind == .editorial || pinsByRow[r] != nil ? 1 : min(3, perRow)
-            guard items.count >= minimum else {
-                for item in items where row.kind != .continueWatching { used[item.title] = false }
-                continue
-            }
-            out.append(
-                HomeRow(id: row.id, kind: row.kind, title: row.title, reason: row.reason, items: items, engagement: row.engagement))
-        }
-
-        // Artwork: one variant per item from the bandit, with its propensity.
-        if let bandit {
-            var requests: [(title: Int, variants: Int)] = []
-            for row in out { for item in row.items { requests.append((item.title, catalog.titles[item.title].artwork.count)) } }
-            let uniforms = requests.map { _ in rng.nextUnit() }
-            let choices = bandit.choose(requests, segment: segment, uniforms: uniforms)
-            var k = 0
-            for r in out.indices {
-                for i in out[r].items.indices {
-                    if requests[k].variants > 0 {
-                        out[r].items[i].artworkVariant = choices[k].variant
-                        out[r].items[i].artworkPropensity = choices[k].propensity
-                    }
-                    k += 1
-                }
-            }
-        } else {
-            for r in out.indices {
-                for i in out[r].items.indices where !catalog.titles[out[r].items[i].title].artwork.isEmpty {
-                    out[r].items[i].artworkVariant = 0
-                    out[r].items[i].artworkPropensity = 1
-                }
-            }
-        }
-        return HomePage(rows: out, personalized: personalized, daypart: daypart, device: request.device, segment: segment)
+        let scores = personalScores(profile: request.profile, history: viewer.liked, device: request.device, daypart: request.at.daypart)
+        return PageInputs(
+            request: request, signals: signals, viewer: viewer, target: target, personalized: personalized,
+            segment: topGenre.map { catalog.genreKeys[$0] } ?? "none", scores: scores,
+            ranked: Self.ranked(scores, eligible: viewer.eligible),
+            // Rows keep more candidates than they show: earlier rows take titles away (one title per page).
+            depth: max(request.perRow * configuration.candidatesPerItem, configuration.minimumCandidates))
     }
 
     // MARK: The viewer's eligible titles
 
     /// What may be shown to a viewer now: the rules in force for them, the titles their maturity
     /// limit, region and block rules allow, and of those the ones their history does not rule out
-    /// (seen and not rewatchable, disliked, or among a disliked title's ten nearest neighbours).
+    /// (seen and not rewatchable, disliked, or among a disliked title's `dislikedNeighbours` nearest neighbours).
     /// Every route that ranks titles for a viewer filters through this.
     public struct ViewerFilter {
         public var rules: [EditorialRule]
@@ -418,7 +193,7 @@ public struct HomePageBuilder: Sendable {
             if !rewatchable { excluded[Int(g.title)] = true }
         }
         for g in history where g.disliked && Int(g.title) < n {
-            for t in neighbours(of: Int(g.title), count: 10) { excluded[t] = true }
+            for t in neighbours(of: Int(g.title), count: configuration.dislikedNeighbours) { excluded[t] = true }
         }
         let eligible = (0..<n).map { allowed[$0] && !excluded[$0] }
         let liked = history.filter { $0.liking > 0 && Int($0.title) < n }
@@ -437,7 +212,7 @@ public struct HomePageBuilder: Sendable {
 
     /// The viewer's genre mix (Steck's p(g|u)) from liked history, recent titles weighted more.
     func genreTarget(_ liked: [Engagement]) -> [Double] {
-        let recencyWeights = liked.indices.map { k in pow(0.97, Double(liked.count - 1 - k)) }
+        let recencyWeights = liked.indices.map { k in pow(configuration.genreMixRecencyDecay, Double(liked.count - 1 - k)) }
         return Calibration.genreDistribution(
             items: liked.map { Int($0.title) }, weights: zip(liked, recencyWeights).map { $0.liking * $1 },
             itemGenres: catalog.genres, genreCount: catalog.genreKeys.count)
@@ -523,7 +298,7 @@ public struct HomePageBuilder: Sendable {
         }
         // Fold-in: recency- and liking-weighted rows of the item-to-item weights for history the
         // snapshot did not train on (all history for profiles it does not know).
-        let fresh = history.suffix(50).filter { g in
+        let fresh = history.suffix(configuration.foldInHistory).filter { g in
             let s = catalog.snapshotTitle[Int(g.title)]
             return !(s >= 0 && known.contains(s))
         }
@@ -535,7 +310,7 @@ public struct HomePageBuilder: Sendable {
                 for (k, g) in fresh.reversed().enumerated() {
                     let c = catalog.compact[Int(g.title)]
                     guard c >= 0 else { continue }
-                    let weight = Float(g.liking * pow(0.85, Double(k)))
+                    let weight = Float(g.liking * pow(configuration.foldInRecencyDecay, Double(k)))
                     guard weight > 0 else { continue }
                     snapshot.model.addRow(of: Int(c), weight: weight, into: out)
                     folded = true
@@ -557,25 +332,28 @@ public struct HomePageBuilder: Sendable {
             for i in 0..<n where catalog.compact[i] >= 0 { floor = min(floor, scores[i]) }
             if floor == .greatestFiniteMagnitude { floor = 0 }
             for i in 0..<n where catalog.compact[i] < 0 { scores[i] = floor - 1 }
-            for (k, g) in history.suffix(10).reversed().enumerated() {
+            for (k, g) in history.suffix(configuration.contentHistoryWithModel).reversed().enumerated() {
                 for (r, t) in catalog.contentNeighbours[Int(g.title)].enumerated() where catalog.compact[Int(t)] < 0 {
                     scores[Int(t)] += 1 / Float(1 + r + k)
                 }
             }
         } else if !history.isEmpty {
             // History but no collaborative model: content neighbours of the history.
-            for (k, g) in history.suffix(20).reversed().enumerated() {
+            for (k, g) in history.suffix(configuration.contentHistoryWithoutModel).reversed().enumerated() {
                 for (r, t) in catalog.contentNeighbours[Int(g.title)].enumerated() { scores[Int(t)] += 1 / Float(1 + r + k) }
             }
         } else {
             // Cold start: popularity where the viewer is and on their plan.
             let region = aggregates.regionIndex[profile.region].map { aggregates.regionPopularity[$0] }
             let plan = aggregates.planPopularity[Plan.allCases.firstIndex(of: profile.plan)!]
+            let planWeight = Float(configuration.coldStartPlanWeight)
+            let trainedWeight = Float(configuration.coldStartTrainedPopularityWeight)
             for i in 0..<n {
                 let overall = i < aggregates.popularity.count ? aggregates.popularity[i] : 0
                 let local = region.map { i < $0.count ? $0[i] : 0 } ?? 0
                 let onPlan = i < plan.count ? plan[i] : 0
-                scores[i] = log(1 + overall) + log(1 + local) + 0.5 * log(1 + onPlan) + 0.01 * log(1 + catalog.trainedPopularity[i])
+                scores[i] =
+                    log(1 + overall) + log(1 + local) + planWeight * log(1 + onPlan) + trainedWeight * log(1 + catalog.trainedPopularity[i])
             }
         }
         // Context: the learned lift of each title in this device × daypart cell.
@@ -632,126 +410,12 @@ public struct HomePageBuilder: Sendable {
             for i in 0..<catalog.count where row[i] == -Float.greatestFiniteMagnitude { mask[i] = false }
             mask[title] = false
             let list = topK(row, eligible: mask, k: k)
-            if list.count >= min(3, k) { return (list, true) }
+            if list.count >= min(configuration.minimumCollaborativeNeighbours, k) { return (list, true) }
         }
         let list = catalog.contentNeighbours[title].enumerated().compactMap { r, t -> (title: Int, score: Double)? in
             (eligible?[Int(t)] ?? true) ? (Int(t), 1 / Double(1 + r)) : nil
         }
         return (Array(list.prefix(k)), false)
-    }
-
-    /// Up to `allowedCount` seeds: among the 12 most recent liked titles, the best liked, recent first on ties.
-    func seeds(_ liked: [Engagement], allowedCount: Int) -> [Int] {
-        let recent = Array(liked.suffix(12).reversed())
-        let ranked = recent.enumerated().sorted { a, b in
-            let sa = a.element.liking * pow(0.9, Double(a.offset))
-            let sb = b.element.liking * pow(0.9, Double(b.offset))
-            return sa != sb ? sa > sb : a.offset < b.offset
-        }
-        return ranked.prefix(allowedCount).map { Int($0.element.title) }
-    }
-
-    func newRow(eligible: [Bool], scores: [Float], now: Timestamp, perRow: Int, depth: Int) -> PendingRow? {
-        let n = catalog.count
-        let windowStart = now.millisecondsSinceEpoch - Int64(configuration.newWindowDays) * 86_400_000
-        var recent = (0..<n).filter {
-            eligible[$0] && catalog.dateAdded[$0] >= windowStart && catalog.dateAdded[$0] <= now.millisecondsSinceEpoch
-        }
-        if recent.count < depth / 2 {
-            // Too few inside the window: the newest titles of the catalog.
-            recent = (0..<n).filter { eligible[$0] }.sorted { catalog.dateAdded[$0] > catalog.dateAdded[$1] }.prefix(depth).map { $0 }
-        }
-        guard recent.count >= 3 else { return nil }
-        let ranked = recent.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-        return PendingRow(
-            id: RowKind.new.rawValue, kind: .new, title: "New on Marquee", reason: "Recently added titles, the ones for you first",
-            candidates: ranked.map { Candidate(title: $0, score: Double(scores[$0]), explanation: "") }, explorable: true,
-            explain: { title, _ in addedText(catalog.dateAdded[title], now: now) })
-    }
-
-    func genreRows(target: [Double], personalized: Bool, ranked: [Int], scores: [Float], perRow: Int, depth: Int) -> [PendingRow] {
-        let g = catalog.genreKeys.count
-        guard g > 0 else { return [] }
-        // Affinity: the viewer's share of a genre against the catalog's share (so that the biggest
-        // genre is not everyone's first); without history, the genre's share of popularity.
-        var catalogShare = [Double](repeating: 0, count: g)
-        var popularShare = [Double](repeating: 0, count: g)
-        for i in 0..<catalog.count {
-            let genres = catalog.genres[i]
-            guard !genres.isEmpty else { continue }
-            let pop = i < aggregates.popularity.count ? Double(aggregates.popularity[i]) : 0
-            for k in genres {
-                catalogShare[k] += 1 / Double(genres.count)
-                popularShare[k] += pop / Double(genres.count)
-            }
-        }
-        let affinity: [Double] = (0..<g).map { k in
-            personalized ? target[k] / (catalogShare[k] / Double(catalog.count)).squareRoot() : popularShare[k]
-        }
-        let order = (0..<g).filter { !personalized || target[$0] > 0 }.sorted {
-            affinity[$0] != affinity[$1] ? affinity[$0] > affinity[$1] : $0 < $1
-        }
-        var rows: [PendingRow] = []
-        for k in order {
-            guard rows.count < configuration.genreRows else { break }
-            var list: [(title: Int, score: Double)] = []
-            list.reserveCapacity(depth)
-            for t in ranked where catalog.genres[t].contains(k) {
-                list.append((t, Double(scores[t])))
-                if list.count == depth { break }
-            }
-            guard list.count >= min(perRow, 3) else { continue }
-            let name = Self.display(catalog.genreNames[k])
-            let share = Int((target.indices.contains(k) ? target[k] : 0) * 100 + 0.5)
-            rows.append(
-                PendingRow(
-                    id: RowKind.genre.rawValue + ":" + catalog.genreKeys[k], kind: .genre, title: name,
-                    reason: personalized ? "\(name) makes up \(share)% of what you watch" : "Popular \(name) titles",
-                    candidates: list.map { Candidate(title: $0.title, score: $0.score, explanation: "") }, explorable: true, genre: k,
-                    explain: { _, _ in personalized ? "Picked for you from \(name)" : "Popular in \(name)" }))
-        }
-        return rows
-    }
-
-    func contextRow(device: Device?, daypart: Daypart, eligible: [Bool], depth: Int) -> PendingRow? {
-        let cell = ContextCell.index(device: device, daypart: daypart)
-        // The share of this context's plays, shrunk toward the title's overall share.
-        guard let z = aggregates.contextScores(cell: cell, titles: catalog.count, pseudoCount: configuration.contextPseudoCount)?.share
-        else { return nil }
-        let list = topK(z, eligible: eligible, k: depth)
-        guard list.count >= 3 else { return nil }
-        let where_ = device.map { " on " + Self.deviceName($0) } ?? ""
-        return PendingRow(
-            id: RowKind.popularNow.rawValue, kind: .popularNow, title: "Popular\(where_) \(daypart.phrase)",
-            reason: "What viewers watch\(where_) \(daypart.phrase), learned from viewing at this time of day",
-            candidates: list.map { Candidate(title: $0.title, score: $0.score, explanation: "") }, explorable: false,
-            explain: { _, _ in "Often watched\(where_) \(daypart.phrase)" })
-    }
-
-    /// Row-kind click-through: the prior, refined by all logged impressions and clicks, then by the
-    /// context cell's, then by the viewer's own (each level shrunk toward the one above).
-    func rowEngagement(_ kind: RowKind, signals: ProfileSignals, device: Device?, daypart: Daypart) -> Double {
-        let k = RowKind.allCases.firstIndex(of: kind)!
-        let all = ContextCell.index(device: nil, daypart: nil)
-        let cell = ContextCell.index(device: device, daypart: daypart)
-        let m = configuration.rowPriorImpressions
-        let prior = HomeConfiguration.priorEngagement(kind)
-        let global = (Double(aggregates.rowClicks[all][k]) + m * prior) / (Double(aggregates.rowImpressions[all][k]) + m)
-        let context =
-            cell == all ? global : (Double(aggregates.rowClicks[cell][k]) + m * global) / (Double(aggregates.rowImpressions[cell][k]) + m)
-        let mp = configuration.profileRowPseudoImpressions
-        return (Double(signals.rowClicks[k]) + mp * context) / (Double(signals.rowImpressions[k]) + mp)
-    }
-
-    /// Titles few viewers have engaged with (bottom fifth by popularity, or none at all): the exploration pool.
-    func underExposedPool(eligible: [Bool]) -> [Int] {
-        let threshold = aggregates.underExposedThreshold
-        return (0..<catalog.count).filter { i in
-            guard eligible[i] else { return false }
-            // Titles outside the collaborative model count as under-exposed.
-            if catalog.compact[i] < 0 && catalog.snapshot != nil { return true }
-            return (i < aggregates.popularity.count ? aggregates.popularity[i] : 0) <= threshold
-        }
     }
 
     // MARK: Words
@@ -767,7 +431,7 @@ public struct HomePageBuilder: Sendable {
     func pickText(_ title: Int, target: [Double], personalized: Bool) -> String {
         guard personalized else { return "Popular near you" }
         let shared = catalog.genres[title].filter { target.indices.contains($0) && target[$0] > 0 }
-            .sorted { target[$0] > target[$1] }.prefix(2).map { catalog.genreNames[$0] }
+            .sorted { target[$0] > target[$1] }.prefix(configuration.explanationGenres).map { catalog.genreNames[$0] }
         if shared.isEmpty { return "Viewers with your taste enjoy this" }
         return "Because you enjoy " + shared.joined(separator: " and ")
     }
@@ -781,17 +445,8 @@ public struct HomePageBuilder: Sendable {
         return "Added " + String(Timestamp(millisecondsSinceEpoch: ms).iso8601.prefix(10))
     }
 
-    static func regionName(_ code: String) -> String {
-        switch code {
-        case "us-northeast": return "the Northeast"
-        case "us-southeast": return "the Southeast"
-        case "us-midwest": return "the Midwest"
-        case "us-south": return "the South"
-        case "us-west": return "the West"
-        case "intl": return "your region"
-        default: return code
-        }
-    }
+    /// How Trending rows name a region: `regionNames`, else the code.
+    func regionName(_ code: String) -> String { configuration.regionNames[code] ?? code }
 
     /// A genre as a row title: capitalized when the catalog spells it in lower case.
     static func display(_ genre: String) -> String {

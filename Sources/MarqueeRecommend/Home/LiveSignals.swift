@@ -82,7 +82,7 @@ public final class AggregateView: Sendable {
     /// Per region (by `regionIndex`): distinct engaged profiles per title.
     let regionPopularity: [[Float]]
     let planPopularity: [[Float]]
-    /// Per region: exponentially decayed engagement (7-day half-life) per title; index 0 is all regions.
+    /// Exponentially decayed engagement (7-day half-life) per title: index 0 all regions, 1 + `regionIndex` each region.
     let trending: [[Double]]
     /// Per context cell: plays per title, and the cell's total.
     let contextPlays: [[Float]]
@@ -147,6 +147,12 @@ public final class AggregateView: Sendable {
         let scores = ContextScores(titles: n, pseudoCount: m, share: share, lift: lift)
         contextCache.withLock { $0[cell] = scores }
         return scores
+    }
+
+    /// A region's decayed engagement per title (`trending[0]` is every region's); nil for a region with no events.
+    func trending(inRegion code: String) -> [Double]? {
+        guard let r = regionIndex[code], trending.indices.contains(r + 1) else { return nil }
+        return trending[r + 1]
     }
 
     /// The share of completed titles of `kind` that were played again.
@@ -353,7 +359,7 @@ public final class LiveSignals: Sendable {
                 if let code = item.region {
                     let r = c.region(code)
                     region = r
-                    c.trending[r][item.title] += decay
+                    c.trending[r + 1][item.title] += decay
                 }
                 if item.first {
                     c.popularity[item.title] += 1
