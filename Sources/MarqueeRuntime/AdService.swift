@@ -15,7 +15,9 @@ public final class AdService: Sendable {
     public var signer: BeaconSigner { signerBox.withLock { $0 } }
     private let signerBox: Mutex<BeaconSigner>
     public let changes: AdBookChanges
-    let decisionLog: BatchLogWriter<AdDecisionRecord>?
+    /// Grants each decision's ads against budgets and caps in the store and logs the decision, in one
+    /// transaction shared by the decisions that arrive together (before any of them is answered).
+    let ledger: GroupCommitter<LedgerDecision, [ReservationOutcome]>
     /// Where the warm-up's replay of the log ends (the tail folds what comes after).
     let tail: EventTail?
     let logger: Logger
@@ -62,7 +64,7 @@ public final class AdService: Sendable {
 
     public init(
         store: any MarqueeStore, home: HomeService, changes: AdBookChanges, signer: BeaconSigner,
-        decisionLog: BatchLogWriter<AdDecisionRecord>?, tail: EventTail? = nil, logger: Logger,
+        tail: EventTail? = nil, logger: Logger,
         configuration: AdDecisionConfiguration = .init(),
         breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         ctrSnapshotPath: String? = nil
@@ -73,7 +75,7 @@ public final class AdService: Sendable {
         self.home = home
         self.changes = changes
         self.signerBox = Mutex(signer)
-        self.decisionLog = decisionLog
+        self.ledger = GroupCommitter(maxBatch: 256) { [store] decisions in try await store.reserveAndLog(decisions) }
         self.tail = tail
         self.logger = logger
         self.breakPolicy = breakPolicy
@@ -166,6 +168,18 @@ public final class AdService: Sendable {
             .write(to: path)
     }
 
+    /// Replaces the local figures of spend and reservations by the ledger's for today, and releases the
+    /// reservations no impression confirmed within the reservation window (any process may; it is idempotent).
+    public func refreshDelivery(releasing: Bool) async throws {
+        let now = clock()
+        if releasing {
+            _ = try await store.releaseExpiredReservations(
+                servedBefore: now.adding(seconds: -Double(engine.configuration.reservationMs) / 1000))
+        }
+        let day = DeliveryDay.of(now)
+        engine.refresh(totals: try await store.campaignDeliveryTotals(day: day), day: day)
+    }
+
     /// Signs from now on with `signer` (the same key, the address the server is reachable at).
     public func replaceSigner(_ signer: BeaconSigner) { signerBox.withLock { $0 = signer } }
 
@@ -251,14 +265,17 @@ public final class AdService: Sendable {
             cueSeconds: ask.cueSeconds, device: ask.device, region: ask.region,
             at: ask.at ?? LocalTime(instant: servedAt, offsetMinutes: 0), now: servedAt, sessionID: ask.sessionID,
             maxPodSeconds: maxPod, seed: seed)
-        let pod = engine.decide(request, decisionID: decisionID)
+        // Propose from the local cache, have the store's ledger grant and log it, then finish the pod.
+        let proposal = engine.propose(request, decisionID: decisionID, configuration: engine.configuration)
+        let outcomes = try await ledger.submit(
+            LedgerDecision(record: proposal.record(servedAt: servedAt), reservations: proposal.reservations))
+        let pod = engine.complete(proposal, outcomes: outcomes)
         learnedThrough.withLock { $0 = (servedAt, DecisionID(trusted: decisionID)) }
         let served = Served(pod: pod, profileKey: ask.profileKey, sessionID: ask.sessionID, device: ask.device, servedAt: servedAt)
         recent.withLock { $0.insert(served) }
         let tracking = pod.ads.map { ad in
             signer.beacons(decisionID: DecisionID(trusted: decisionID), slot: ad.slot, creativeID: ad.creativeID, issuedAt: servedAt)
         }
-        decisionLog?.enqueue(pod.record(for: request, servedAt: servedAt))
         return (pod, served, tracking)
     }
 

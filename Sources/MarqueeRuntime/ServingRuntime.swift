@@ -3,6 +3,7 @@ import MarqueeAds
 import MarqueeCore
 import MarqueeRecommend
 import ServiceLifecycle
+import Synchronization
 
 /// How the serving runtime runs: where its files are, its default tunables, its clock.
 public struct RuntimeConfiguration: Sendable {
@@ -69,7 +70,6 @@ public final class ServingRuntime: Sendable {
     public let home: HomeService
     public let ads: AdService
     public let homeDecisionLog: DecisionLogWriter?
-    public let adDecisionLog: BatchLogWriter<AdDecisionRecord>?
     /// Every committed event, from any process, to the consumers.
     public let tail: EventTail
     /// The one way events come in.
@@ -88,9 +88,6 @@ public final class ServingRuntime: Sendable {
         editorial = EditorialRuleBook()
         adBookChanges = AdBookChanges()
         homeDecisionLog = configuration.logsDecisions ? DecisionLogWriter(store: store, logger: logger) : nil
-        adDecisionLog =
-            configuration.logsDecisions
-            ? BatchLogWriter<AdDecisionRecord>(logger: logger) { [store] in try await store.appendAdDecisions($0) } : nil
         tail = EventTail(store: store, interval: configuration.pollInterval, logger: logger)
         ingestor = EventIngestor(store: store, tail: tail)
         home = HomeService(
@@ -105,7 +102,7 @@ public final class ServingRuntime: Sendable {
             throw MarqueeError(.invalidValue, code: "invalid_value", message: "beacon secret: \(error)")
         }
         ads = AdService(
-            store: store, home: home, changes: adBookChanges, signer: signer, decisionLog: adDecisionLog, tail: tail, logger: logger,
+            store: store, home: home, changes: adBookChanges, signer: signer, tail: tail, logger: logger,
             configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock,
             ctrSnapshotPath: configuration.ctrSnapshotPath)
         let (home, ads, editorial) = (home, ads, editorial)
@@ -142,12 +139,19 @@ public final class ServingRuntime: Sendable {
     public var services: [any Service] {
         var list: [any Service] = [snapshots, tail, changes]
         if let homeDecisionLog { list.append(homeDecisionLog) }
-        if let adDecisionLog { list.append(adDecisionLog) }
         list.append(CTRSnapshotSaver(ads: ads, logger: logger))
         let (home, store, clock, retention) = (home, store, configuration.clock, configuration.homeDecisionRetention)
         list.append(
             PeriodicWork(name: "artwork counts", interval: configuration.artworkRefreshInterval, logger: logger) {
                 try await home.refreshArtworkStats()
+            })
+        let ads = self.ads
+        let ticks = Atomic<Int>(0)
+        list.append(
+            PeriodicWork(name: "delivery ledger", interval: configuration.pollInterval, logger: logger) {
+                // The ledger's spend every tick; expired reservations released about every 30 seconds.
+                let tick = ticks.add(1, ordering: .relaxed).newValue
+                try await ads.refreshDelivery(releasing: tick % 120 == 0)
             })
         list.append(
             PeriodicWork(name: "home decision retention", interval: .seconds(3_600), logger: logger) {
@@ -163,13 +167,14 @@ public final class ServingRuntime: Sendable {
         await snapshots.reloadIfChanged()
         try await home.warmUp()
         try await ads.warmUp()
+        // Spend and reservations as the ledger has them (every process's), not only as the log replay saw them.
+        try await ads.refreshDelivery(releasing: true)
         try await tail.catchUp()
     }
 
     /// Writes what the decision logs still hold (after the HTTP server stopped, before the store closes).
     public func flush() async {
         await homeDecisionLog?.flush()
-        await adDecisionLog?.flush()
     }
 }
 

@@ -18,7 +18,6 @@ import Testing
 struct AdFixture: @unchecked Sendable {
     let base: HomeFixture
     var ads: AdService { base.runtime.ads }
-    var adLog: BatchLogWriter<AdDecisionRecord> { base.runtime.adDecisionLog! }
     var router: Router<AppRequestContext> { base.router }
 
     static let evening = "2026-11-01T21:00:00-05:00"
@@ -31,7 +30,6 @@ struct AdFixture: @unchecked Sendable {
     /// new services over it (what a restarted server has: the store, and nothing in memory). Clean up
     /// the returned fixture only: this one's store is closed.
     func restarted() async throws -> AdFixture {
-        await adLog.flush()
         try base.store.close()
         let store = try SQLiteStore(path: base.directory.appendingPathComponent("home.sqlite").path)
         let home = try await HomeFixture.serving(
@@ -250,7 +248,6 @@ final class XMLOutline: NSObject, XMLParserDelegate {
             let (status, pod) = try await decide(
                 client, ["profileId": viewer.id.rawValue, "titleId": title, "localTime": AdFixture.evening, "maxPodSeconds": 30])
             #expect(status == .ok)
-            await f.adLog.flush()
             let id = try #require(pod["decisionId"] as? String)
             return try #require(try await f.base.store.adDecision(id: DecisionID(trusted: id))).viewerGenres.map { $0.lowercased() }
         }
@@ -435,7 +432,6 @@ final class XMLOutline: NSObject, XMLParserDelegate {
             let viewer = f.profile(.standardWithAds)
             let (_, pod) = try await decide(
                 client, ["profileId": viewer.id.rawValue, "titleId": f.anyTitle.id.rawValue, "localTime": AdFixture.evening])
-            await f.adLog.flush()
             let logged = try #require(try await f.base.store.adDecision(id: DecisionID(trusted: pod["decisionId"] as! String)))
             let ads = pod["ads"] as! [[String: Any]]
             #expect(!ads.isEmpty)

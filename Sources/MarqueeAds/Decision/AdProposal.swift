@@ -27,3 +27,24 @@ public struct AdProposal: Sendable {
     /// Whether the decision ended before packing (nothing to reserve).
     let isFinal: Bool
 }
+
+extension AdProposal {
+    /// The decision as the log keeps it with every proposed ad in its order (`slot` = `order`): what the
+    /// delivery ledger stores, keeping only the granted ads, renumbered.
+    public func record(servedAt: Timestamp) -> AdDecisionRecord {
+        var proposed = pod
+        proposed.ads = packed.enumerated().map { order, ad in
+            let cand = ad.candidate
+            let compiled = inventory.campaigns[cand.campaign]
+            let creative = inventory.creatives[cand.creative]
+            return PodAd(
+                slot: order, creativeID: creative.id, campaignID: compiled.campaign.id, advertiserID: compiled.advertiser.id,
+                creativeName: creative.name, advertiserName: compiled.advertiser.name, category: compiled.category,
+                durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
+                tier: compiled.campaign.priority, cpmCents: compiled.campaign.cpmBidCents,
+                priceCents: Double(compiled.campaign.cpmBidCents) / 1000, pCTR: cand.pCTR, score: cand.score, propensity: ad.propensity,
+                explored: ad.explored, reason: "", exposuresWeek: cand.exposuresWeek, sessionAds: sessionAds)
+        }
+        return proposed.record(for: request, servedAt: servedAt)
+    }
+}
