@@ -189,7 +189,7 @@ struct KeyList: Encodable {
 }
 
 /// The admin key `marquee demo` prints. Only a key's hash is stored, so the demo keeps its key in
-/// `<db>.admin-key` beside the store (mode 0600, like `<db>.beacon-key`) and reuses it on every start
+/// `<db>.admin-key` beside the store (mode 0600) and reuses it on every start
 /// while it is still a valid admin key of that store; otherwise (first start, file lost, key revoked
 /// or expired) it creates a new key named "demo" and rewrites the file.
 func demoAdminKey(_ store: SQLiteStore) async throws -> String {

@@ -65,7 +65,8 @@ public struct CTRSnapshotFile: Sendable {
     }
 
     public func write(to path: String) throws {
-        let temporary = path + ".tmp"
+        // One temporary name per process: several processes serving one store save the same file.
+        let temporary = path + ".tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes())) else {
             throw MarqueeError(.internalFailure, code: "snapshot_write", message: "could not write \(temporary)")
         }
