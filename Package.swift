@@ -32,12 +32,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
-        // SHA-256 blocks on the CPU's SHA instructions where there are any (beacon signatures).
-        .target(name: "CMarqueeSHA"),
-        .target(name: "MarqueeKernels", dependencies: ["CMarqueeSHA"], exclude: ["README.md"], swiftSettings: numericSettings),
-        .target(name: "MarqueeCore", dependencies: ["MarqueeKernels"], swiftSettings: swiftSettings),
+        .target(name: "MarqueeKernels", exclude: ["README.md"], swiftSettings: numericSettings),
+        // SHA-256 (API keys) and HMAC-SHA-256 (ad beacons) come from swift-crypto.
+        .target(
+            name: "MarqueeCore", dependencies: ["MarqueeKernels", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         .target(
             name: "MarqueeStorage",
             dependencies: ["MarqueeCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -49,7 +51,9 @@ let package = Package(
             swiftSettings: numericSettings
         ),
         .target(
-            name: "MarqueeAds", dependencies: ["MarqueeCore", "MarqueeKernels"], exclude: ["README.md"], swiftSettings: numericSettings
+            name: "MarqueeAds",
+            dependencies: ["MarqueeCore", "MarqueeKernels", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"], swiftSettings: numericSettings
         ),
         .target(
             name: "MarqueeSimulation",

@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Benchmarks live in their own package so that `swift test` never builds them.
-// Run: swift run -c release --package-path Benchmarks ingest-benchmark
+// Run: swift run -c release --package-path Benchmarks ingest-benchmark (or beacon-benchmark)
 import Foundation
 import PackageDescription
 
@@ -30,6 +30,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/IngestBenchmark"
-        )
+        ),
+        .executableTarget(
+            name: "beacon-benchmark",
+            dependencies: [
+                .product(name: "MarqueeAds", package: root),
+                .product(name: "MarqueeCore", package: root),
+            ],
+            path: "Sources/BeaconBenchmark"
+        ),
     ]
 )

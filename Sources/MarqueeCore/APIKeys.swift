@@ -1,5 +1,3 @@
-import MarqueeKernels
-
 /// Making and checking API keys. A key looks like `mq_admin_<32 random base-62 characters>`;
 /// only its SHA-256 is stored, so a leaked database does not leak working keys.
 public enum APIKeys {
@@ -32,7 +30,9 @@ public enum APIKeys {
         )
     }
 
-    public static func hash(_ key: String) -> String { SHA256.hexDigest(key) }
+    /// The stored form of a key: the lower-case hex SHA-256 of its UTF-8 bytes (the same since the first
+    /// release, so the keys in existing databases keep working).
+    public static func hash(_ key: String) -> String { Digests.sha256Hex(key) }
 
     /// When a key given to `--expires` ends: a duration from `now` (`90m`, `12h`, `30d`, `2w`; whole
     /// numbers) or an ISO 8601 time. Refuses a time that is not after `now`.

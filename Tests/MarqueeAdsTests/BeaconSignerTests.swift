@@ -1,77 +1,61 @@
 import Foundation
-import MarqueeAds
 import MarqueeCore
 import MarqueeKernels
 import Testing
 
-/// HMAC-SHA-256 against RFC 4231 §4, and the tracking-URL signer against forgeries.
-@Suite struct HMACSHA256Tests {
-    static func bytes(hex: String) -> [UInt8] {
-        let digits = Array(hex.utf8)
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
-    }
+@testable import MarqueeAds
 
-    static func mac(_ key: [UInt8], _ data: [UInt8]) -> String {
-        SHA256.hex(HMACSHA256.authenticationCode(key: key, message: data))
-    }
+/// The signer on swift-crypto keeps every byte of the hand-written HMAC-SHA-256 it replaced: codes
+/// for keys shorter than, equal to and longer than the 64-byte block are Python's `hmac` values, URLs
+/// signed before still verify, and beacon event ids are hashlib's digest.
+@Suite struct BeaconSignerCompatibilityTests {
+    static let issued = Timestamp(millisecondsSinceEpoch: 1_780_000_000_000)
+    static let beacon = TrackingBeacon(
+        decisionID: DecisionID(trusted: "a-1"), slot: 0, creativeID: CreativeID(trusted: "cr-9"), event: .impression,
+        issuedAt: issued)
 
-    // RFC 4231 §4.2–4.8, HMAC-SHA-256 lines.
-    @Test func rfc4231Case1() {
+    @Test func codesMatchPythonsHMACForBlockSizedAndLongerKeys() throws {
+        // hmac.new(key, b"marquee.beacon.v1\nd=a-1\na=0\nc=cr-9\ne=impression\nt=1780000000000",
+        // sha256).hexdigest()[:32] with key = b"k" * 64 (one block) and bytes(range(100)) (hashed first).
+        let head = "https://ads.example.com/v1/ads/track?d=a-1&a=0&c=cr-9&e=impression&t=1780000000000&s="
+        let blockKey = try BeaconSigner(secret: Array(repeating: UInt8(ascii: "k"), count: 64), baseURL: "https://ads.example.com")
+        #expect(blockKey.url(for: Self.beacon) == head + "1dc09dc2441b64f6bd18f4439daecceb")
+        let longKey = try BeaconSigner(secret: (0..<100).map { UInt8($0) }, baseURL: "https://ads.example.com")
+        #expect(longKey.url(for: Self.beacon) == head + "ef0dfbd6d18d265e85869ead52457d63")
         #expect(
-            Self.mac([UInt8](repeating: 0x0b, count: 20), Array("Hi There".utf8))
-                == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+            longKey.beacons(decisionID: Self.beacon.decisionID, slot: 0, creativeID: Self.beacon.creativeID, issuedAt: Self.issued)
+                .url(.impression) == head + "ef0dfbd6d18d265e85869ead52457d63")
     }
 
-    @Test func rfc4231Case2KeyShorterThanOutput() {
-        #expect(
-            Self.mac(Array("Jefe".utf8), Array("what do ya want for nothing?".utf8))
-                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    @Test func urlsSignedBeforeTheSwitchStillVerify() throws {
+        // Written by the hand-written HMAC before swift-crypto (and equal to Python's hmac).
+        let signer = try BeaconSigner(secret: Array("marquee-test-secret-0123456789ab".utf8), baseURL: "https://ads.example.com")
+        let beacon = signer.verify(
+            url: "https://ads.example.com/v1/ads/track?d=dec-42&a=1&c=cr-7&e=firstQuartile&t=1780000000000"
+                + "&s=7269e5d3d95fadba92a3e5d648413480")
+        #expect(beacon?.decisionID.rawValue == "dec-42")
+        #expect(beacon?.event == .firstQuartile)
+        // hmac.new(secret, b"marquee.tag.v1\n/v1/ads/vast\nprofile=p1&title=t2&max=60&t=1780000000000",
+        // sha256).hexdigest()[:32]
+        let tagQuery = "profile=p1&title=t2&max=60&t=1780000000000&s=3e266bdbb9f33985ad0b552081998922"
+        #expect(signer.signedTagQuery(path: "/v1/ads/vast", query: "profile=p1&title=t2&max=60", issuedAt: Self.issued) == tagQuery)
+        #expect(signer.verifyTag(path: "/v1/ads/vast", query: tagQuery))
     }
 
-    @Test func rfc4231Case3() {
-        #expect(
-            Self.mac([UInt8](repeating: 0xaa, count: 20), [UInt8](repeating: 0xdd, count: 50))
-                == "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe")
+    @Test func eventIDIsHashlibsDigest() {
+        // hashlib.sha256(b"dec-42\n1\ncr-7\nfirstQuartile").hexdigest()[:32]
+        let beacon = TrackingBeacon(
+            decisionID: DecisionID(trusted: "dec-42"), slot: 1, creativeID: CreativeID(trusted: "cr-7"), event: .firstQuartile,
+            issuedAt: Self.issued)
+        #expect(beacon.eventID.rawValue == "beacon-8100503185394a48c076684a13d8d6fc")
     }
 
-    @Test func rfc4231Case4() {
-        #expect(
-            Self.mac(Self.bytes(hex: "0102030405060708090a0b0c0d0e0f10111213141516171819"), [UInt8](repeating: 0xcd, count: 50))
-                == "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b")
-    }
-
-    @Test func rfc4231Case5TruncatedTo128Bits() {
-        let full = HMACSHA256.authenticationCode(key: [UInt8](repeating: 0x0c, count: 20), message: Array("Test With Truncation".utf8))
-        #expect(SHA256.hex(Array(full.prefix(16))) == "a3b6167473100ee06e0c796c2955552b")
-    }
-
-    @Test func rfc4231Case6KeyLongerThanBlock() {
-        #expect(
-            Self.mac([UInt8](repeating: 0xaa, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
-                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
-    }
-
-    @Test func rfc4231Case7KeyAndDataLongerThanBlock() {
-        let data =
-            "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."
-        #expect(
-            Self.mac([UInt8](repeating: 0xaa, count: 131), Array(data.utf8))
-                == "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2")
-    }
-
-    @Test func reusedKeyGivesTheSameCodes() {
-        let key = HMACSHA256(key: Array("Jefe".utf8))
-        let first = key.authenticationCode(for: "what do ya want for nothing?")
-        #expect(key.authenticationCode(for: "what do ya want for nothing?") == first)
-        #expect(SHA256.hex(first) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-    }
-
-    @Test func constantTimeEqual() {
-        #expect(HMACSHA256.constantTimeEqual([1, 2, 3], [1, 2, 3]))
-        #expect(!HMACSHA256.constantTimeEqual([1, 2, 3], [1, 2, 4]))
-        #expect(!HMACSHA256.constantTimeEqual([0, 2, 3], [1, 2, 3]))
-        #expect(!HMACSHA256.constantTimeEqual([1, 2], [1, 2, 3]))
-        #expect(HMACSHA256.constantTimeEqual([], []))
+    @Test func codesMatchOnlyWhenEveryByteAndTheLengthAgree() {
+        #expect(BeaconSigner.codesMatch([1, 2, 3], [1, 2, 3]))
+        #expect(!BeaconSigner.codesMatch([1, 2, 3], [1, 2, 4]))
+        #expect(!BeaconSigner.codesMatch([0, 2, 3], [1, 2, 3]))
+        #expect(!BeaconSigner.codesMatch([1, 2], [1, 2, 3]))
+        #expect(BeaconSigner.codesMatch([], []))
     }
 }
 

@@ -33,8 +33,8 @@ import Testing
             if byTime.map(\.timestamp) != (0..<Int64(rows.count)).map({ 1_000_000_000 + $0 }) { wrongTimes.append(user) }
             // The order the script documents: SHA-256 of "insteval:13:<student>:<lecturer>", hex ascending.
             let byHash = rows.sorted {
-                SHA256.hexDigest(Array("insteval:13:\(user):\($0.item)".utf8))
-                    < SHA256.hexDigest(Array("insteval:13:\(user):\($1.item)".utf8))
+                Digests.sha256Hex(Array("insteval:13:\(user):\($0.item)".utf8))
+                    < Digests.sha256Hex(Array("insteval:13:\(user):\($1.item)".utf8))
             }
             if byTime.map(\.item) != byHash.map(\.item) { wrongOrder.append(user) }
             if byTime.map(\.item) != byTime.map(\.item).sorted() { notByLecturerID += 1 }

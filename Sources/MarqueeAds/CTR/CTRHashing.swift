@@ -1,18 +1,3 @@
-import MarqueeKernels
-
-extension StableHash {
-    /// 64-bit FNV-1a over raw bytes: the same value as ``fnv1a64(_:)`` over a string with those UTF-8
-    /// bytes, without making the string (the CTR stream reader hashes field values in place).
-    public static func fnv1a64(bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
-    }
-}
-
 /// The 64-bit finalizer of SplitMix64 (Steele et al. 2014): spreads FNV-1a's value hashes and the
 /// field and cross combinations over the weight table's low bits.
 enum CTRHashing {

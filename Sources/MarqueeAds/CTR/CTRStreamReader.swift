@@ -11,7 +11,7 @@ import MarqueeKernels
 /// field, tab separated, one impression per line (the format of `../shared/eval/ctr`).
 ///
 /// The file is read in large chunks into one buffer and parsed byte by byte; each value is hashed
-/// in place with FNV-1a (the same hash as ``StableHash/fnv1a64(_:)`` of the value as a string) and
+/// in place with FNV-1a (the same hash as ``StableHash/fnv1a64(_:from:)`` of the value as a string) and
 /// becomes the token `(column, hash)`, column 0 being the first field after the label. No strings
 /// are made per row. A first line whose label is not 0 or 1 is a header and names the fields.
 /// A line with a bad label or the wrong number of fields stops reading with a
@@ -124,12 +124,12 @@ public final class CTRStreamReader {
                     let base = row * fields
                     var field = 0
                     while true {
-                        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                        // The value is hashed during the scan for its end, one byte at a time.
+                        var hash = StableHash.fnv1a64Basis
                         let valueStart = i
                         var c = p[i]
                         while c != 9 && c != 10 {
-                            hash ^= UInt64(c)
-                            hash &*= 0x0000_0100_0000_01B3
+                            hash = StableHash.fnv1a64(byte: c, from: hash)
                             i += 1
                             c = p[i]
                         }

@@ -6,25 +6,18 @@ import MarqueeKernels
 /// (what makes "sci-fi fans click on gaming ads" learnable). Shared by serving, the online
 /// updates and `marquee ads evaluate`, which must build exactly the same tokens.
 ///
-/// Values are hashed with FNV-1a 64 (the Kernels' `StableHash`), written here so that a cross
-/// "genre|category" can continue the genre's hash instead of building the joined string.
+/// Values are hashed with FNV-1a 64 (the Kernels' `StableHash`); a cross "genre|category" continues
+/// the genre's hash instead of building the joined string.
 public enum AdFeatures {
     public enum Field: Int, CaseIterable, Sendable {
         case bias, creative, campaign, advertiser, category, device, daypart, breakKind, slot, exposures, sessionAds
         case contentGenre, viewerGenre, viewerGenreByCategory, plan, region, contentGenreByCategory
     }
 
-    static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
-    static let prime: UInt64 = 0x100_0000_01b3
-
-    /// FNV-1a 64 of `s`, continuing from `h` (the offset basis starts a fresh hash).
-    @inline(__always) static func fnv(_ s: String, from h: UInt64 = offsetBasis) -> UInt64 {
-        var h = h
-        for b in s.utf8 {
-            h ^= UInt64(b)
-            h &*= prime
-        }
-        return h
+    /// FNV-1a 64 of `s`, continuing from `h` (the offset basis starts a fresh hash): the Kernels'
+    /// `StableHash.fnv1a64`, under a short name for the many calls below.
+    @inline(__always) static func fnv(_ s: String, from h: UInt64 = StableHash.fnv1a64Basis) -> UInt64 {
+        StableHash.fnv1a64(s, from: h)
     }
 
     @inline(__always) static func token(_ field: Field, _ value: String) -> FeatureToken {

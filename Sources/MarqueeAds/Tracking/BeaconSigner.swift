@@ -1,5 +1,5 @@
+import Crypto
 import MarqueeCore
-import MarqueeKernels
 
 /// A tracking beacon that verified: which decision, pod slot, creative and moment it reports.
 public struct TrackingBeacon: Sendable, Hashable {
@@ -29,7 +29,7 @@ public struct TrackingBeacon: Sendable, Hashable {
     /// event): recording beacons under this id makes a replayed or double-fired beacon a duplicate that
     /// the event log's idempotency drops, instead of a second impression.
     public var eventID: EventID {
-        let digest = SHA256.hexDigest("\(decisionID.rawValue)\n\(slot)\n\(creativeID.rawValue)\n\(event.rawValue)")
+        let digest = Digests.sha256Hex("\(decisionID.rawValue)\n\(slot)\n\(creativeID.rawValue)\n\(event.rawValue)")
         return EventID(trusted: "beacon-" + digest.prefix(32))
     }
 }
@@ -46,7 +46,8 @@ public struct TrackingBeacon: Sendable, Hashable {
 ///   `HMAC-SHA-256(secret, "marquee.beacon.v1\nd=…\na=…\nc=…\ne=…\nt=…")` as lower-case hex.
 ///
 /// The canonical string is built from the parsed, validated values (none of which can hold a newline),
-/// so each field is unambiguous. 128-bit tags leave an attacker a 2⁻¹²⁸ chance per guess.
+/// so each field is unambiguous. 128-bit tags leave an attacker a 2⁻¹²⁸ chance per guess. HMAC-SHA-256
+/// is swift-crypto's (`HMAC<SHA256>`, BoringSSL underneath).
 ///
 /// ## Verifying
 /// `verify(query:now:)` returns nil unless all six parameters are present exactly once, every value
@@ -68,8 +69,9 @@ public struct BeaconSigner: Sendable {
     public var maximumAgeMilliseconds: Int64
     /// How far ahead of `now` an issue time may be, for clock differences between servers (default 5 min).
     public var futureSkewMilliseconds: Int64
-    private let signing: HMACSHA256
-    private let verifying: [HMACSHA256]
+    /// HMAC states that have absorbed their padded key; every message continues a copy.
+    private let signing: HMAC<SHA256>
+    private let verifying: [HMAC<SHA256>]
 
     /// Secrets shorter than 32 bytes are refused (RFC 2104 §3: a key shorter than the hash output
     /// weakens the MAC). `previousSecrets` are accepted when verifying but never used to sign.
@@ -86,8 +88,8 @@ public struct BeaconSigner: Sendable {
         self.baseURL = base
         self.maximumAgeMilliseconds = maximumAgeMilliseconds
         self.futureSkewMilliseconds = futureSkewMilliseconds
-        self.signing = HMACSHA256(key: secret)
-        self.verifying = ([secret] + previousSecrets).map { HMACSHA256(key: $0) }
+        self.signing = HMAC<SHA256>(key: SymmetricKey(data: secret))
+        self.verifying = ([secret] + previousSecrets).map { HMAC<SHA256>(key: SymmetricKey(data: $0)) }
     }
 
     // MARK: Signing
@@ -99,7 +101,7 @@ public struct BeaconSigner: Sendable {
 
     /// The query string (without `?`) for one event of one ad.
     public func query(for beacon: TrackingBeacon) -> String {
-        let signature = SHA256.hex(tag(beacon, key: signing))
+        let signature = Digests.hex(tag(beacon, key: signing))
         return "d=\(Self.percentEncoded(beacon.decisionID.rawValue))&a=\(beacon.slot)"
             + "&c=\(Self.percentEncoded(beacon.creativeID.rawValue))&e=\(beacon.event.rawValue)"
             + "&t=\(beacon.issuedAt.millisecondsSinceEpoch)&s=\(signature)"
@@ -111,28 +113,30 @@ public struct BeaconSigner: Sendable {
     }
 
     /// The signed beacons of every event for one ad in a pod (the same codes as `url(for:)`). The
-    /// signed message's shared head is absorbed once; each event's code is written straight into
-    /// the result, so signing allocates nothing per event.
+    /// signed message's shared head is absorbed once and each event continues a copy of that state;
+    /// each event's code is written straight into the result as hex.
     public func beacons(decisionID: DecisionID, slot: Int, creativeID: CreativeID, issuedAt: Timestamp) -> AdBeacons {
         precondition(slot >= 0, "a pod slot is 0 or more")
         precondition(issuedAt.millisecondsSinceEpoch >= 0, "beacons are issued after 1970")
         let t = Array(String(issuedAt.millisecondsSinceEpoch).utf8)
         var prefix = "\(Self.domain)\nd=\(decisionID.rawValue)\na=\(slot)\nc=\(creativeID.rawValue)"
-        let shared = prefix.withUTF8 { signing.innerState(absorbing: UnsafeRawBufferPointer($0)) }
+        var shared = signing
+        prefix.withUTF8 { shared.update(data: UnsafeRawBufferPointer($0)) }
         let heads = Self.eventSuffixHeads
         let hexPerEvent = 2 * Self.signatureBytes
         let signatures = [UInt8](unsafeUninitializedCapacity: heads.count * hexPerEvent) { out, count in
-            withUnsafeTemporaryAllocation(byteCount: 96, alignment: 8) { scratch in
-                let suffix = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<64])
-                let code = UnsafeMutableRawBufferPointer(rebasing: scratch[64..<64 + Self.signatureBytes])
+            withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { suffix in
                 for (n, head) in heads.enumerated() {
                     // "\ne=<event>\nt=" then the issue time
                     head.withUnsafeBytes { suffix.copyMemory(from: $0) }
                     t.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: suffix[head.count...]).copyMemory(from: $0) }
-                    signing.finish(shared, suffix: UnsafeRawBufferPointer(rebasing: suffix[0..<head.count + t.count]), into: code)
-                    for i in 0..<Self.signatureBytes {
-                        out[n * hexPerEvent + 2 * i] = Self.hexDigit(code[i] >> 4)
-                        out[n * hexPerEvent + 2 * i + 1] = Self.hexDigit(code[i] & 0x0f)
+                    var mac = shared
+                    mac.update(data: UnsafeRawBufferPointer(rebasing: suffix[0..<head.count + t.count]))
+                    mac.finalize().withUnsafeBytes { code in
+                        for i in 0..<Self.signatureBytes {
+                            out[n * hexPerEvent + 2 * i] = Self.hexDigit(code[i] >> 4)
+                            out[n * hexPerEvent + 2 * i + 1] = Self.hexDigit(code[i] & 0x0f)
+                        }
                     }
                 }
             }
@@ -151,13 +155,29 @@ public struct BeaconSigner: Sendable {
     /// The lower-case hex digit of a nibble.
     @inline(__always) static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 
-    private func tag(_ beacon: TrackingBeacon, key: HMACSHA256) -> [UInt8] {
+    private func tag(_ beacon: TrackingBeacon, key: HMAC<SHA256>) -> [UInt8] {
         precondition(beacon.slot >= 0, "a pod slot is 0 or more")
         precondition(beacon.issuedAt.millisecondsSinceEpoch >= 0, "beacons are issued after 1970")
         let message =
             "\(Self.domain)\nd=\(beacon.decisionID.rawValue)\na=\(beacon.slot)\nc=\(beacon.creativeID.rawValue)"
             + "\ne=\(beacon.event.rawValue)\nt=\(beacon.issuedAt.millisecondsSinceEpoch)"
-        return Array(key.authenticationCode(for: message).prefix(Self.signatureBytes))
+        return Self.truncatedCode(key, message)
+    }
+
+    /// The first `signatureBytes` of the code that `key` (a keyed HMAC state) gives `message`.
+    private static func truncatedCode(_ key: HMAC<SHA256>, _ message: String) -> [UInt8] {
+        var mac = key
+        var message = message
+        message.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return mac.finalize().withUnsafeBytes { Array($0.prefix(signatureBytes)) }
+    }
+
+    /// Whether two (truncated) codes hold the same bytes, compared in constant time by swift-crypto:
+    /// `SymmetricKey`'s `==` is its `safeCompare`, which never stops at the first differing byte (only
+    /// the lengths, which are public, can end it early). `HMAC.isValidAuthenticationCode` takes whole
+    /// 32-byte codes only, and the URLs carry 16. Use it for every code comparison.
+    static func codesMatch(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        SymmetricKey(data: a) == SymmetricKey(data: b)
     }
 
     // MARK: Ad tag URLs
@@ -170,11 +190,11 @@ public struct BeaconSigner: Sendable {
     /// so any change to a parameter breaks it.
     public func signedTagQuery(path: String, query: String, issuedAt: Timestamp) -> String {
         let signed = (query.isEmpty ? "" : query + "&") + "t=" + String(issuedAt.millisecondsSinceEpoch)
-        return signed + "&s=" + SHA256.hex(tagSignature(path: path, signedQuery: signed, key: signing))
+        return signed + "&s=" + Digests.hex(tagSignature(path: path, signedQuery: signed, key: signing))
     }
 
-    private func tagSignature(path: String, signedQuery: String, key: HMACSHA256) -> [UInt8] {
-        Array(key.authenticationCode(for: Self.tagDomain + "\n" + path + "\n" + signedQuery).prefix(Self.signatureBytes))
+    private func tagSignature(path: String, signedQuery: String, key: HMAC<SHA256>) -> [UInt8] {
+        Self.truncatedCode(key, Self.tagDomain + "\n" + path + "\n" + signedQuery)
     }
 
     /// Whether a URL issued at `issued` ms is still valid at `now` (always, without a `now`).
@@ -198,7 +218,7 @@ public struct BeaconSigner: Sendable {
         let signed = parts.dropLast().joined(separator: "&")
         var matched = false
         for key in verifying {
-            if HMACSHA256.constantTimeEqual(tagSignature(path: path, signedQuery: signed, key: key), given) { matched = true }
+            if Self.codesMatch(tagSignature(path: path, signedQuery: signed, key: key), given) { matched = true }
         }
         return matched && isFresh(issued: issued, now: now)
     }
@@ -231,7 +251,7 @@ public struct BeaconSigner: Sendable {
         var matched = false
         for key in verifying {
             // No early exit: every secret is tried, so timing does not tell which one matched.
-            if HMACSHA256.constantTimeEqual(tag(beacon, key: key), signature) { matched = true }
+            if Self.codesMatch(tag(beacon, key: key), signature) { matched = true }
         }
         guard matched, isFresh(issued: t, now: now) else { return nil }
         return beacon
@@ -257,7 +277,7 @@ public struct BeaconSigner: Sendable {
                 UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                out += "%" + SHA256.hex([byte]).uppercased()
+                out += "%" + Digests.hex([byte]).uppercased()
             }
         }
         return out
