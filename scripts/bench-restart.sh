@@ -33,7 +33,7 @@ LUA
 "$binary" demo --db "$work/demo.sqlite" --generate-only >"$work/generate.log" 2>&1
 port=$((20000 + RANDOM % 20000))
 
-# Starts the server, prints "start_seconds rss_kb" after it answers and has served 2,000 pages.
+# Starts the server; writes "start_seconds rss_kb" to $work/measure.txt after it answers and has served 2,000 pages.
 measure() {
     local t0 t1
     t0=$(date +%s.%N)
@@ -47,11 +47,12 @@ measure() {
     for k in $(seq 1 2000); do curl -sf "http://127.0.0.1:$port/v1/profiles/p$(printf %04d $((k % 3000 + 1)))/home" >/dev/null; done
     local rss
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
-    echo "$(python3 -c "print($t1 - $t0)") $rss"
+    echo "$(python3 -c "print($t1 - $t0)") $rss" >"$work/measure.txt"
 }
 stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
 
-read -r fresh_start fresh_rss < <(measure)
+measure
+read -r fresh_start fresh_rss <"$work/measure.txt"
 fresh_bytes=$(du -b "$work/demo.sqlite" | cut -f1)
 # Serve the pages: wrk at 64 connections until the log holds PAGES more (checked every 5 s).
 target=$((pages))
@@ -65,7 +66,8 @@ done
 loaded_rss=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
 stop
 sleep 1
-read -r after_start after_rss < <(measure)
+measure
+read -r after_start after_rss <"$work/measure.txt"
 stop
 after_bytes=$(du -b "$work/demo.sqlite" | cut -f1)
 python3 - "$fresh_start" "$fresh_rss" "$after_start" "$after_rss" "$loaded_rss" "$fresh_bytes" "$after_bytes" "$served" <<'PY'
