@@ -147,15 +147,17 @@ public final class ArtworkBandit: Sendable {
         }
     }
 
-    /// Sets the counts of `variant` of `title` in `segment` to the given totals (a refresh from the
-    /// store's statistics, which every serving process adds to): the difference to the current counts is
-    /// added, so title totals and staleness follow as for recorded events.
-    public func setCounts(title: Int, variant: Int, segment: String, impressions: Double, successes: Double) {
+    /// Raises the counts of `variant` of `title` in `segment` to the given totals where they are higher (a
+    /// refresh from the store's statistics, which every serving process adds to). Counts never go down:
+    /// where this process's own impressions are ahead of the store's (logged a moment later), they stay,
+    /// and a key is re-estimated only when another process or a reward moved it. The difference is added, so
+    /// title totals and staleness follow as for recorded events.
+    public func raiseCounts(title: Int, variant: Int, segment: String, impressions: Double, successes: Double) {
         precondition(variant >= 0, "a variant index is not negative")
         state.withLock { state in
             let k = state.key(title: title, segment: state.segmentIndex(segment))
-            let n = impressions - state.keys[k].counts.impressions(variant)
-            let s = successes - state.keys[k].counts.successes(variant)
+            let n = max(0, impressions - state.keys[k].counts.impressions(variant))
+            let s = max(0, successes - state.keys[k].counts.successes(variant))
             guard n != 0 || s != 0 else { return }
             state.keys[k].count(variant: variant, impressions: n, successes: s)
             state.countTitle(title, variant: variant, impressions: n, successes: s)

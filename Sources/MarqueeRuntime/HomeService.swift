@@ -205,7 +205,7 @@ public final class HomeService: Sendable {
             guard let t = catalog.index[stat.titleID.rawValue],
                 let v = catalog.titles[t].artwork.firstIndex(where: { $0.id == stat.variant })
             else { continue }
-            bandit.setCounts(
+            bandit.raiseCounts(
                 title: t, variant: v, segment: stat.segment, impressions: Double(stat.impressions), successes: Double(stat.rewards))
         }
         return stats.count

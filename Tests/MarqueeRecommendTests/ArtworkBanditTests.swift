@@ -329,4 +329,16 @@ import Testing
         let total = (0..<10).map { bandit.counts(title: $0, segment: "s").impressions.reduce(0, +) }.reduce(0, +)
         #expect(total == 8 * 500 * 11)
     }
+
+    /// A refresh from the store raises counts that another process moved, and never takes back this
+    /// process's own impressions that the store has not logged yet.
+    @Test func raisingCountsNeverLowersThem() {
+        let bandit = ArtworkBandit(configuration: ArtworkBanditConfiguration(seed: 7))
+        for _ in 0..<5 { bandit.recordImpression(title: 3, variant: 1, segment: "drama") }
+        bandit.raiseCounts(title: 3, variant: 1, segment: "drama", impressions: 4, successes: 0)
+        #expect(bandit.counts(title: 3, segment: "drama").impressions == [0, 5])
+        bandit.raiseCounts(title: 3, variant: 1, segment: "drama", impressions: 9, successes: 2)
+        #expect(bandit.counts(title: 3, segment: "drama").impressions == [0, 9])
+        #expect(bandit.counts(title: 3, segment: "drama").successes == [0, 2])
+    }
 }
