@@ -12,18 +12,7 @@ lua="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 target_ratio="$3"
 target_p99="$4"
 seconds="${5:-15}"
-if ! command -v wrk >/dev/null; then
-    (apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)) \
-        || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-fi
-# MARQUEE_SCRATCH: another build directory (so that a benchmark does not wait on a debug build's lock).
-scratch="${MARQUEE_SCRATCH:-.build}"
-# MARQUEE_BIN: a binary built elsewhere (a previous commit's, to measure before and after side by side).
-binary="${MARQUEE_BIN:-}"
-if [ -z "$binary" ]; then
-    swift build -c release --product marquee --scratch-path "$scratch" >/dev/null
-    binary="$scratch/release/marquee"
-fi
+source scripts/bench-setup.sh
 work="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
 "$binary" demo --db "$work/demo.sqlite" --port "$port" >"$work/server.log" 2>&1 &

@@ -8,16 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pages="${1:-300000}"
-if ! command -v wrk >/dev/null; then
-    (apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)) \
-        || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-fi
-scratch="${MARQUEE_SCRATCH:-.build}"
-binary="${MARQUEE_BIN:-}"
-if [ -z "$binary" ]; then
-    swift build -c release --product marquee --scratch-path "$scratch" >/dev/null
-    binary="$scratch/release/marquee"
-fi
+source scripts/bench-setup.sh
 work="$(mktemp -d)"
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT

@@ -168,16 +168,17 @@ public final class AdService: Sendable {
             .write(to: path)
     }
 
-    /// Replaces the local figures of spend and reservations by the ledger's for today, and releases the
-    /// reservations no impression confirmed within the reservation window (any process may; it is idempotent).
-    public func refreshDelivery(releasing: Bool) async throws {
-        let now = clock()
-        if releasing {
-            _ = try await store.releaseExpiredReservations(
-                servedBefore: now.adding(seconds: -Double(engine.configuration.reservationMs) / 1000))
-        }
-        let day = DeliveryDay.of(now)
+    /// Replaces the local figures of spend and reservations by the ledger's for today.
+    public func refreshDelivery() async throws {
+        let day = DeliveryDay.of(clock())
         engine.refresh(totals: try await store.campaignDeliveryTotals(day: day), day: day)
+    }
+
+    /// Releases the reservations no impression confirmed within the reservation window (any process may;
+    /// it is idempotent).
+    public func releaseExpiredReservations() async throws {
+        _ = try await store.releaseExpiredReservations(
+            servedBefore: clock().adding(seconds: -Double(engine.configuration.reservationMs) / 1000))
     }
 
     /// Signs from now on with `signer` (the same key, the address the server is reachable at).

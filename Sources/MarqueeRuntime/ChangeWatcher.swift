@@ -1,15 +1,11 @@
-import Logging
 import MarqueeCore
-import ServiceLifecycle
 import Synchronization
 
 /// Polls the store's change versions and reloads what another process (or this one) changed: the ad
-/// book, the editorial rules, the catalog, the profiles. The staleness of those caches in a process is
-/// therefore at most `interval` plus one reload.
-public final class ChangeWatcher: Service, Sendable {
+/// book, the editorial rules, the catalog, the profiles. The runtime checks every poll interval, so the
+/// staleness of those caches in a process is at most that interval plus one reload.
+public final class ChangeWatcher: Sendable {
     let store: any MarqueeStore
-    let interval: Duration
-    let logger: Logger
     let reload: @Sendable (_ changed: Set<Kind>) async throws -> Void
     private let seen = Mutex<ChangeVersions?>(nil)
 
@@ -19,11 +15,9 @@ public final class ChangeWatcher: Service, Sendable {
     }
 
     public init(
-        store: any MarqueeStore, interval: Duration, logger: Logger, reload: @escaping @Sendable (_ changed: Set<Kind>) async throws -> Void
+        store: any MarqueeStore, reload: @escaping @Sendable (_ changed: Set<Kind>) async throws -> Void
     ) {
         self.store = store
-        self.interval = interval
-        self.logger = logger
         self.reload = reload
     }
 
@@ -44,24 +38,5 @@ public final class ChangeWatcher: Service, Sendable {
         try await reload(changed)
         // Only after the reload: a failed one is tried again at the next check.
         seen.withLock { $0 = now }
-    }
-
-    public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    do {
-                        try await self.check()
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        self.logger.error("could not reload changed serving state", metadata: ["marquee.error": "\(error)"])
-                    }
-                    try await Task.sleep(for: self.interval)
-                }
-            }
-        } catch is CancellationError {
-            return
-        }
     }
 }

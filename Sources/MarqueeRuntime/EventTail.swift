@@ -1,6 +1,4 @@
-import Logging
 import MarqueeCore
-import ServiceLifecycle
 import Synchronization
 
 /// Hands every event committed to the store — by this process or any other serving the same store — to
@@ -9,18 +7,16 @@ import Synchronization
 ///
 /// At start the consumers replay the log up to `startingPoint()` themselves (their warm-up); the tail
 /// takes over after it. It reads the event log and the contextual ad events through one
-/// `CommitOrderedCursor` each, every `interval` (the bound on how stale another process's events are
-/// here) and whenever `catchUp()` is called: the ingest path calls it after its commit and before the
+/// `CommitOrderedCursor` each, whenever `catchUp()` is called: the runtime calls it every poll interval
+/// (the bound on how stale another process's events are here), and the ingest path calls it after its commit and before the
 /// acknowledgement, so an event acknowledged by this process is in this process's state at once.
 /// One read-and-fold runs at a time; consumers therefore see batches in order.
-public final class EventTail: Service, Sendable {
+public final class EventTail: Sendable {
     /// One consumer: folds a batch of events (all from one log, in commit order).
     public typealias Consumer = @Sendable ([Event]) async -> Void
 
     let store: any MarqueeStore
-    let interval: Duration
     let pageSize: Int
-    let logger: Logger
     private let consumers = Mutex<[Consumer]>([])
     private let contextualConsumers = Mutex<[Consumer]>([])
     private let cursors = Mutex<(events: CommitOrderedCursor, contextual: CommitOrderedCursor)?>(nil)
@@ -28,11 +24,9 @@ public final class EventTail: Service, Sendable {
     private let folding = AsyncLock()
     private let folded = Atomic<Int>(0)
 
-    public init(store: any MarqueeStore, interval: Duration = .milliseconds(250), pageSize: Int = 5_000, logger: Logger) {
+    public init(store: any MarqueeStore, pageSize: Int = 5_000) {
         self.store = store
-        self.interval = interval
         self.pageSize = pageSize
-        self.logger = logger
     }
 
     /// Adds a consumer of the event log; `contextual` also hands it the contextual ad events.
@@ -91,26 +85,6 @@ public final class EventTail: Service, Sendable {
             }
             // A full page may have more behind it; a page of rows delivered before (a gap) does not.
             guard page.count == pageSize, !fresh.isEmpty else { return }
-        }
-    }
-
-    /// Tails the logs every `interval` until shutdown.
-    public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    do {
-                        try await self.catchUp()
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        self.logger.error("could not read the event log's tail", metadata: ["marquee.error": "\(error)"])
-                    }
-                    try await Task.sleep(for: self.interval)
-                }
-            }
-        } catch is CancellationError {
-            return
         }
     }
 }

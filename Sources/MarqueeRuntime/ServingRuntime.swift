@@ -3,7 +3,6 @@ import MarqueeAds
 import MarqueeCore
 import MarqueeRecommend
 import ServiceLifecycle
-import Synchronization
 
 /// How the serving runtime runs: where its files are, its default tunables, its clock.
 public struct RuntimeConfiguration: Sendable {
@@ -88,7 +87,7 @@ public final class ServingRuntime: Sendable {
         editorial = EditorialRuleBook()
         adBookChanges = AdBookChanges()
         homeDecisionLog = configuration.logsDecisions ? DecisionLogWriter(store: store, logger: logger) : nil
-        tail = EventTail(store: store, interval: configuration.pollInterval, logger: logger)
+        tail = EventTail(store: store)
         ingestor = EventIngestor(store: store, tail: tail)
         home = HomeService(
             store: store, snapshots: snapshots, editorial: editorial, decisionLog: homeDecisionLog, tail: tail,
@@ -108,7 +107,7 @@ public final class ServingRuntime: Sendable {
         let (home, ads, editorial) = (home, ads, editorial)
         tail.subscribe(contextual: true) { events in await home.observe(events) }
         tail.subscribe(contextual: true) { events in await ads.observe(events) }
-        changes = ChangeWatcher(store: store, interval: configuration.pollInterval, logger: logger) { changed in
+        changes = ChangeWatcher(store: store) { changed in
             if changed.contains(.adBook) { try await ads.reloadBook() }
             if changed.contains(.editorial) { try await editorial.reload(from: store) }
             if changed.contains(.catalog) { try await home.refreshCatalog() }
@@ -137,7 +136,12 @@ public final class ServingRuntime: Sendable {
 
     /// The long-running parts, in start order (they stop in reverse: the decision logs after the server).
     public var services: [any Service] {
-        var list: [any Service] = [snapshots, tail, changes]
+        let (tail, changes, poll) = (tail, changes, configuration.pollInterval)
+        var list: [any Service] = [
+            snapshots,
+            PeriodicWork(name: "event log tail", interval: poll, logger: logger) { try await tail.catchUp() },
+            PeriodicWork(name: "change versions", interval: poll, logger: logger) { try await changes.check() },
+        ]
         if let homeDecisionLog { list.append(homeDecisionLog) }
         list.append(CTRSnapshotSaver(ads: ads, logger: logger))
         let (home, store, clock, retention) = (home, store, configuration.clock, configuration.homeDecisionRetention)
@@ -146,12 +150,11 @@ public final class ServingRuntime: Sendable {
                 try await home.refreshArtworkStats()
             })
         let ads = self.ads
-        let ticks = Atomic<Int>(0)
         list.append(
-            PeriodicWork(name: "delivery ledger", interval: configuration.pollInterval, logger: logger) {
-                // The ledger's spend every tick; expired reservations released about every 30 seconds.
-                let tick = ticks.add(1, ordering: .relaxed).newValue
-                try await ads.refreshDelivery(releasing: tick % 120 == 0)
+            PeriodicWork(name: "delivery ledger", interval: poll, logger: logger) { try await ads.refreshDelivery() })
+        list.append(
+            PeriodicWork(name: "expired reservations", interval: .seconds(30), logger: logger) {
+                try await ads.releaseExpiredReservations()
             })
         list.append(
             PeriodicWork(name: "home decision retention", interval: .seconds(3_600), logger: logger) {
@@ -168,7 +171,8 @@ public final class ServingRuntime: Sendable {
         try await home.warmUp()
         try await ads.warmUp()
         // Spend and reservations as the ledger has them (every process's), not only as the log replay saw them.
-        try await ads.refreshDelivery(releasing: true)
+        try await ads.releaseExpiredReservations()
+        try await ads.refreshDelivery()
         try await tail.catchUp()
     }
 

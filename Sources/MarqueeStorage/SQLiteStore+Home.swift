@@ -80,31 +80,6 @@ extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
     // MARK: Decision log
 
     /// The items of a record as the compact JSON array the table keeps.
-    static func encodeItems(_ items: [ServedItem]) -> String {
-        var w = JSONWriter(capacity: items.count * 48 + 2)
-        w.raw("[")
-        for (k, item) in items.enumerated() {
-            if k > 0 { w.raw(",") }
-            w.raw("[")
-            w.string(item.rowID)
-            w.raw(",")
-            w.int(item.position)
-            w.raw(",")
-            w.string(item.titleID.rawValue)
-            w.raw(",")
-            if let v = item.artworkVariant { w.string(v.rawValue) } else { w.raw("null") }
-            w.raw(",")
-            if let s = item.artworkSegment { w.string(s) } else { w.raw("null") }
-            w.raw(",")
-            if let p = item.artworkPropensity, p.isFinite { w.exact(p) } else { w.raw("null") }
-            w.raw(",")
-            w.exact(item.propensity.isFinite ? item.propensity : 1)
-            w.raw(item.explored ? ",1]" : ",0]")
-        }
-        w.raw("]")
-        return String(decoding: w.bytes, as: UTF8.self)
-    }
-
     static func decodeItems(_ text: String) throws -> [ServedItem] {
         guard let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[Any]] else {
             throw MarqueeError(.internalFailure, code: "store_corrupt", message: "a stored home decision could not be read")

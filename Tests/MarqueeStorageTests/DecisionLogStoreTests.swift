@@ -82,11 +82,34 @@ import Testing
             #expect(abs((a.artworkPropensity ?? 0) - (b.artworkPropensity ?? 0)) < 1e-7)
             #expect(abs(a.propensity - b.propensity) < 1e-7)
         }
-        let json = SQLiteStore.encodeItems(items).utf8.count
+        let json = formatOneJSON(items).utf8.count
         #expect(bytes.count * 3 < json)
         // Truncated or trailing bytes are refused, never read past.
         #expect(throws: MarqueeError.self) { try HomeDecisionCoding.decode(Array(bytes.dropLast())) }
         #expect(throws: MarqueeError.self) { try HomeDecisionCoding.decode(bytes + [0]) }
+    }
+
+    /// Pages logged by format 1 (JSON text) before this version are still read, item for item.
+    @Test func pagesLoggedAsJSONAreStillRead() async throws {
+        let store = try SQLiteStore(path: try temporaryStorePath())
+        defer { try? store.close() }
+        _ = try await store.importDataset(smallDataset())
+        let items = Self.items()
+        let json = formatOneJSON(items)
+        try await store.write("a format 1 page") { db in
+            try db.execute(
+                sql: "INSERT INTO home_decisions (decision_id, profile_id, served_at, device, daypart, items) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: ["h-old", "p1", 1_000, "tv", "evening", json])
+        }
+        let read = try #require(try await store.homeDecision(id: DecisionID(trusted: "h-old")))
+        // Format 1 wrote propensities as decimal text: equal to the last digit or so, not bit for bit.
+        #expect(read.items.count == items.count)
+        for (a, b) in zip(read.items, items) {
+            #expect(a.rowID == b.rowID && a.position == b.position && a.titleID == b.titleID && a.explored == b.explored)
+            #expect(a.artworkVariant == b.artworkVariant && a.artworkSegment == b.artworkSegment)
+            #expect(abs((a.artworkPropensity ?? -1) - (b.artworkPropensity ?? -1)) < 1e-12 && abs(a.propensity - b.propensity) < 1e-12)
+        }
+        #expect(try await store.artworkLog(limit: 1_000).count == items.filter { $0.artworkVariant != nil }.count)
     }
 
     /// The store counts artwork impressions as pages are logged and a reward when a click or play first
@@ -127,4 +150,30 @@ import Testing
         #expect(try await store.homeDecisionCount() == 0)
         #expect(try await store.artworkStats().first?.impressions == 2)
     }
+}
+
+/// A page's items as format 1 wrote them (a JSON array per item), for the stores logged before format 2.
+private func formatOneJSON(_ items: [ServedItem]) -> String {
+    var w = JSONWriter(capacity: items.count * 48 + 2)
+    w.raw("[")
+    for (k, item) in items.enumerated() {
+        if k > 0 { w.raw(",") }
+        w.raw("[")
+        w.string(item.rowID)
+        w.raw(",")
+        w.int(item.position)
+        w.raw(",")
+        w.string(item.titleID.rawValue)
+        w.raw(",")
+        if let v = item.artworkVariant { w.string(v.rawValue) } else { w.raw("null") }
+        w.raw(",")
+        if let s = item.artworkSegment { w.string(s) } else { w.raw("null") }
+        w.raw(",")
+        if let p = item.artworkPropensity, p.isFinite { w.exact(p) } else { w.raw("null") }
+        w.raw(",")
+        w.exact(item.propensity.isFinite ? item.propensity : 1)
+        w.raw(item.explored ? ",1]" : ",0]")
+    }
+    w.raw("]")
+    return String(decoding: w.bytes, as: UTF8.self)
 }

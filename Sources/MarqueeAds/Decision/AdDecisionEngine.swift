@@ -268,10 +268,8 @@ public final class AdDecisionEngine: Sendable {
         var served: [PodAd] = []
         served.reserveCapacity(proposal.packed.count)
         for (order, ad) in proposal.packed.enumerated() {
-            let cand = ad.candidate
-            let compiled = inventory.campaigns[cand.campaign]
-            let creative = inventory.creatives[cand.creative]
             guard case .granted(let slot) = answers[order] else {
+                let creative = inventory.creatives[ad.candidate.creative]
                 let who = outcomes == nil ? "a concurrent decision took it" : "another server took it"
                 let what: String
                 switch answers[order] {
@@ -285,20 +283,7 @@ public final class AdDecisionEngine: Sendable {
                 pod.reasons.append("\(creative.id.rawValue): \(what)")
                 continue
             }
-            served.append(
-                PodAd(
-                    slot: slot, creativeID: creative.id, campaignID: compiled.campaign.id, advertiserID: compiled.advertiser.id,
-                    creativeName: creative.name, advertiserName: compiled.advertiser.name, category: compiled.category,
-                    durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
-                    tier: compiled.campaign.priority, cpmCents: compiled.campaign.cpmBidCents,
-                    priceCents: Double(compiled.campaign.cpmBidCents) / 1000,
-                    pCTR: cand.pCTR, score: cand.score, propensity: ad.propensity, explored: ad.explored,
-                    reason: ad.explored
-                        ? "explored: chosen at random among \(compiled.campaign.priority.rawValue) ads to keep learning"
-                        : cand.reason(compiled.campaign),
-                    exposuresWeek: cand.exposuresWeek, sessionAds: proposal.sessionAds,
-                    skipOffsetSeconds: creative.durationSeconds >= proposal.configuration.skippableFromSeconds
-                        ? proposal.configuration.skipOffsetSeconds : nil))
+            served.append(proposal.podAd(order, slot: slot, withReason: true))
         }
         for f in negatives { clicks.learn(f, clicked: false) }
         pod.ads = served

@@ -29,22 +29,34 @@ public struct AdProposal: Sendable {
 }
 
 extension AdProposal {
+    /// The proposed ad at `order` as served in `slot`; `withReason` writes why it won (the served pod's
+    /// text, which the log does not keep).
+    func podAd(_ order: Int, slot: Int, withReason: Bool) -> PodAd {
+        let ad = packed[order]
+        let cand = ad.candidate
+        let compiled = inventory.campaigns[cand.campaign]
+        let creative = inventory.creatives[cand.creative]
+        let reason =
+            !withReason
+            ? ""
+            : ad.explored
+                ? "explored: chosen at random among \(compiled.campaign.priority.rawValue) ads to keep learning"
+                : cand.reason(compiled.campaign)
+        return PodAd(
+            slot: slot, creativeID: creative.id, campaignID: compiled.campaign.id, advertiserID: compiled.advertiser.id,
+            creativeName: creative.name, advertiserName: compiled.advertiser.name, category: compiled.category,
+            durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
+            tier: compiled.campaign.priority, cpmCents: compiled.campaign.cpmBidCents,
+            priceCents: Double(compiled.campaign.cpmBidCents) / 1000, pCTR: cand.pCTR, score: cand.score, propensity: ad.propensity,
+            explored: ad.explored, reason: reason, exposuresWeek: cand.exposuresWeek, sessionAds: sessionAds,
+            skipOffsetSeconds: creative.durationSeconds >= configuration.skippableFromSeconds ? configuration.skipOffsetSeconds : nil)
+    }
+
     /// The decision as the log keeps it with every proposed ad in its order (`slot` = `order`): what the
     /// delivery ledger stores, keeping only the granted ads, renumbered.
     public func record(servedAt: Timestamp) -> AdDecisionRecord {
         var proposed = pod
-        proposed.ads = packed.enumerated().map { order, ad in
-            let cand = ad.candidate
-            let compiled = inventory.campaigns[cand.campaign]
-            let creative = inventory.creatives[cand.creative]
-            return PodAd(
-                slot: order, creativeID: creative.id, campaignID: compiled.campaign.id, advertiserID: compiled.advertiser.id,
-                creativeName: creative.name, advertiserName: compiled.advertiser.name, category: compiled.category,
-                durationSeconds: creative.durationSeconds, mediaURL: creative.mediaURL, clickURL: creative.clickURL,
-                tier: compiled.campaign.priority, cpmCents: compiled.campaign.cpmBidCents,
-                priceCents: Double(compiled.campaign.cpmBidCents) / 1000, pCTR: cand.pCTR, score: cand.score, propensity: ad.propensity,
-                explored: ad.explored, reason: "", exposuresWeek: cand.exposuresWeek, sessionAds: sessionAds)
-        }
+        proposed.ads = packed.indices.map { podAd($0, slot: $0, withReason: false) }
         return proposed.record(for: request, servedAt: servedAt)
     }
 }
