@@ -22,3 +22,38 @@ public struct ChangeVersions: Sendable, Hashable {
         self.profiles = profiles
     }
 }
+
+/// A consumer's state saved in the store with how far it reaches, so that a process starts from it and
+/// folds only what came after instead of replaying the whole history (the live home signals, the ad
+/// delivery fold, the CTR model). Every process serving a store may write one; the furthest-reaching stays.
+public struct StateCheckpoint: Sendable, Hashable {
+    /// Whose state it is (for example `home.live-signals`).
+    public var name: String
+    /// The version of the state's encoding: a reader ignores a checkpoint in a format it does not know
+    /// (and rebuilds from the history).
+    public var format: Int
+    /// How far the state reaches, in a measure that only grows (for a fold of the event log, the sum of
+    /// the two logs' cursor floors): a save that reaches less far than the stored checkpoint is ignored.
+    public var progress: Int64
+    /// The consumer's own encoding of its state, including the exact position it reflects.
+    public var state: [UInt8]
+    public var writtenAt: Timestamp
+
+    public init(name: String, format: Int, progress: Int64, state: [UInt8], writtenAt: Timestamp) {
+        self.name = name
+        self.format = format
+        self.progress = progress
+        self.state = state
+        self.writtenAt = writtenAt
+    }
+}
+
+/// Where consumers keep their checkpoints.
+public protocol CheckpointStore: Sendable {
+    /// Stores `checkpoint` in place of the one under its name unless that one reaches further (a higher
+    /// `progress`); returns whether it was stored. Atomic: a reader sees the old checkpoint or the new one.
+    @discardableResult
+    func saveCheckpoint(_ checkpoint: StateCheckpoint) async throws -> Bool
+    /// The checkpoint stored under `name`, if any.
+    func checkpoint(named name: String) async throws -> StateCheckpoint?
+}

@@ -376,6 +376,20 @@ extension SQLiteStore {
                     DROP TABLE ledger_backfill;
                     """)
         }
+        migrator.registerMigration("v11-state-checkpoints") { db in
+            // Consumers' checkpoints (issue 14): the live home signals, the ad delivery fold and the CTR
+            // model saved with how far they reach, so a start reads a checkpoint and the history after it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE state_checkpoints (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        format INTEGER NOT NULL,
+                        progress INTEGER NOT NULL,
+                        state BLOB NOT NULL,
+                        written_at_ms INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }
