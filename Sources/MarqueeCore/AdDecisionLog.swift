@@ -79,6 +79,17 @@ public struct LoggedAd: Codable, Sendable, Hashable {
 }
 
 /// The ad decision log.
+/// The slots of one decision's pod that were shown (an impression event) and clicked.
+public struct AdSlotOutcomes: Sendable, Hashable {
+    public var shown: Set<Int>
+    public var clicked: Set<Int>
+
+    public init(shown: Set<Int> = [], clicked: Set<Int> = []) {
+        self.shown = shown
+        self.clicked = clicked
+    }
+}
+
 public protocol AdDecisionLogStore: Sendable {
     /// Appends the records in one transaction; a record whose decision id is stored already is skipped.
     func appendAdDecisions(_ records: [AdDecisionRecord]) async throws
@@ -86,6 +97,9 @@ public protocol AdDecisionLogStore: Sendable {
     /// Records in serving order after the (servedAt, id) position given (nil: from the start).
     func adDecisions(after position: (servedAt: Timestamp, id: DecisionID)?, limit: Int) async throws -> [AdDecisionRecord]
     func adDecisionCount() async throws -> Int
+    /// What became of these decisions' ads: the slots the event logs (both of them) record an impression
+    /// and a click for. A decision without any is absent.
+    func adOutcomes(of decisions: [DecisionID]) async throws -> [DecisionID: AdSlotOutcomes]
     /// Records the ad event of a verified tracking beacon, committed before it returns: in the event
     /// log when its profile exists, else among the contextual ad events (a viewer without a profile).
     /// An id stored before in either place is a duplicate, so a replayed beacon counts once whoever

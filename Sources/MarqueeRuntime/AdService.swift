@@ -29,10 +29,8 @@ public final class AdService: Sendable {
     private let recent = Mutex(RecentPods(capacity: 100_000))
     /// Regions a request may name (profiles' and campaigns'), and when they were read (wall-clock ms).
     private let knownRegions = Mutex<(Set<String>, Int64)>(([], Int64.min / 2))
-    /// Where the CTR model is kept between runs (nil: rebuilt from the whole log at every start).
-    let ctrSnapshotPath: String?
-    /// The newest decision the model has been taught from, or that was served since (the replay point of the next start).
-    private let learnedThrough = Mutex<(servedAt: Timestamp, id: DecisionID)?>(nil)
+    /// Teaches the served CTR model from the decision log, shared with every process through the store.
+    public let learner: CTRLearner
 
     /// A decided pod and what its beacons and VAST document need.
     public struct Served: Sendable {
@@ -66,11 +64,9 @@ public final class AdService: Sendable {
         store: any MarqueeStore, home: HomeService, changes: AdBookChanges, signer: BeaconSigner,
         tail: EventTail? = nil, logger: Logger,
         configuration: AdDecisionConfiguration = .init(),
-        breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        ctrSnapshotPath: String? = nil
+        breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
         self.clock = clock
-        self.ctrSnapshotPath = ctrSnapshotPath
         self.store = store
         self.home = home
         self.changes = changes
@@ -79,8 +75,13 @@ public final class AdService: Sendable {
         self.tail = tail
         self.logger = logger
         self.breakPolicy = breakPolicy
-        self.engine = AdDecisionEngine(
-            inventory: AdInventory(), configuration: configuration, clickModel: .serving())
+        // The model learns from every process's decisions in the log (`CTRLearner`), not from this engine's own.
+        var engineConfiguration = configuration
+        engineConfiguration.learnsFromOwnOutcomes = false
+        let engine = AdDecisionEngine(inventory: AdInventory(), configuration: engineConfiguration, clickModel: .serving())
+        self.engine = engine
+        self.learner = CTRLearner(
+            store: store, model: engine.clicks, labelWindowMs: configuration.labelWindowMs, clock: clock, logger: logger)
     }
 
     // MARK: State
@@ -126,46 +127,16 @@ public final class AdService: Sendable {
         }
         if !impressionTimes.isEmpty { engine.setTrafficCurve(TrafficCurve.learned(fromOpportunitiesAt: impressionTimes)) }
         var replayed = 0
-        var log = AdLogReplay()
         for relevant in pages {
             engine.observe(relevant)
-            log.note(relevant)
             replayed += relevant.count
         }
-        // The CTR model starts from its snapshot, then learns what the decision log and its outcomes
-        // teach after the snapshot's position (from the start when there is none).
-        var position: (servedAt: Timestamp, id: DecisionID)?
-        if let path = ctrSnapshotPath, let file = CTRSnapshotFile.read(path), let model = try? CTRModel(encoded: file.model) {
-            engine.clicks.restore(model, shows: file.shows, clicks: file.clicks)
-            position = file.position
-            logger.info("CTR model restored", metadata: ["marquee.ads.ctr_snapshot": .string(path)])
-        }
-        var examples = 0
-        while true {
-            let records = try await store.adDecisions(after: position, limit: 20_000)
-            guard let last = records.last else { break }
-            log.examples(records) { tokens, clicked, _ in
-                engine.clicks.learn(tokens, clicked: clicked)
-                examples += 1
-            }
-            position = (last.servedAt, last.decisionID)
-        }
-        learnedThrough.withLock { $0 = position }
-        try? saveCTRSnapshot()
+        // The CTR model: the store's shared one, and what the log teaches after it.
+        let examples = try await learner.step()
         engine.sweep(now: clock())
         logger.info(
             "ad state loaded",
             metadata: ["marquee.ads.events": .stringConvertible(replayed), "marquee.ads.ctr_examples": .stringConvertible(examples)])
-    }
-
-    /// Writes the CTR model and the log position it has learned through (see `CTRSnapshotFile`).
-    public func saveCTRSnapshot() throws {
-        guard let path = ctrSnapshotPath else { return }
-        let counts = engine.clicks.counts
-        let model = engine.clicks.withModel { ($0 as? CTRModel)?.encoded() }
-        guard let model else { return }
-        try CTRSnapshotFile(shows: counts.shows, clicks: counts.clicks, position: learnedThrough.withLock { $0 }, model: model)
-            .write(to: path)
     }
 
     /// Replaces the local figures of spend and reservations by the ledger's for today.
@@ -271,7 +242,6 @@ public final class AdService: Sendable {
         let outcomes = try await ledger.submit(
             LedgerDecision(record: proposal.record(servedAt: servedAt), reservations: proposal.reservations))
         let pod = engine.complete(proposal, outcomes: outcomes)
-        learnedThrough.withLock { $0 = (servedAt, DecisionID(trusted: decisionID)) }
         let served = Served(pod: pod, profileKey: ask.profileKey, sessionID: ask.sessionID, device: ask.device, servedAt: servedAt)
         recent.withLock { $0.insert(served) }
         let tracking = pod.ads.map { ad in

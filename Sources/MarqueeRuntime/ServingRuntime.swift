@@ -8,8 +8,6 @@ import ServiceLifecycle
 public struct RuntimeConfiguration: Sendable {
     /// The recommendation snapshot file to serve from (and to watch for a newer one); nil serves none.
     public var snapshotPath: String?
-    /// Where the ad CTR model is saved at shutdown and restored at start (nil: rebuilt from the log).
-    public var ctrSnapshotPath: String?
     /// The key that signs ad tracking beacons (at least 32 bytes). Nil: the store's shared key (created
     /// once, the same for every process serving the store).
     public var beaconSecret: [UInt8]?
@@ -32,16 +30,18 @@ public struct RuntimeConfiguration: Sendable {
     public var homeDecisionRetention: Duration = .seconds(30 * 86_400)
     /// How often the artwork bandit's counts are read from the store (what other processes served).
     public var artworkRefreshInterval: Duration = .seconds(2)
+    /// How often the shared CTR model learns the newly settled decisions of the log, or adopts what another
+    /// process learned (see `CTRLearner`).
+    public var ctrLearningInterval: Duration = .seconds(10)
 
     public init(
-        snapshotPath: String? = nil, ctrSnapshotPath: String? = nil, beaconSecret: [UInt8]? = nil,
+        snapshotPath: String? = nil, beaconSecret: [UInt8]? = nil,
         publicBaseURL: String? = nil, home: HomeConfiguration = HomeConfiguration(),
         ads: AdDecisionConfiguration = AdDecisionConfiguration(), breakPolicy: BreakPolicy = BreakPolicy(),
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }, pollInterval: Duration = .milliseconds(250),
         logsDecisions: Bool = true
     ) {
         self.snapshotPath = snapshotPath
-        self.ctrSnapshotPath = ctrSnapshotPath
         self.beaconSecret = beaconSecret
         self.publicBaseURL = publicBaseURL
         self.home = home
@@ -102,8 +102,7 @@ public final class ServingRuntime: Sendable {
         }
         ads = AdService(
             store: store, home: home, changes: adBookChanges, signer: signer, tail: tail, logger: logger,
-            configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock,
-            ctrSnapshotPath: configuration.ctrSnapshotPath)
+            configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock)
         let (home, ads, editorial) = (home, ads, editorial)
         tail.subscribe(contextual: true) { events in await home.observe(events) }
         tail.subscribe(contextual: true) { events in await ads.observe(events) }
@@ -143,13 +142,16 @@ public final class ServingRuntime: Sendable {
             PeriodicWork(name: "change versions", interval: poll, logger: logger) { try await changes.check() },
         ]
         if let homeDecisionLog { list.append(homeDecisionLog) }
-        list.append(CTRSnapshotSaver(ads: ads, logger: logger))
         let (home, store, clock, retention) = (home, store, configuration.clock, configuration.homeDecisionRetention)
         list.append(
             PeriodicWork(name: "artwork counts", interval: configuration.artworkRefreshInterval, logger: logger) {
                 try await home.refreshArtworkStats()
             })
         let ads = self.ads
+        list.append(
+            PeriodicWork(name: "CTR learning", interval: configuration.ctrLearningInterval, logger: logger) {
+                try await ads.learner.step()
+            })
         list.append(
             PeriodicWork(name: "delivery ledger", interval: poll, logger: logger) { try await ads.refreshDelivery() })
         list.append(
@@ -179,20 +181,5 @@ public final class ServingRuntime: Sendable {
     /// Writes what the decision logs still hold (after the HTTP server stopped, before the store closes).
     public func flush() async {
         await homeDecisionLog?.flush()
-    }
-}
-
-/// Saves the ad CTR model when the application shuts down (after the HTTP server has stopped).
-struct CTRSnapshotSaver: Service {
-    let ads: AdService
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        do {
-            try ads.saveCTRSnapshot()
-        } catch {
-            logger.error("could not save the CTR model", metadata: ["marquee.error": "\(error)"])
-        }
     }
 }

@@ -45,6 +45,37 @@ extension SQLiteStore: AdDecisionLogStore {
         try await read("counting ad decisions") { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ad_decisions") ?? 0 }
     }
 
+    public func adOutcomes(of decisions: [DecisionID]) async throws -> [DecisionID: AdSlotOutcomes] {
+        guard !decisions.isEmpty else { return [:] }
+        return try await read("reading the outcomes of ad decisions") { db in
+            var outcomes: [DecisionID: AdSlotOutcomes] = [:]
+            // Both logs are indexed by decision id; at most 500 ids a statement (SQLite's variable limit).
+            for start in stride(from: 0, to: decisions.count, by: 500) {
+                let ids = decisions[start..<min(start + 500, decisions.count)].map(\.rawValue)
+                let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT decision_id, rank, type FROM events
+                            WHERE decision_id IN (\(marks)) AND type IN ('adImpression', 'adClick')
+                        UNION ALL
+                        SELECT decision_id, rank, type FROM contextual_ad_events
+                            WHERE decision_id IN (\(marks)) AND type IN ('adImpression', 'adClick')
+                        """, arguments: StatementArguments(ids + ids))
+                while let row = try rows.next() {
+                    let id = DecisionID(trusted: row["decision_id"])
+                    let slot: Int = row["rank"] ?? 0
+                    if (row["type"] as String) == "adImpression" {
+                        outcomes[id, default: AdSlotOutcomes()].shown.insert(slot)
+                    } else {
+                        outcomes[id, default: AdSlotOutcomes()].clicked.insert(slot)
+                    }
+                }
+            }
+            return outcomes
+        }
+    }
+
     // MARK: Beacon events
 
     static let insertContextualAdEventSQL = """

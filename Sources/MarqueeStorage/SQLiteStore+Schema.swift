@@ -390,6 +390,13 @@ extension SQLiteStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v12-contextual-outcomes-index") { db in
+            // The shared CTR learner joins logged decisions to their impressions and clicks in both logs.
+            try db.execute(
+                sql: """
+                    CREATE INDEX contextual_ad_events_by_decision ON contextual_ad_events (decision_id) WHERE decision_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -137,7 +137,7 @@ func runServer(
             store: store,
             server: ServerConfiguration(host: options.host, port: options.port, protectReads: protectReads, connectionLimits: limits),
             runtime: RuntimeConfiguration(
-                snapshotPath: snapshotPath, ctrSnapshotPath: store.path + ".ctr", beaconSecret: beaconSecret(for: store),
+                snapshotPath: snapshotPath, beaconSecret: beaconSecret(for: store),
                 publicBaseURL: env["MARQUEE_PUBLIC_URL"]),
             logger: logger,
             onRunning: { port in

@@ -353,8 +353,8 @@ enum AdBookFixture {
     }
 }
 
-/// A saved CTR model predicts exactly as the one it was saved from, and a damaged file is refused.
-@Test func ctrSnapshotFilesRoundTrip() throws {
+/// A saved CTR model predicts exactly as the one it was saved from, and damaged bytes are refused.
+@Test func ctrSnapshotsRoundTrip() throws {
     let model = CTRModel(configuration: CTRModelConfiguration(hashBits: 16, fieldCount: AdFeatures.Field.allCases.count))
     var rng = SeededGenerator(seed: 3)
     var examples: [[FeatureToken]] = []
@@ -369,10 +369,7 @@ enum AdBookFixture {
     let file = CTRSnapshotFile(
         shows: 2000, clicks: 97, position: (Timestamp(millisecondsSinceEpoch: 1_793_491_200_123), DecisionID(trusted: "a-ff01")),
         model: model.encoded())
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ctr-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    try file.write(to: path)
-    let read = try #require(CTRSnapshotFile.read(path))
+    let read = try #require(CTRSnapshotFile(bytes: file.bytes()))
     #expect(read.shows == 2000 && read.clicks == 97)
     #expect(read.position?.servedAt.millisecondsSinceEpoch == 1_793_491_200_123)
     #expect(read.position?.id.rawValue == "a-ff01")

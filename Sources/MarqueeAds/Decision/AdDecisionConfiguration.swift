@@ -72,6 +72,11 @@ public struct AdDecisionConfiguration: Sendable, Hashable {
     public var reservationMs: Int64 = 10 * 60_000
     /// A shown ad without a click after this long (ms) is a negative for the CTR model. Engine-wide.
     public var labelWindowMs: Int64 = 10 * 60_000
+    /// Whether the engine teaches its click model the outcomes of its own served ads (a click at once,
+    /// silence after `labelWindowMs`). False where the model learns elsewhere: the serving runtime's
+    /// shared learner reads every process's decisions from the log, and the engine only serves the model.
+    /// Engine-wide.
+    public var learnsFromOwnOutcomes = true
     /// Served ads kept waiting for their impression and click at most (the oldest go early beyond it).
     /// Engine-wide.
     public var maxPending = 200_000

@@ -285,7 +285,7 @@ public final class AdDecisionEngine: Sendable {
             }
             served.append(proposal.podAd(order, slot: slot, withReason: true))
         }
-        for f in negatives { clicks.learn(f, clicked: false) }
+        learn(positives: [], negatives: negatives)
         pod.ads = served
         if served.isEmpty {
             if proposal.candidateCount == 0 {
@@ -389,8 +389,7 @@ public final class AdDecisionEngine: Sendable {
             retired = state.takeRetired()
         }
         _ = consume retired
-        for f in positives { clicks.learn(f, clicked: true) }
-        for f in negatives { clicks.learn(f, clicked: false) }
+        learn(positives: positives, negatives: negatives)
     }
 
     /// Releases expired reservations and labels old impressions; call periodically when no events arrive.
@@ -404,6 +403,13 @@ public final class AdDecisionEngine: Sendable {
             return negatives
         }
         _ = consume retired
+        learn(positives: [], negatives: negatives)
+    }
+
+    /// Teaches the click model these labels, unless it learns elsewhere (`learnsFromOwnOutcomes`).
+    private func learn(positives: [[FeatureToken]], negatives: [[FeatureToken]]) {
+        guard configuration.learnsFromOwnOutcomes else { return }
+        for f in positives { clicks.learn(f, clicked: true) }
         for f in negatives { clicks.learn(f, clicked: false) }
     }
 

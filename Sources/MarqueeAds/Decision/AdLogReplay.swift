@@ -17,6 +17,14 @@ public struct AdLogReplay: Sendable {
         }
     }
 
+    /// Notes the impressions and clicks the store found for some decisions (`AdDecisionLogStore.adOutcomes`).
+    public mutating func note(outcomes: [DecisionID: AdSlotOutcomes]) {
+        for (decision, outcome) in outcomes {
+            for slot in outcome.shown { shown.insert(DeliveryState.key(decision: decision.rawValue, slot: slot)) }
+            for slot in outcome.clicked { clicked.insert(DeliveryState.key(decision: decision.rawValue, slot: slot)) }
+        }
+    }
+
     /// Calls `body` with the features and label of every shown ad of `records`, in their order.
     public func examples(_ records: [AdDecisionRecord], _ body: (_ tokens: [FeatureToken], _ clicked: Bool, _ ad: LoggedAd) -> Void) {
         for record in records {

@@ -1,12 +1,12 @@
 import Foundation
 import MarqueeCore
 
-/// The served CTR model on disk, with how far into the ad decision log it has learned, so a restart
-/// restores it and replays only the decisions after that point.
+/// The served CTR model as the store keeps it (the state of the checkpoint `ads.ctr-model`), with how far
+/// into the ad decision log it has learned, so a process adopts it and learns only the decisions after it.
 ///
 /// Layout: the magic `MQADCTR1`, the label counts (shown, clicked: Float64 little-endian), the log
 /// position (served-at milliseconds: Int64, the decision id: UInt16 length + UTF-8), then the
-/// model's own snapshot (`CTRModel.encoded()`). Written to a temporary file and renamed into place.
+/// model's own snapshot (`CTRModel.encoded()`).
 public struct CTRSnapshotFile: Sendable {
     public var shows: Double
     public var clicks: Double
@@ -57,22 +57,5 @@ public struct CTRSnapshotFile: Sendable {
         at += length
         position = servedAt == Int64.min ? nil : (Timestamp(millisecondsSinceEpoch: servedAt), DecisionID(trusted: id))
         model = Array(bytes[at...])
-    }
-
-    public static func read(_ path: String) -> CTRSnapshotFile? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return CTRSnapshotFile(bytes: Array(data))
-    }
-
-    public func write(to path: String) throws {
-        // One temporary name per process: several processes serving one store save the same file.
-        let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes())) else {
-            throw MarqueeError(.internalFailure, code: "snapshot_write", message: "could not write \(temporary)")
-        }
-        // rename(2) replaces the old file atomically: a reader sees the old snapshot or the new one.
-        guard Foundation.rename(temporary, path) == 0 else {
-            throw MarqueeError(.internalFailure, code: "snapshot_write", message: "could not move \(temporary) to \(path)")
-        }
     }
 }
