@@ -70,10 +70,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // HTTP only: controllers, middleware, the OpenAPI document, over the runtime and the core types.
         .target(
             name: "MarqueeServer",
             dependencies: [
-                "MarqueeCore", "MarqueeRecommend", "MarqueeAds", "MarqueeRuntime",
+                "MarqueeCore", "MarqueeRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,7 +108,9 @@ let package = Package(
             dependencies: ["MarqueeStorage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "MarqueeSimulationTests", dependencies: ["MarqueeSimulation", "MarqueeAds", "MarqueeCore", "MarqueeKernels"]),
-        .testTarget(name: "MarqueeRuntimeTests", dependencies: ["MarqueeRuntime", "MarqueeCore", "MarqueeAds", "MarqueeStorage"]),
+        .testTarget(
+            name: "MarqueeRuntimeTests",
+            dependencies: ["MarqueeRuntime", "MarqueeCore", "MarqueeAds", "MarqueeStorage", "MarqueeTestSupport"]),
         .testTarget(
             name: "MarqueeServerTests",
             dependencies: [

@@ -60,17 +60,14 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(48 + v % 10))
     }
 
-    /// A finite number with up to `decimals` decimals (trailing zeros dropped); non-finite → 0.
+    /// A finite number with up to `decimals` decimals (trailing zeros dropped); non-finite → 0, and what rounds to
+    /// zero is written `0` whatever its sign.
     public mutating func number(_ value: Double, decimals: Int = 4) {
         guard value.isFinite else {
             bytes.append(48)
             return
         }
-        var v = value
-        if v < 0 {
-            bytes.append(45)
-            v = -v
-        }
+        let v = abs(value)
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let scaled = (v * scale).rounded()
@@ -78,6 +75,8 @@ public struct JSONWriter: Sendable {
             bytes.append(contentsOf: Array(String(value).utf8))
             return
         }
+        // No sign for what rounds to zero ("-0").
+        if value < 0 && scaled > 0 { bytes.append(45) }
         let whole = Int(scaled / scale)
         var fraction = Int(scaled) - whole * Int(scale)
         int(whole)
@@ -95,6 +94,21 @@ public struct JSONWriter: Sendable {
                 divisor /= 10
             }
         }
+    }
+
+    /// `value` as `number(_:decimals:)` writes it: rounded to `decimals` decimals (the nearest double to
+    /// the decimal written, so that JSON parsers read back exactly this value), non-finite → 0, −0 → 0.
+    /// Typed responses hold their numbers rounded this way, so that their fast writer and `JSONEncoder`
+    /// write the same values.
+    public static func rounded(_ value: Double, decimals: Int = 4) -> Double {
+        guard value.isFinite else { return 0 }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e15 else { return value }
+        if scaled == 0 { return 0 }
+        let magnitude = scaled / scale
+        return value < 0 ? -magnitude : magnitude
     }
 
     /// A finite number in its shortest round-trip form (Swift's description is valid JSON for finite values); non-finite → 0.

@@ -1,6 +1,5 @@
 import Hummingbird
 import Logging
-import MarqueeAds
 import MarqueeCore
 import MarqueeRuntime
 import NIOCore
@@ -78,7 +77,7 @@ public func buildRouter(runtime: ServingRuntime, metrics: ServerMetrics, configu
     EditorialController(store: store, auth: auth, book: runtime.editorial).addRoutes(to: router)
     AdBookController(store: store, auth: auth, changes: runtime.adBookChanges).addRoutes(to: router)
     HomeController(home: home, auth: auth).addRoutes(to: router)
-    AdsController(ads: ads, home: home, ingestor: runtime.ingestor, auth: auth, metrics: metrics).addRoutes(to: router)
+    AdsController(ads: ads, ingestor: runtime.ingestor, auth: auth, metrics: metrics).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }

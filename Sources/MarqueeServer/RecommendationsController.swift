@@ -1,6 +1,5 @@
 import Hummingbird
 import MarqueeCore
-import MarqueeRecommend
 import MarqueeRuntime
 
 /// `GET /v1/profiles/{id}/recommendations` and `GET /v1/titles/{id}/similar`, from the current snapshot.
@@ -9,19 +8,6 @@ struct RecommendationsController {
     let auth: Authenticator
     /// The live state and rules the home page reads: every ranking for a viewer goes through it.
     let home: HomeService
-
-    struct ModelInfo: Codable, Sendable {
-        var name: String
-        var createdAt: String
-    }
-
-    /// One ranked title, the same shape on every route that ranks titles.
-    struct RankedItem: Codable, Sendable {
-        var id: String
-        var name: String
-        var score: Double
-        var reason: String
-    }
 
     struct RecommendationsResponse: ResponseEncodable, Sendable {
         var profileId: String
@@ -52,8 +38,9 @@ struct RecommendationsController {
         return n
     }
 
-    func current() throws -> LoadedSnapshot {
-        guard let loaded = snapshots.snapshot else {
+    /// The loaded model, or 503 before one is loaded.
+    func current() throws -> ModelInfo {
+        guard let loaded = snapshots.model else {
             throw APIError(
                 status: .serviceUnavailable, code: "model_unavailable",
                 message: "no recommendation model is loaded yet; run `marquee train --db <store>`")
@@ -70,17 +57,10 @@ struct RecommendationsController {
         }
         let loaded = try current()
         let genre = request.uri.queryParameters["genre"].map { String($0).lowercased() }
-        let result = try await home.recommendations(
-            for: profile, count: n, genre: genre, device: nil, at: LocalTime(instant: Timestamp.now(), offsetMinutes: 0))
+        let result = try await home.rankedRecommendations(
+            for: profile, count: n, genre: genre, at: LocalTime(instant: Timestamp.now(), offsetMinutes: 0))
         return RecommendationsResponse(
-            profileId: profile.id.rawValue, personalized: result.personalized,
-            items: result.items.map { Self.item($0, catalog: result.catalog) },
-            model: ModelInfo(name: loaded.snapshot.header.modelName, createdAt: loaded.snapshot.header.createdAt))
-    }
-
-    static func item(_ ranked: HomePageBuilder.RankedTitle, catalog: HomeCatalog) -> RankedItem {
-        let title = catalog.titles[ranked.title]
-        return RankedItem(id: title.id.rawValue, name: title.name, score: ranked.score, reason: ranked.reason)
+            profileId: profile.id.rawValue, personalized: result.personalized, items: result.items, model: loaded)
     }
 
     @Sendable func similar(_ request: Request, context: AppRequestContext) async throws -> SimilarResponse {
@@ -97,12 +77,10 @@ struct RecommendationsController {
         }
         let loaded = try current()
         guard TitleID.problem(with: raw) == nil,
-            let result = try await home.similar(to: raw, profile: profile, count: n, at: Timestamp.now())
+            let items = try await home.rankedSimilar(to: raw, profile: profile, count: n, at: Timestamp.now())
         else {
             throw APIError.notFound("no title with id '\(EventInput.clipForMessage(raw))'")
         }
-        return SimilarResponse(
-            titleId: raw, profileId: profile?.id.rawValue, items: result.items.map { Self.item($0, catalog: result.catalog) },
-            model: ModelInfo(name: loaded.snapshot.header.modelName, createdAt: loaded.snapshot.header.createdAt))
+        return SimilarResponse(titleId: raw, profileId: profile?.id.rawValue, items: items, model: loaded)
     }
 }

@@ -1,4 +1,5 @@
 import MarqueeAds
+import MarqueeCore
 import Testing
 
 @Test func breakKindsUseTheAPISpelling() {

@@ -1,3 +1,5 @@
+import MarqueeCore
+
 /// One `<vmap:AdBreak>`: where the break is and where its ads come from.
 public struct VMAPAdBreak: Sendable, Hashable {
     /// Where the player gets the break's VAST.

@@ -5,7 +5,7 @@ import MarqueeKernels
 /// The catalog as the home page builder reads it: every title by a dense index, with the facts
 /// that filter and explain (maturity, regions, genres, dates), content neighbours for titles the
 /// collaborative model does not cover, the mapping into the recommendation snapshot, and each
-/// title's JSON fragment prepared once. Immutable; rebuilt when titles or the snapshot change.
+/// title's artwork URLs prepared once. Immutable; rebuilt when titles or the snapshot change.
 /// Indices are stable across rebuilds: a rebuild keeps the previous order and appends new titles.
 public struct HomeCatalog: Sendable {
     public let titles: [Title]
@@ -22,8 +22,6 @@ public struct HomeCatalog: Sendable {
     let kinds: [TitleKind]
     /// The most content-similar titles (shared genres, tags, cast; IDF-weighted cosine), best first.
     let contentNeighbours: [[Int32]]
-    /// `"titleId":"…","name":"…"` per title, escaped once.
-    public let jsonPrefix: [[UInt8]]
     /// Artwork URLs per title and variant.
     public let artworkURLs: [[String]]
 
@@ -92,11 +90,9 @@ public struct HomeCatalog: Sendable {
         kinds = ordered.map(\.kind)
         // What depends only on the titles is kept when they did not change (a new snapshot, a no-op upsert).
         if let previous, previous.titles == ordered {
-            jsonPrefix = previous.jsonPrefix
             artworkURLs = previous.artworkURLs
             contentNeighbours = previous.contentNeighbours
         } else {
-            jsonPrefix = Self.jsonPrefixes(ordered)
             artworkURLs = Self.artworkURLs(ordered)
             contentNeighbours = Self.neighbours(ordered, genres: genres, count: 20)
         }
@@ -126,17 +122,6 @@ public struct HomeCatalog: Sendable {
         trainedPopularity = popularity
         let top = log1p(popularity.max() ?? 0)
         popularityTiebreak = popularity.map { top > 0 ? 0.49 * log1p($0) / top : 0 }
-    }
-
-    static func jsonPrefixes(_ titles: [Title]) -> [[UInt8]] {
-        titles.map { t in
-            var out = JSONWriter()
-            out.raw("\"titleId\":")
-            out.string(t.id.rawValue)
-            out.raw(",\"name\":")
-            out.string(t.name)
-            return out.bytes
-        }
     }
 
     static func artworkURLs(_ titles: [Title]) -> [[String]] {
