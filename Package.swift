@@ -107,7 +107,7 @@ let package = Package(
             dependencies: ["MarqueeStorage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "MarqueeSimulationTests", dependencies: ["MarqueeSimulation", "MarqueeAds", "MarqueeCore", "MarqueeKernels"]),
-        .testTarget(name: "MarqueeRuntimeTests", dependencies: ["MarqueeRuntime", "MarqueeCore"]),
+        .testTarget(name: "MarqueeRuntimeTests", dependencies: ["MarqueeRuntime", "MarqueeCore", "MarqueeAds", "MarqueeStorage"]),
         .testTarget(
             name: "MarqueeServerTests",
             dependencies: [
