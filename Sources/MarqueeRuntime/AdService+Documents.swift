@@ -97,10 +97,10 @@ extension AdService {
     /// unknown region; nil when the title is not in the catalog.
     public func vmapXML(for ask: Ask, localTime: String?) async throws -> String? {
         if let region = ask.region { try await checkRegion(region, field: "region") }
-        guard let title = try await home.title(ask.titleID) else { return nil }
+        guard let title = try await catalog.title(ask.titleID) else { return nil }
         let profileKey = ask.profileKey
         let plan =
-            ProfileID.problem(with: profileKey) == nil ? try await home.profile(profileKey)?.plan ?? .basicWithAds : .basicWithAds
+            ProfileID.problem(with: profileKey) == nil ? try await catalog.profile(profileKey)?.plan ?? .basicWithAds : .basicWithAds
         let breaks = BreakPlan(title: title, plan: plan, policy: breakPolicy)
         let signer = self.signer
         let base = signer.baseURL

@@ -6,10 +6,14 @@ import Synchronization
 
 /// The ad side of the server: keeps the decision engine's ad book current, folds ad events into
 /// it, decides pods, remembers recent pods for their VAST documents and beacons, and logs every
-/// decision through a batched writer.
+/// decision through a batched writer. Titles, profiles and viewers' top genres come from the shared
+/// read models (`CatalogReadModel`, `ViewerFactsReadModel`), not from the home page's service.
 public final class AdService: Sendable {
     let store: any MarqueeStore
-    let home: HomeService
+    /// The served catalog and the profiles table (shared with the home page).
+    public let catalog: CatalogReadModel
+    /// Viewers' facts from the event log: top genres (shared with the home page).
+    public let viewers: ViewerFactsReadModel
     public let engine: AdDecisionEngine
     /// Signs and verifies the tracking beacons (replaced once if the server learns its address at bind).
     public var signer: BeaconSigner { signerBox.withLock { $0 } }
@@ -61,14 +65,15 @@ public final class AdService: Sendable {
     }
 
     public init(
-        store: any MarqueeStore, home: HomeService, changes: AdBookChanges, signer: BeaconSigner,
+        store: any MarqueeStore, catalog: CatalogReadModel, viewers: ViewerFactsReadModel, changes: AdBookChanges, signer: BeaconSigner,
         tail: EventTail? = nil, logger: Logger,
         configuration: AdDecisionConfiguration = .init(),
         breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
         self.clock = clock
         self.store = store
-        self.home = home
+        self.catalog = catalog
+        self.viewers = viewers
         self.changes = changes
         self.signerBox = Mutex(signer)
         self.ledger = GroupCommitter(maxBatch: 256) { [store] decisions in try await store.reserveAndLog(decisions) }
@@ -219,14 +224,10 @@ public final class AdService: Sendable {
         try await warmUp()
         try await refreshIfChanged()
         if let region = ask.region { try await checkRegion(region, field: "region") }
-        guard let title = try await home.title(ask.titleID) else {
+        guard let title = try await catalog.title(ask.titleID) else {
             throw MarqueeError.notFound("title", id: EventInput.clipForMessage(ask.titleID))
         }
-        var viewer: ViewerFacts?
-        if ProfileID.problem(with: ask.profileKey) == nil, let profile = try await home.profile(ask.profileKey) {
-            viewer = ViewerFacts(
-                profileID: profile.id, plan: profile.plan, region: profile.region, topGenres: try await home.topGenres(ask.profileKey))
-        }
+        let viewer = try await viewers.adViewer(ask.profileKey)
         let maxPod =
             ask.maxPodSeconds ?? (ask.breakKind == .preRoll ? breakPolicy.preRollMaxSeconds : breakPolicy.midRollMaxSeconds)
         let servedAt = clock()

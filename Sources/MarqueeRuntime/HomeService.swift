@@ -4,45 +4,32 @@ import MarqueeCore
 import MarqueeRecommend
 import Synchronization
 
-/// The home page's state on this server: the catalog as the builder reads it, the live signals
-/// folded from every accepted event, the artwork bandit, cached profiles, and the recent decisions
-/// that clicks and plays are joined to. Rebuilt from the store at start-up (`warmUp`).
+/// The home page's own state on this server: the artwork bandit and the decisions it logs. The catalog,
+/// the profiles and the live signals it builds pages from are the shared read models (`CatalogReadModel`,
+/// `ViewerFactsReadModel`), which the ad side reads too.
 public final class HomeService: Sendable {
     let store: any MarqueeStore
-    let snapshots: SnapshotService
+    /// The served catalog and the profiles table (shared with the ad side).
+    public let catalog: CatalogReadModel
+    /// The live signals folded from every committed event (shared with the ad side).
+    public let viewers: ViewerFactsReadModel
     public let editorial: EditorialRuleBook
     let decisionLog: DecisionLogWriter?
-    /// Where the warm-up's replay of the log ends (the tail folds what comes after).
-    let tail: EventTail?
     public let configuration: HomeConfiguration
     let logger: Logger
-    public let live = LiveSignals()
     public let bandit: ArtworkBandit
-
-    private struct CatalogState: Sendable {
-        var catalog: HomeCatalog
-        var snapshotIdentity: FileIdentity?
-        /// Counts catalog builds (what the top-genres cache was computed against).
-        var generation: UInt64
-    }
-    private let catalogState = Mutex<CatalogState?>(nil)
-    private struct GenreKey: Hashable {
-        var profile: String
-        var count: Int
-    }
-    /// Each viewer's top genres (ad audiences, CTR features), kept until their history or the catalog changes.
-    private let topGenresCache = Mutex<[GenreKey: (revision: UInt64, generation: UInt64, genres: [String])]>([:])
-    private let profiles = Mutex<[String: Profile]>([:])
+    /// The live signals the pages are built from (the viewer facts' own).
+    public var live: LiveSignals { viewers.live }
     /// When the artwork counts were last read from the store (wall-clock ms).
     private let artworkRefreshedAt = Atomic<Int64>(Int64.min / 2)
 
     public init(
-        store: any MarqueeStore, snapshots: SnapshotService, editorial: EditorialRuleBook, decisionLog: DecisionLogWriter?,
-        tail: EventTail? = nil, configuration: HomeConfiguration = HomeConfiguration(), logger: Logger
+        store: any MarqueeStore, catalog: CatalogReadModel, viewers: ViewerFactsReadModel, editorial: EditorialRuleBook,
+        decisionLog: DecisionLogWriter?, configuration: HomeConfiguration = HomeConfiguration(), logger: Logger
     ) {
         self.store = store
-        self.tail = tail
-        self.snapshots = snapshots
+        self.catalog = catalog
+        self.viewers = viewers
         self.editorial = editorial
         self.decisionLog = decisionLog
         self.configuration = configuration
@@ -55,47 +42,24 @@ public final class HomeService: Sendable {
 
     private let warming = Mutex<Task<Void, any Error>?>(nil)
 
-    /// Loads titles, profiles, editorial rules and the whole event log into memory, and warms the
-    /// artwork bandit from the decision log. Runs once, before the server accepts requests (or at
-    /// the first use, for routers driven in-process); later callers wait for the first.
-    public func warmUp() async throws { _ = try await ensureWarm() }
-
-    /// Returns true when this call started the warm-up.
-    private func ensureWarm() async throws -> Bool {
-        let (task, started) = warming.withLock { current -> (Task<Void, any Error>, Bool) in
-            if let current { return (current, false) }
+    /// Waits for the read models' warm-up (titles, profiles, the event log replayed), loads the editorial
+    /// rules and warms the artwork bandit from the store's counts. Runs once, before the server accepts
+    /// requests (or at the first use, for routers driven in-process); later callers wait for the first.
+    public func warmUp() async throws {
+        let task = warming.withLock { current -> Task<Void, any Error> in
+            if let current { return current }
             let task = Task { try await self.load() }
             current = task
-            return (task, true)
+            return task
         }
         try await task.value
-        return started
     }
 
     private func load() async throws {
-        let catalog = try await refreshCatalog()
-        let all = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
-        profiles.withLock { table in for p in all { table[p.id.rawValue] = p } }
+        try await viewers.warmUp()
+        let catalog = try await self.catalog.current()
         try await editorial.reload(from: store)
-        var after: Int64 = 0
-        var replayed = 0
-        // The log up to the tail's starting point (all of it without a tail); the tail folds the rest.
-        let end = try await tail?.startingPoint().events ?? Int64.max
-        // The next page is read while this one is folded in.
-        let store = self.store
-        var next = Task { try await store.events(afterSequence: 0, limit: 50_000) }
-        while after < end {
-            var page = try await next.value
-            guard let last = page.last else { break }
-            after = last.sequence
-            let from = after
-            if after < end { next = Task { try await store.events(afterSequence: from, limit: 50_000) } }
-            if after > end { page.removeAll { $0.sequence > end } }
-            live.observe(page.map(\.event), catalog: catalog, profileFacts: facts)
-            replayed += page.count
-        }
         let artworkCounts = try await refreshArtworkStats(catalog: catalog)
-        _ = live.aggregates(fresh: true)
         // The artwork bandit re-estimates its choice probabilities here, never on a request.
         Task.detached { [weak self] in
             while let bandit = self?.bandit {
@@ -112,45 +76,22 @@ public final class HomeService: Sendable {
         logger.info(
             "home page state loaded",
             metadata: [
-                "marquee.home.events": .stringConvertible(replayed), "marquee.home.titles": .stringConvertible(catalog.count),
-                "marquee.home.artwork_counts": .stringConvertible(artworkCounts),
+                "marquee.home.titles": .stringConvertible(catalog.count), "marquee.home.artwork_counts": .stringConvertible(artworkCounts),
             ])
     }
 
-    public func facts(_ id: ProfileID) -> (region: String, plan: Plan)? {
-        profiles.withLock { $0[id.rawValue] }.map { ($0.region, $0.plan) }
-    }
-
-    /// Re-reads the titles (after a catalog change) and rebuilds the catalog, keeping indices.
+    /// Re-reads the titles and rebuilds the shared catalog (a forward for the catalog routes).
     @discardableResult
-    public func refreshCatalog() async throws -> HomeCatalog { try await rebuildCatalog().catalog }
+    public func refreshCatalog() async throws -> HomeCatalog { try await catalog.refresh() }
 
-    /// Builds the catalog from the store and the loaded snapshot, and numbers the build.
-    private func rebuildCatalog() async throws -> (catalog: HomeCatalog, generation: UInt64) {
-        let titles = try await store.titles(limit: 10_000_000, offset: 0).items
-        let loaded = snapshots.snapshot
-        let previous = catalogState.withLock { $0?.catalog }
-        let catalog = HomeCatalog(titles: titles, snapshot: loaded?.snapshot, previous: previous)
-        let generation = catalogState.withLock { state -> UInt64 in
-            let generation = (state?.generation ?? 0) + 1
-            state = CatalogState(catalog: catalog, snapshotIdentity: loaded?.fileIdentity, generation: generation)
-            return generation
-        }
-        live.catalogGrew(to: catalog.count)
-        return (catalog, generation)
-    }
+    /// Takes the profiles this process just wrote into the shared table (a forward for the profile routes).
+    public func profilesChanged(_ changed: [Profile]) { catalog.profilesChanged(changed) }
 
-    /// The current catalog, rebuilt first when a newer model snapshot was loaded.
-    public func catalog() async throws -> HomeCatalog { try await catalogAndGeneration().catalog }
+    /// A profile by id from the shared table.
+    public func profile(_ id: String) async throws -> Profile? { try await catalog.profile(id) }
 
-    /// The current catalog and the number of the build it comes from.
-    private func catalogAndGeneration() async throws -> (catalog: HomeCatalog, generation: UInt64) {
-        let loaded = snapshots.snapshot
-        if let state = catalogState.withLock({ $0 }), state.snapshotIdentity == loaded?.fileIdentity {
-            return (state.catalog, state.generation)
-        }
-        return try await rebuildCatalog()
-    }
+    /// A title by id from the served catalog (nil when unknown).
+    public func title(_ id: String) async throws -> Title? { try await catalog.title(id) }
 
     /// The viewer's top titles from the same live state and rules as their home page: the model's
     /// scores with new history folded in, without titles they may not see (maturity, region, block
@@ -160,8 +101,8 @@ public final class HomeService: Sendable {
     ) async throws
         -> (items: [HomePageBuilder.RankedTitle], personalized: Bool, catalog: HomeCatalog)
     {
-        _ = try await ensureWarm()
-        let catalog = try await self.catalog()
+        try await warmUp()
+        let catalog = try await self.catalog.current()
         if let genre, !catalog.genreKeys.contains(genre) {
             throw MarqueeError(
                 .invalidValue, code: "invalid_value",
@@ -180,8 +121,8 @@ public final class HomeService: Sendable {
     ) async throws
         -> (items: [HomePageBuilder.RankedTitle], catalog: HomeCatalog)?
     {
-        _ = try await ensureWarm()
-        let catalog = try await self.catalog()
+        try await warmUp()
+        let catalog = try await self.catalog.current()
         guard let t = catalog.index[titleID] else { return nil }
         let viewer = profile.map { ($0, live.profile($0.id.rawValue)) }
         return (builder(catalog, bandit: nil).similar(to: t, viewer: viewer, at: at, count: count), catalog)
@@ -196,7 +137,7 @@ public final class HomeService: Sendable {
     /// Sets the artwork bandit's counts to the store's statistics (impressions and rewards logged by every
     /// process serving the store); returns how many (title, variant, segment) counts were read.
     @discardableResult
-    public func refreshArtworkStats() async throws -> Int { try await refreshArtworkStats(catalog: catalog()) }
+    public func refreshArtworkStats() async throws -> Int { try await refreshArtworkStats(catalog: catalog.current()) }
 
     private func refreshArtworkStats(catalog: HomeCatalog) async throws -> Int {
         artworkRefreshedAt.store(Timestamp.wallClockMilliseconds(), ordering: .relaxed)
@@ -211,75 +152,27 @@ public final class HomeService: Sendable {
         return stats.count
     }
 
-    /// Reads every profile again (another process changed some).
-    public func reloadProfiles() async throws {
-        let all = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
-        profiles.withLock { table in for p in all { table[p.id.rawValue] = p } }
-    }
-
-    public func profilesChanged(_ changed: [Profile]) {
-        profiles.withLock { table in for p in changed { table[p.id.rawValue] = p } }
-    }
-
-    public func profile(_ id: String) async throws -> Profile? {
-        if let p = profiles.withLock({ $0[id] }) { return p }
-        guard let p = try await store.profile(id: ProfileID(trusted: id)) else { return nil }
-        profiles.withLock { $0[id] = p }
-        return p
-    }
-
-    /// Folds accepted events into the live state; a click or play carrying a decision id rewards the artwork shown.
+    /// Rewards the artwork shown when a committed click or play carries a page's decision id: the store
+    /// credited it in the event's own transaction, and the bandit reads the new counts now, at most twice
+    /// a second. (The live signals are folded by `ViewerFactsReadModel`, the tail's first consumer.)
     public func observe(_ events: [Event]) async {
-        guard !events.isEmpty else { return }
+        let joinsPages = events.contains { ($0.type == .play || $0.type == .click) && $0.decisionID != nil }
+        guard joinsPages else { return }
         do {
-            // The warm-up replays the log up to the tail's starting point; these events come after it.
-            _ = try await ensureWarm()
-            var catalog = try await self.catalog()
-            if events.contains(where: { e in e.titleID.map { catalog.index[$0.rawValue] == nil } ?? false }) {
-                catalog = try await refreshCatalog()
-            }
-            live.observe(events, catalog: catalog, profileFacts: facts)
-            // The store credited the artwork of a page that a click or play joins (in the event's own
-            // transaction); the bandit reads the new counts now, at most twice a second.
-            let joinsPages = events.contains { ($0.type == .play || $0.type == .click) && $0.decisionID != nil }
-            if joinsPages, Timestamp.wallClockMilliseconds() - artworkRefreshedAt.load(ordering: .relaxed) >= 500 {
+            try await warmUp()
+            if Timestamp.wallClockMilliseconds() - artworkRefreshedAt.load(ordering: .relaxed) >= 500 {
                 try await refreshArtworkStats()
             }
         } catch {
-            logger.error("could not fold events into the home page state", metadata: ["marquee.error": "\(error)"])
+            logger.error("could not refresh the artwork counts", metadata: ["marquee.error": "\(error)"])
         }
-    }
-
-    /// A title by id from the served catalog (nil when unknown).
-    public func title(_ id: String) async throws -> Title? {
-        let catalog = try await self.catalog()
-        return catalog.index[id].map { catalog.titles[$0] }
-    }
-
-    /// The viewer's genres by affinity (liked history, recent first weighted), strongest first:
-    /// what ad audiences and the CTR model's viewer features are made of.
-    public func topGenres(_ profileID: String, count: Int = 3) async throws -> [String] {
-        _ = try await ensureWarm()
-        let (catalog, generation) = try await catalogAndGeneration()
-        let signals = live.profile(profileID)
-        let key = GenreKey(profile: profileID, count: count)
-        if signals.historyRevision != 0, let hit = topGenresCache.withLock({ $0[key] }), hit.revision == signals.historyRevision,
-            hit.generation == generation
-        {
-            return hit.genres
-        }
-        let genres = catalog.topGenres(of: signals, count: count)
-        if signals.historyRevision != 0 {
-            topGenresCache.withLock { $0[key] = (signals.historyRevision, generation, genres) }
-        }
-        return genres
     }
 
     /// Builds a page and logs it: the decision record goes to the asynchronous writer, the artwork
     /// impressions to the bandit.
     public func page(for request: HomeRequest, decisionID: String) async throws -> (HomePage, HomeCatalog) {
-        _ = try await ensureWarm()
-        let catalog = try await self.catalog()
+        try await warmUp()
+        let catalog = try await self.catalog.current()
         let page = builder(catalog, bandit: bandit).build(request, signals: live.profile(request.profile.id.rawValue))
         let (items, shown) = page.served(in: catalog)
         bandit.recordImpressions(shown, segment: page.segment)

@@ -66,6 +66,12 @@ public final class ServingRuntime: Sendable {
     public let snapshots: SnapshotService
     public let editorial: EditorialRuleBook
     public let adBookChanges: AdBookChanges
+    /// The served catalog and the profiles table, read by the home page and the ad side; the change
+    /// watcher refreshes it.
+    public let catalog: CatalogReadModel
+    /// The live signals and viewers' facts folded from the event log, read by the home page and the ad
+    /// side; the event tail is its one writer.
+    public let viewers: ViewerFactsReadModel
     public let home: HomeService
     public let ads: AdService
     public let homeDecisionLog: DecisionLogWriter?
@@ -89,8 +95,10 @@ public final class ServingRuntime: Sendable {
         homeDecisionLog = configuration.logsDecisions ? DecisionLogWriter(store: store, logger: logger) : nil
         tail = EventTail(store: store)
         ingestor = EventIngestor(store: store, tail: tail)
+        catalog = CatalogReadModel(store: store, snapshots: snapshots)
+        viewers = ViewerFactsReadModel(catalog: catalog, store: store, tail: tail, logger: logger)
         home = HomeService(
-            store: store, snapshots: snapshots, editorial: editorial, decisionLog: homeDecisionLog, tail: tail,
+            store: store, catalog: catalog, viewers: viewers, editorial: editorial, decisionLog: homeDecisionLog,
             configuration: configuration.home, logger: logger)
         let secret = try await Self.beaconSecret(configuration.beaconSecret, store: store)
         beaconKey = secret
@@ -101,16 +109,19 @@ public final class ServingRuntime: Sendable {
             throw MarqueeError(.invalidValue, code: "invalid_value", message: "beacon secret: \(error)")
         }
         ads = AdService(
-            store: store, home: home, changes: adBookChanges, signer: signer, tail: tail, logger: logger,
+            store: store, catalog: catalog, viewers: viewers, changes: adBookChanges, signer: signer, tail: tail, logger: logger,
             configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock)
-        let (home, ads, editorial) = (home, ads, editorial)
+        let (catalog, viewers, home, ads, editorial) = (catalog, viewers, home, ads, editorial)
+        // In this order: the live signals first (a click's artwork reward and the ad side then see a catalog
+        // that has the event's title). Each consumer waits for its own warm-up before its first fold.
+        tail.subscribe(contextual: true) { events in await viewers.observe(events) }
         tail.subscribe(contextual: true) { events in await home.observe(events) }
         tail.subscribe(contextual: true) { events in await ads.observe(events) }
         changes = ChangeWatcher(store: store) { changed in
             if changed.contains(.adBook) { try await ads.reloadBook() }
             if changed.contains(.editorial) { try await editorial.reload(from: store) }
-            if changed.contains(.catalog) { try await home.refreshCatalog() }
-            if changed.contains(.profiles) { try await home.reloadProfiles() }
+            if changed.contains(.catalog) { try await catalog.refresh() }
+            if changed.contains(.profiles) { try await catalog.reloadProfiles() }
         }
     }
 
@@ -170,6 +181,7 @@ public final class ServingRuntime: Sendable {
     public func warmUp() async throws {
         try await changes.check()
         await snapshots.reloadIfChanged()
+        try await viewers.warmUp()
         try await home.warmUp()
         try await ads.warmUp()
         // Spend and reservations as the ledger has them (every process's), not only as the log replay saw them.
