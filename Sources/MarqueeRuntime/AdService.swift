@@ -24,6 +24,10 @@ public final class AdService: Sendable {
     public let breakPolicy: BreakPolicy
     /// The delivery clock (flights, budgets, caps, pacing, beacon ages); tests fix it.
     public let clock: @Sendable () -> Timestamp
+    /// Whether the warm-up starts from the delivery state's checkpoint (`restoreOrReplay`).
+    let restoresCheckpoint: Bool
+    /// What the warm-up restored (the checkpoint's position, nil for none) and how many events it folded.
+    let warmUpFold = Mutex<(restored: FoldPosition?, folded: Int)>((nil, 0))
     private let loadedVersion = Mutex<UInt64?>(nil)
     private let warming = Mutex<Task<Void, any Error>?>(nil)
     private let recent = Mutex(RecentPods(capacity: 100_000))
@@ -67,9 +71,10 @@ public final class AdService: Sendable {
         tail: EventTail? = nil, logger: Logger,
         configuration: AdDecisionConfiguration = .init(),
         breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        ctrSnapshotPath: String? = nil
+        ctrSnapshotPath: String? = nil, restoresCheckpoint: Bool = false
     ) {
         self.clock = clock
+        self.restoresCheckpoint = restoresCheckpoint
         self.ctrSnapshotPath = ctrSnapshotPath
         self.store = store
         self.home = home
@@ -100,38 +105,8 @@ public final class AdService: Sendable {
         try await reloadBook()
         // The logs up to the tail's starting point (all of them without a tail); the tail folds the rest.
         let end = try await tail?.startingPoint() ?? EventLogPosition(events: .max, contextualAdEvents: .max)
-        // The hourly shape of ad traffic comes from the logged impressions, before any pacer starts.
-        var after: Int64 = 0
-        var impressionTimes: [Timestamp] = []
-        var pages: [[Event]] = []
-        while true {
-            let page = try await store.adEvents(afterSequence: after, limit: 50_000).filter { $0.sequence <= end.events }
-            guard let last = page.last else { break }
-            let relevant = page.map(\.event)
-            impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
-            pages.append(relevant)
-            after = last.sequence
-        }
-        // Then the beacons' events of viewers without a profile (contextual pods), kept apart from the log.
-        after = 0
-        while true {
-            let page = try await store.contextualAdEvents(afterSequence: after, limit: 50_000).filter {
-                $0.sequence <= end.contextualAdEvents
-            }
-            guard let last = page.last else { break }
-            let relevant = page.map(\.event)
-            impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
-            pages.append(relevant)
-            after = last.sequence
-        }
-        if !impressionTimes.isEmpty { engine.setTrafficCurve(TrafficCurve.learned(fromOpportunitiesAt: impressionTimes)) }
-        var replayed = 0
         var log = AdLogReplay()
-        for relevant in pages {
-            engine.observe(relevant)
-            log.note(relevant)
-            replayed += relevant.count
-        }
+        let replayed = try await restoreOrReplay(end: end, notes: &log)
         // The CTR model starts from its snapshot, then learns what the decision log and its outcomes
         // teach after the snapshot's position (from the start when there is none).
         var position: (servedAt: Timestamp, id: DecisionID)?

@@ -15,6 +15,10 @@ public final class HomeService: Sendable {
     /// Where the warm-up's replay of the log ends (the tail folds what comes after).
     let tail: EventTail?
     public let configuration: HomeConfiguration
+    /// Whether the warm-up starts from the live signals' checkpoint (`restoreOrReplay`).
+    let restoresCheckpoint: Bool
+    /// What the warm-up restored (the checkpoint's position, nil for none) and how many events it folded.
+    let warmUpFold = Mutex<(restored: FoldPosition?, folded: Int)>((nil, 0))
     let logger: Logger
     public let live = LiveSignals()
     public let bandit: ArtworkBandit
@@ -38,9 +42,11 @@ public final class HomeService: Sendable {
 
     public init(
         store: any MarqueeStore, snapshots: SnapshotService, editorial: EditorialRuleBook, decisionLog: DecisionLogWriter?,
-        tail: EventTail? = nil, configuration: HomeConfiguration = HomeConfiguration(), logger: Logger
+        tail: EventTail? = nil, configuration: HomeConfiguration = HomeConfiguration(), restoresCheckpoint: Bool = false,
+        logger: Logger
     ) {
         self.store = store
+        self.restoresCheckpoint = restoresCheckpoint
         self.tail = tail
         self.snapshots = snapshots
         self.editorial = editorial
@@ -77,23 +83,7 @@ public final class HomeService: Sendable {
         let all = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
         profiles.withLock { table in for p in all { table[p.id.rawValue] = p } }
         try await editorial.reload(from: store)
-        var after: Int64 = 0
-        var replayed = 0
-        // The log up to the tail's starting point (all of it without a tail); the tail folds the rest.
-        let end = try await tail?.startingPoint().events ?? Int64.max
-        // The next page is read while this one is folded in.
-        let store = self.store
-        var next = Task { try await store.events(afterSequence: 0, limit: 50_000) }
-        while after < end {
-            var page = try await next.value
-            guard let last = page.last else { break }
-            after = last.sequence
-            let from = after
-            if after < end { next = Task { try await store.events(afterSequence: from, limit: 50_000) } }
-            if after > end { page.removeAll { $0.sequence > end } }
-            live.observe(page.map(\.event), catalog: catalog, profileFacts: facts)
-            replayed += page.count
-        }
+        let replayed = try await restoreOrReplay(catalog: catalog)
         let artworkCounts = try await refreshArtworkStats(catalog: catalog)
         _ = live.aggregates(fresh: true)
         // The artwork bandit re-estimates its choice probabilities here, never on a request.

@@ -30,6 +30,10 @@ public struct RuntimeConfiguration: Sendable {
     /// How long served home pages stay in the decision log (what clicks join to, and `marquee artwork
     /// evaluate` reads); older ones are deleted hourly. The artwork bandit's counts are kept apart and stay.
     public var homeDecisionRetention: Duration = .seconds(30 * 86_400)
+    /// How often the event-log folds (the live signals, the ad delivery state) are checkpointed into the
+    /// store, besides after the warm-up and at a graceful shutdown; a start restores them and folds only the
+    /// events after. Nil: no checkpoints are written or read (every start replays the whole log).
+    public var checkpointInterval: Duration? = .seconds(300)
     /// How often the artwork bandit's counts are read from the store (what other processes served).
     public var artworkRefreshInterval: Duration = .seconds(2)
 
@@ -91,7 +95,7 @@ public final class ServingRuntime: Sendable {
         ingestor = EventIngestor(store: store, tail: tail)
         home = HomeService(
             store: store, snapshots: snapshots, editorial: editorial, decisionLog: homeDecisionLog, tail: tail,
-            configuration: configuration.home, logger: logger)
+            configuration: configuration.home, restoresCheckpoint: configuration.checkpointInterval != nil, logger: logger)
         let secret = try await Self.beaconSecret(configuration.beaconSecret, store: store)
         beaconKey = secret
         let signer: BeaconSigner
@@ -103,9 +107,11 @@ public final class ServingRuntime: Sendable {
         ads = AdService(
             store: store, home: home, changes: adBookChanges, signer: signer, tail: tail, logger: logger,
             configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock,
-            ctrSnapshotPath: configuration.ctrSnapshotPath)
+            ctrSnapshotPath: configuration.ctrSnapshotPath, restoresCheckpoint: configuration.checkpointInterval != nil)
         let (home, ads, editorial) = (home, ads, editorial)
-        tail.subscribe(contextual: true) { events in await home.observe(events) }
+        // The home page's state folds the event log only (as its warm-up replays it); the ads also the
+        // contextual ad events.
+        tail.subscribe { events in await home.observe(events) }
         tail.subscribe(contextual: true) { events in await ads.observe(events) }
         changes = ChangeWatcher(store: store) { changed in
             if changed.contains(.adBook) { try await ads.reloadBook() }
@@ -144,6 +150,10 @@ public final class ServingRuntime: Sendable {
         ]
         if let homeDecisionLog { list.append(homeDecisionLog) }
         list.append(CTRSnapshotSaver(ads: ads, logger: logger))
+        if let interval = configuration.checkpointInterval {
+            list.append(CheckpointSaver(runtime: self, logger: logger))
+            list.append(PeriodicWork(name: "checkpoints", interval: interval, logger: logger) { [self] in try await saveCheckpoints() })
+        }
         let (home, store, clock, retention) = (home, store, configuration.clock, configuration.homeDecisionRetention)
         list.append(
             PeriodicWork(name: "artwork counts", interval: configuration.artworkRefreshInterval, logger: logger) {

@@ -213,10 +213,10 @@ public final class LiveSignals: Sendable {
     final class Shard: Sendable {
         let table = Mutex<[String: ProfileSignals]>([:])
     }
-    private let shards: [Shard]
+    let shards: [Shard]
     /// The last `ProfileSignals.historyRevision` handed out.
-    private let historyRevisions = Atomic<UInt64>(0)
-    private let counters = Mutex(AggregateCounters())
+    let historyRevisions = Atomic<UInt64>(0)
+    let counters = Mutex(AggregateCounters())
     private let published: Mutex<(view: AggregateView, version: Int, at: UInt64)>
     let publishIntervalNanos: UInt64
 
@@ -227,7 +227,7 @@ public final class LiveSignals: Sendable {
         publishIntervalNanos = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
     }
 
-    @inline(__always) private func shard(_ profile: String) -> Int {
+    @inline(__always) func shard(_ profile: String) -> Int {
         var h: UInt32 = 2_166_136_261
         for b in profile.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
         return Int(h % UInt32(Self.shardCount))
