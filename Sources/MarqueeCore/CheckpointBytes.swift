@@ -110,7 +110,7 @@ public struct CheckpointWriter: Sendable {
         bytes.append(contentsOf: s.utf8)
     }
 
-    public mutating func bytes(_ b: [UInt8]) {
+    public mutating func blob(_ b: [UInt8]) {
         count(b.count)
         bytes.append(contentsOf: b)
     }
@@ -184,7 +184,7 @@ public struct CheckpointReader: Sendable {
         return s
     }
 
-    public mutating func bytes() throws -> [UInt8] {
+    public mutating func blob() throws -> [UInt8] {
         let n = try count()
         defer { offset += n }
         return Array(bytes[offset..<offset + n])

@@ -120,7 +120,7 @@ extension AdDecisionEngine {
         let encoder = JSONEncoder()
         for (id, pacer) in pacers {
             out.string(id)
-            out.bytes(Array(try encoder.encode(pacer)))
+            out.blob(Array(try encoder.encode(pacer)))
         }
         return out.bytes
     }
@@ -219,7 +219,7 @@ extension AdDecisionEngine {
         let decoder = JSONDecoder()
         for _ in 0..<(try r.count()) {
             let id = try r.string()
-            let json = try r.bytes()
+            let json = try r.blob()
             guard var pacer = try? decoder.decode(PacingStateMachine.self, from: Data(json)) else { throw CheckpointReader.Malformed() }
             guard let k = book.campaignIndex[id] else { continue }
             // A campaign edited since: its pacer follows the edit, as when the book is reloaded.

@@ -119,7 +119,10 @@ extension LiveSignals {
         else { throw CheckpointReader.Malformed() }
         let n = try r.count()
         var map = [Int](repeating: -1, count: n)
-        for k in 0..<n { map[k] = catalog.index[try r.string()] ?? -1 }
+        for k in 0..<n {
+            let id = try r.string()
+            map[k] = catalog.index[id] ?? -1
+        }
         var tables = [[String: ProfileSignals]](repeating: [:], count: Self.shardCount)
         var revisions: UInt64 = 0
         let profileCount = try r.count()

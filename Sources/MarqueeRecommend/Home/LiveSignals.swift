@@ -258,7 +258,7 @@ public final class LiveSignals: Sendable {
     /// know are skipped for titles but still count for rows); `profileFacts` gives a profile's region and plan.
     public func observe(_ events: [Event], catalog: HomeCatalog, profileFacts: (ProfileID) -> (region: String, plan: Plan)?) {
         guard !events.isEmpty else { return }
-        var counted: [(title: Int, region: String?, plan: Plan?, first: Bool, weight: Double, ms: Int64)] = []
+        var counted: [(event: Int, title: Int, region: String?, plan: Plan?, first: Bool, weight: Double, ms: Int64)] = []
         var plays: [(title: Int, cells: [Int])] = []
         var rows: [(kind: Int, click: Bool, cells: [Int])] = []
         var kindCompletions: [Int] = []
@@ -342,11 +342,15 @@ public final class LiveSignals: Sendable {
                     let positive = e.type != .dislike && e.type != .abandon && !(e.type == .rate && (e.rating ?? 0) <= 2)
                     if positive {
                         let facts = profileFacts(e.profileID)
-                        counted.append((t, e.context.region ?? facts?.region, facts?.plan, isNew, 1, ms))
+                        counted.append((k, t, e.context.region ?? facts?.region, facts?.plan, isNew, 1, ms))
                     }
                 }
             }
         }
+        // The counts are added in the events' order (profiles were grouped by shard above), so that the
+        // floating-point sums and the regions' numbering do not depend on how the log is cut into batches:
+        // a replay, the tail and a checkpoint plus the rest of the log reach the same figures.
+        counted.sort { $0.event < $1.event }
         counters.withLock { c in
             c.grow(to: catalog.count)
             c.events += events.count
