@@ -29,6 +29,11 @@ extension ServingRuntime {
     @discardableResult
     public func saveCheckpoints() async throws -> CheckpointSave {
         let (home, ads) = (home, ads)
+        // The states must have folded the log up to the tail's starting point first: a save that came before
+        // (the saver starts with the server, which may be before the warm-up ends) would pair an empty
+        // state with the position of the log's end.
+        try await home.warmUp()
+        try await ads.warmUp()
         let clock = ContinuousClock()
         let start = clock.now
         let (signals, delivery, position) = try await tail.withQuiescentPosition { position in
@@ -67,7 +72,7 @@ extension ServingRuntime {
     }
 }
 
-/// Saves the checkpoints once right after the warm-up (services start after it) and once more at a
+/// Saves the checkpoints once right after the warm-up (`saveCheckpoints` waits for it) and once more at a
 /// graceful shutdown (after the HTTP server has stopped); `PeriodicWork` saves them in between.
 struct CheckpointSaver: Service {
     let runtime: ServingRuntime

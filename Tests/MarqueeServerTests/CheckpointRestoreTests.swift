@@ -278,4 +278,20 @@ import Testing
         let caught = try await behind.saveCheckpoints()
         #expect(caught.position.progress == far.position.progress && caught.homeStored)
     }
+
+    /// A save asked for before the warm-up has folded the log (the saver starts with the server) waits for
+    /// it: it never pairs an empty state with the position of the log's end.
+    @Test func aSaveBeforeTheWarmUpWaitsForIt() async throws {
+        let (world, _) = try await Self.world(profiles: 40, titles: 40, days: 6)
+        defer { world.cleanUp() }
+        var configuration = RuntimeConfiguration(beaconSecret: Array(repeating: 7, count: 32), logsDecisions: false)
+        configuration.home.seed = 11
+        let cold = try await ServingRuntime(store: world.store, configuration: configuration, logger: Self.quietLogger)
+        let save = try await cold.saveCheckpoints()
+        #expect(save.homeStored)
+        let restored = try await Self.runtime(world.store, checkpoints: true)
+        let replayed = try await Self.runtime(world.store, checkpoints: false)
+        #expect(restored.home.restoredCheckpoint == save.position && restored.home.foldedAtWarmUp == 0)
+        Self.expectSameSignals(restored, replayed, profiles: world.dataset.profiles)
+    }
 }
