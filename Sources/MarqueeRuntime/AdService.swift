@@ -28,6 +28,10 @@ public final class AdService: Sendable {
     public let breakPolicy: BreakPolicy
     /// The delivery clock (flights, budgets, caps, pacing, beacon ages); tests fix it.
     public let clock: @Sendable () -> Timestamp
+    /// Whether the warm-up starts from the delivery state's checkpoint (`restoreOrReplay`).
+    let restoresCheckpoint: Bool
+    /// What the warm-up restored (the checkpoint's position, nil for none) and how many events it folded.
+    let warmUpFold = Mutex<(restored: FoldPosition?, folded: Int)>((nil, 0))
     private let loadedVersion = Mutex<UInt64?>(nil)
     private let warming = Mutex<Task<Void, any Error>?>(nil)
     private let recent = Mutex(RecentPods(capacity: 100_000))
@@ -68,9 +72,11 @@ public final class AdService: Sendable {
         store: any MarqueeStore, catalog: CatalogReadModel, viewers: ViewerFactsReadModel, changes: AdBookChanges, signer: BeaconSigner,
         tail: EventTail? = nil, logger: Logger,
         configuration: AdDecisionConfiguration = .init(),
-        breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        restoresCheckpoint: Bool = false
     ) {
         self.clock = clock
+        self.restoresCheckpoint = restoresCheckpoint
         self.store = store
         self.catalog = catalog
         self.viewers = viewers
@@ -106,36 +112,7 @@ public final class AdService: Sendable {
         try await reloadBook()
         // The logs up to the tail's starting point (all of them without a tail); the tail folds the rest.
         let end = try await tail?.startingPoint() ?? EventLogPosition(events: .max, contextualAdEvents: .max)
-        // The hourly shape of ad traffic comes from the logged impressions, before any pacer starts.
-        var after: Int64 = 0
-        var impressionTimes: [Timestamp] = []
-        var pages: [[Event]] = []
-        while true {
-            let page = try await store.adEvents(afterSequence: after, limit: 50_000).filter { $0.sequence <= end.events }
-            guard let last = page.last else { break }
-            let relevant = page.map(\.event)
-            impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
-            pages.append(relevant)
-            after = last.sequence
-        }
-        // Then the beacons' events of viewers without a profile (contextual pods), kept apart from the log.
-        after = 0
-        while true {
-            let page = try await store.contextualAdEvents(afterSequence: after, limit: 50_000).filter {
-                $0.sequence <= end.contextualAdEvents
-            }
-            guard let last = page.last else { break }
-            let relevant = page.map(\.event)
-            impressionTimes += relevant.lazy.filter { $0.type == .adImpression }.map(\.timestamp)
-            pages.append(relevant)
-            after = last.sequence
-        }
-        if !impressionTimes.isEmpty { engine.setTrafficCurve(TrafficCurve.learned(fromOpportunitiesAt: impressionTimes)) }
-        var replayed = 0
-        for relevant in pages {
-            engine.observe(relevant)
-            replayed += relevant.count
-        }
+        let replayed = try await restoreOrReplay(end: end)
         // The CTR model: the store's shared one, and what the log teaches after it.
         let examples = try await learner.step()
         engine.sweep(now: clock())

@@ -1,3 +1,5 @@
+import MarqueeCore
+
 /// A consumer's position in a log whose rows carry increasing sequence numbers that need not become
 /// visible in sequence order.
 ///
@@ -75,6 +77,9 @@ public struct CommitOrderedCursor: Sendable {
             }
         }
     }
+
+    /// The position as a checkpoint keeps it: the floor and the rows delivered above it.
+    public var position: FoldPosition.Cursor { FoldPosition.Cursor(floor: floor, delivered: delivered) }
 
     /// Whether a gap holds the cursor back (the next read returns rows delivered already).
     public var isWaitingOnGaps: Bool { !gaps.isEmpty }

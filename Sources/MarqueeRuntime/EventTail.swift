@@ -71,6 +71,23 @@ public final class EventTail: Sendable {
         cursors.withLock { $0 = (events, contextual) }
     }
 
+    /// Runs `body` while no batch is being folded (it holds the lock `catchUp` folds under), handing it the
+    /// exact position the consumers' state reflects: both cursors' floors and the rows above them folded
+    /// already. What `body` reads of the consumers' state therefore matches the position; it should only
+    /// copy that state (encoding it can happen after, without holding up the tail or the ingest path).
+    /// Before the first `catchUp` the position is the starting point (the end of the warm-up's replay).
+    public func withQuiescentPosition<T: Sendable>(_ body: (FoldPosition) async throws -> T) async throws -> T {
+        let start = try await startingPoint()
+        await folding.lock()
+        defer { folding.unlock() }
+        let position =
+            cursors.withLock { state in
+                state.map { FoldPosition(events: $0.events.position, contextualAdEvents: $0.contextual.position) }
+            }
+            ?? FoldPosition(events: .init(floor: start.events), contextualAdEvents: .init(floor: start.contextualAdEvents))
+        return try await body(position)
+    }
+
     private func drain(
         _ cursor: inout CommitOrderedCursor, read: (Int64, Int) async throws -> [(sequence: Int64, event: Event)],
         to consumers: [Consumer]

@@ -28,6 +28,10 @@ public struct RuntimeConfiguration: Sendable {
     /// How long served home pages stay in the decision log (what clicks join to, and `marquee artwork
     /// evaluate` reads); older ones are deleted hourly. The artwork bandit's counts are kept apart and stay.
     public var homeDecisionRetention: Duration = .seconds(30 * 86_400)
+    /// How often the event-log folds (the live signals, the ad delivery state) are checkpointed into the
+    /// store, besides after the warm-up and at a graceful shutdown; a start restores them and folds only the
+    /// events after. Nil: no checkpoints are written or read (every start replays the whole log).
+    public var checkpointInterval: Duration? = .seconds(300)
     /// How often the artwork bandit's counts are read from the store (what other processes served).
     public var artworkRefreshInterval: Duration = .seconds(2)
     /// How often the shared CTR model learns the newly settled decisions of the log, or adopts what another
@@ -96,7 +100,8 @@ public final class ServingRuntime: Sendable {
         tail = EventTail(store: store)
         ingestor = EventIngestor(store: store, tail: tail)
         catalog = CatalogReadModel(store: store, snapshots: snapshots)
-        viewers = ViewerFactsReadModel(catalog: catalog, store: store, tail: tail, logger: logger)
+        viewers = ViewerFactsReadModel(
+            catalog: catalog, store: store, tail: tail, restoresCheckpoint: configuration.checkpointInterval != nil, logger: logger)
         home = HomeService(
             store: store, catalog: catalog, viewers: viewers, editorial: editorial, decisionLog: homeDecisionLog,
             configuration: configuration.home, logger: logger)
@@ -110,12 +115,15 @@ public final class ServingRuntime: Sendable {
         }
         ads = AdService(
             store: store, catalog: catalog, viewers: viewers, changes: adBookChanges, signer: signer, tail: tail, logger: logger,
-            configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock)
+            configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock,
+            restoresCheckpoint: configuration.checkpointInterval != nil)
         let (catalog, viewers, home, ads, editorial) = (catalog, viewers, home, ads, editorial)
         // In this order: the live signals first (a click's artwork reward and the ad side then see a catalog
         // that has the event's title). Each consumer waits for its own warm-up before its first fold.
-        tail.subscribe(contextual: true) { events in await viewers.observe(events) }
-        tail.subscribe(contextual: true) { events in await home.observe(events) }
+        // The live signals and the home page fold the event log only (as the warm-up replays it); the ad side
+        // also the contextual ad events.
+        tail.subscribe { events in await viewers.observe(events) }
+        tail.subscribe { events in await home.observe(events) }
         tail.subscribe(contextual: true) { events in await ads.observe(events) }
         changes = ChangeWatcher(store: store) { changed in
             if changed.contains(.adBook) { try await ads.reloadBook() }
@@ -153,6 +161,10 @@ public final class ServingRuntime: Sendable {
             PeriodicWork(name: "change versions", interval: poll, logger: logger) { try await changes.check() },
         ]
         if let homeDecisionLog { list.append(homeDecisionLog) }
+        if let interval = configuration.checkpointInterval {
+            list.append(CheckpointSaver(runtime: self, logger: logger))
+            list.append(PeriodicWork(name: "checkpoints", interval: interval, logger: logger) { [self] in try await saveCheckpoints() })
+        }
         let (home, store, clock, retention) = (home, store, configuration.clock, configuration.homeDecisionRetention)
         list.append(
             PeriodicWork(name: "artwork counts", interval: configuration.artworkRefreshInterval, logger: logger) {

@@ -15,6 +15,10 @@ public final class ViewerFactsReadModel: Sendable {
     let tail: EventTail?
     let logger: Logger
     public let live = LiveSignals()
+    /// Whether the warm-up starts from the live signals' checkpoint (`restoreOrReplay`).
+    let restoresCheckpoint: Bool
+    /// What the warm-up restored (the checkpoint's position, nil for none) and how many events it folded.
+    let warmUpFold = Mutex<(restored: FoldPosition?, folded: Int)>((nil, 0))
 
     private struct GenreKey: Hashable {
         var profile: String
@@ -24,8 +28,11 @@ public final class ViewerFactsReadModel: Sendable {
     private let topGenresCache = Mutex<[GenreKey: (revision: UInt64, generation: UInt64, genres: [String])]>([:])
     private let warming = Mutex<Task<Void, any Error>?>(nil)
 
-    public init(catalog: CatalogReadModel, store: any MarqueeStore, tail: EventTail? = nil, logger: Logger) {
+    public init(
+        catalog: CatalogReadModel, store: any MarqueeStore, tail: EventTail? = nil, restoresCheckpoint: Bool = false, logger: Logger
+    ) {
         self.catalog = catalog
+        self.restoresCheckpoint = restoresCheckpoint
         self.store = store
         self.tail = tail
         self.logger = logger
@@ -48,23 +55,9 @@ public final class ViewerFactsReadModel: Sendable {
     private func load() async throws {
         try await self.catalog.warmUp()
         let catalog = try await self.catalog.current()
-        var after: Int64 = 0
-        var replayed = 0
-        // The log up to the tail's starting point (all of it without a tail); the tail folds the rest.
-        let end = try await tail?.startingPoint().events ?? Int64.max
-        // The next page is read while this one is folded in.
-        let store = self.store
-        var next = Task { try await store.events(afterSequence: 0, limit: 50_000) }
-        while after < end {
-            var page = try await next.value
-            guard let last = page.last else { break }
-            after = last.sequence
-            let from = after
-            if after < end { next = Task { try await store.events(afterSequence: from, limit: 50_000) } }
-            if after > end { page.removeAll { $0.sequence > end } }
-            live.observe(page.map(\.event), catalog: catalog, profileFacts: self.catalog.facts)
-            replayed += page.count
-        }
+        // From the checkpoint when there is a usable one, then the log up to the tail's starting point (all of
+        // it without a tail); the tail folds the rest.
+        let replayed = try await restoreOrReplay(catalog: catalog)
         _ = live.aggregates(fresh: true)
         logger.info(
             "viewer facts loaded",

@@ -21,7 +21,7 @@ public final class AdDecisionEngine: Sendable {
     /// The default configuration of requests, and the engine-wide settings (see `AdDecisionConfiguration`).
     public let configuration: AdDecisionConfiguration
     private let inventoryBox: Mutex<AdInventory>
-    private let state: Mutex<DeliveryState>
+    let state: Mutex<DeliveryState>
     public let clicks: ClickModelBox
 
     public init(inventory: AdInventory, configuration: AdDecisionConfiguration = AdDecisionConfiguration(), clickModel: ClickModelBox) {
@@ -348,6 +348,8 @@ public final class AdDecisionEngine: Sendable {
                 let sessionKey = e.context.sessionID?.rawValue
                 switch e.type {
                 case .adImpression:
+                    // Every logged impression teaches the traffic curve's shape, known creative or not.
+                    state.countTraffic(at: t)
                     guard let creativeID = e.creativeID, let i = inventory.creativeIndex[creativeID.rawValue] else { continue }
                     let k = inventory.campaignOfCreative[i]
                     if let d = e.decisionID, state.confirm(key: DeliveryState.key(decision: d.rawValue, slot: e.rank ?? 0), at: t) {
@@ -368,7 +370,8 @@ public final class AdDecisionEngine: Sendable {
                         let key = DeliveryState.key(decision: d.rawValue, slot: e.rank ?? 0)
                         if let p = state.pending[key], p.confirmedAt != nil, !p.clicked {
                             state.pending[key]!.clicked = true
-                            positives.append(p.features)
+                            // An entry restored from a checkpoint has no features (the CTR model learns it from the log).
+                            if !p.features.isEmpty { positives.append(p.features) }
                         }
                     }
                 case .adComplete, .adSkip:

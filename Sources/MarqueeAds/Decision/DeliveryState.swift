@@ -86,6 +86,9 @@ struct DeliveryState {
     var learned = LearnedRefusals()
     /// The knobs of the pacers made from now on.
     var pacing = PacingConfiguration()
+    /// Logged ad impressions per hour of the (UTC) day, over every impression folded: what the traffic
+    /// curve is learned from (`TrafficCurve.learned`), kept so that a checkpoint carries it.
+    var trafficCounts = [Double](repeating: 0, count: 24)
 
     init(sessionGenerationMs: Int64 = 3 * 3_600_000, pacing: PacingConfiguration = PacingConfiguration()) {
         sessions = SessionTable(generationMs: sessionGenerationMs)
@@ -97,6 +100,11 @@ struct DeliveryState {
     static let weekDays: Int64 = 7
 
     static func key(decision: String, slot: Int) -> String { decision + "#" + String(slot) }
+
+    /// Counts one logged impression at `ms` toward the traffic curve's hour.
+    mutating func countTraffic(at ms: Int64) {
+        TrafficCurve.count(ms, into: &trafficCounts)
+    }
 
     mutating func resize(campaigns count: Int) {
         if campaigns.count < count { campaigns += repeatElement(CampaignDelivery(), count: count - campaigns.count) }
@@ -327,7 +335,7 @@ struct DeliveryState {
             let crowded = pending.count > keepAtMost
             if let confirmed = p.confirmedAt {
                 guard crowded || now - max(confirmed, p.servedAt) >= labelWindow else { break }
-                if !p.clicked { negatives.append(p.features) }
+                if !p.clicked && !p.features.isEmpty { negatives.append(p.features) }
             } else {
                 guard crowded || now - p.servedAt >= reservation else { break }
                 release(p)
@@ -380,6 +388,17 @@ struct SessionTable {
     private var startedAt: Int64?
 
     init(generationMs: Int64 = 3 * 3_600_000) { self.generationMs = max(1, generationMs) }
+
+    /// A table as a checkpoint had it.
+    init(generationMs: Int64, current: [String: History], previous: [String: History], startedAt: Int64?) {
+        self.generationMs = max(1, generationMs)
+        self.current = current
+        self.previous = previous
+        self.startedAt = startedAt
+    }
+
+    /// When the current generation started (ms), for checkpoints.
+    var generationStartedAt: Int64? { startedAt }
 
     var count: Int { current.count + previous.count }
 

@@ -51,7 +51,7 @@ import MarqueeCore
 /// One participation should lead to at most one impression; opportunities outside the flight are
 /// ignored. Events with a time in an earlier day than the current one are applied to the current day
 /// as of the latest time seen (a late charge still counts toward the total, not toward today).
-public struct PacingStateMachine: Sendable, Hashable {
+public struct PacingStateMachine: Sendable, Hashable, Codable {
     /// The campaign as last given (its budgets, bid, flight and pacing mode are what matter here).
     public private(set) var campaign: Campaign
     /// The expected shape of a day's traffic for this campaign.
@@ -273,7 +273,7 @@ public struct PacingStateMachine: Sendable, Hashable {
         public var expectedOpportunities: Double
     }
 
-    struct Day: Sendable, Hashable {
+    struct Day: Sendable, Hashable, Codable {
         var index: Int64
         /// Seconds of the day where today's flight window begins and ends.
         var windowStart = 0.0
@@ -291,7 +291,7 @@ public struct PacingStateMachine: Sendable, Hashable {
     }
 
     /// Exponentially weighted spend per participation.
-    struct SpendRate: Sendable, Hashable {
+    struct SpendRate: Sendable, Hashable, Codable {
         var spend = 0.0
         var participations = 0.0
 

@@ -66,15 +66,17 @@ public struct TrafficCurve: Sendable, Hashable, Codable {
     ) -> TrafficCurve {
         precondition(isValidBinCount(bins), "a traffic curve needs a bin count that divides 86,400, got \(bins)")
         var counts = Array(repeating: 0.0, count: bins)
-        let binMilliseconds = Int64(secondsPerDay / bins) * 1000
-        let dayMilliseconds = Int64(secondsPerDay) * 1000
-        for time in times {
-            let local = time.millisecondsSinceEpoch + Int64(utcOffsetSeconds) * 1000
-            var ofDay = local % dayMilliseconds
-            if ofDay < 0 { ofDay += dayMilliseconds }
-            counts[Int(ofDay / binMilliseconds)] += 1
-        }
+        for time in times { count(time.millisecondsSinceEpoch + Int64(utcOffsetSeconds) * 1000, into: &counts) }
         return TrafficCurve(counts: counts, pseudoCountPerBin: pseudoCountPerBin)
+    }
+
+    /// Adds one opportunity at `ms` (local) to its bin of `counts` (as many bins as `counts` has, dividing the day).
+    public static func count(_ ms: Int64, into counts: inout [Double]) {
+        let binMilliseconds = Int64(secondsPerDay / counts.count) * 1000
+        let dayMilliseconds = Int64(secondsPerDay) * 1000
+        var ofDay = ms % dayMilliseconds
+        if ofDay < 0 { ofDay += dayMilliseconds }
+        counts[Int(ofDay / binMilliseconds)] += 1
     }
 
     /// The length of one bin in seconds.

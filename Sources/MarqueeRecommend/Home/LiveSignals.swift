@@ -213,10 +213,10 @@ public final class LiveSignals: Sendable {
     final class Shard: Sendable {
         let table = Mutex<[String: ProfileSignals]>([:])
     }
-    private let shards: [Shard]
+    let shards: [Shard]
     /// The last `ProfileSignals.historyRevision` handed out.
-    private let historyRevisions = Atomic<UInt64>(0)
-    private let counters = Mutex(AggregateCounters())
+    let historyRevisions = Atomic<UInt64>(0)
+    let counters = Mutex(AggregateCounters())
     private let published: Mutex<(view: AggregateView, version: Int, at: UInt64)>
     let publishIntervalNanos: UInt64
 
@@ -227,7 +227,7 @@ public final class LiveSignals: Sendable {
         publishIntervalNanos = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
     }
 
-    @inline(__always) private func shard(_ profile: String) -> Int {
+    @inline(__always) func shard(_ profile: String) -> Int {
         var h: UInt32 = 2_166_136_261
         for b in profile.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
         return Int(h % UInt32(Self.shardCount))
@@ -258,7 +258,7 @@ public final class LiveSignals: Sendable {
     /// know are skipped for titles but still count for rows); `profileFacts` gives a profile's region and plan.
     public func observe(_ events: [Event], catalog: HomeCatalog, profileFacts: (ProfileID) -> (region: String, plan: Plan)?) {
         guard !events.isEmpty else { return }
-        var counted: [(title: Int, region: String?, plan: Plan?, first: Bool, weight: Double, ms: Int64)] = []
+        var counted: [(event: Int, title: Int, region: String?, plan: Plan?, first: Bool, weight: Double, ms: Int64)] = []
         var plays: [(title: Int, cells: [Int])] = []
         var rows: [(kind: Int, click: Bool, cells: [Int])] = []
         var kindCompletions: [Int] = []
@@ -342,11 +342,15 @@ public final class LiveSignals: Sendable {
                     let positive = e.type != .dislike && e.type != .abandon && !(e.type == .rate && (e.rating ?? 0) <= 2)
                     if positive {
                         let facts = profileFacts(e.profileID)
-                        counted.append((t, e.context.region ?? facts?.region, facts?.plan, isNew, 1, ms))
+                        counted.append((k, t, e.context.region ?? facts?.region, facts?.plan, isNew, 1, ms))
                     }
                 }
             }
         }
+        // The counts are added in the events' order (profiles were grouped by shard above), so that the
+        // floating-point sums and the regions' numbering do not depend on how the log is cut into batches:
+        // a replay, the tail and a checkpoint plus the rest of the log reach the same figures.
+        counted.sort { $0.event < $1.event }
         counters.withLock { c in
             c.grow(to: catalog.count)
             c.events += events.count
