@@ -9,7 +9,7 @@ extension SQLiteStore: DeliveryLedgerStore {
     public func reserveAndLog(_ decisions: [LedgerDecision]) async throws -> [[ReservationOutcome]] {
         guard !decisions.isEmpty else { return [] }
         for (i, decision) in decisions.enumerated() { try Self.validate(decision, at: i) }
-        return try await writeSurvivingProcessCrash("reserving \(Wording.count(decisions.count, "ad decision"))") { db in
+        return try await write("reserving \(Wording.count(decisions.count, "ad decision"))") { db in
             var accounts = LedgerAccounts()
             var answered: [String: [ReservationOutcome]] = [:]
             var results: [[ReservationOutcome]] = []

@@ -66,30 +66,6 @@ public final class SQLiteStore: MarqueeStore, @unchecked Sendable {
         }
     }
 
-    /// A write whose commit waits for the operating system, not for the disk (`synchronous=NORMAL` for this
-    /// one transaction on the one writer connection): it survives a crash of the process, and the next
-    /// ordinary commit's fsync of the WAL makes it durable against a power loss too (the WAL is written in
-    /// order). For the ad decisions' ledger grants, where an fsync per group commit was what limited the
-    /// decision rate; an acknowledged event never goes through here.
-    func writeSurvivingProcessCrash<T: Sendable>(
-        _ what: String, _ body: @escaping @Sendable (Database) throws -> T
-    ) async throws -> T {
-        do {
-            return try await pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-                var result: T?
-                try db.inTransaction {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
-        } catch {
-            throw Self.translate(error, doing: what)
-        }
-    }
-
     func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)

@@ -500,23 +500,4 @@ import Testing
         ])
         #expect(outcomes == [[.granted(slot: 0), .totalBudgetSpent]])
     }
-
-    // MARK: Durability
-
-    /// The ledger's commits skip the fsync (they survive a process crash; the next event commit's fsync
-    /// covers them), but the writer connection is back at synchronous=FULL after each, including one that
-    /// fails, so that an acknowledged event is still fsynced.
-    @Test func theWriterIsBackToFullSynchronousAfterALedgerCommit() async throws {
-        let store = try await Self.store()
-        defer { try? store.close() }
-        func synchronous() throws -> Int? { try store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } }
-        #expect(try synchronous() == 2)
-        _ = try await store.reserveAndLog([Self.decision("d1", at: Self.t0, campaigns: ["k1"])])
-        #expect(try synchronous() == 2)
-        // A reservation of a campaign that does not exist fails inside the transaction (a foreign key).
-        await #expect(throws: (any Error).self) {
-            _ = try await store.reserveAndLog([Self.decision("d2", at: Self.t0, campaigns: ["nope"])])
-        }
-        #expect(try synchronous() == 2)
-    }
 }
