@@ -79,9 +79,9 @@ struct HandComputedStatisticsTests {
     @Test("distributions at known points")
     func distributions() {
         #expect(abs(StandardNormal.quantile(0.975) - 1.959963984540054) < 1e-14)
-        // t with 1 df is Cauchy: quantile tan(π(p − ½)); with 2 df, 4.302653 at 0.975 (any t table).
+        // t with 1 df is Cauchy: quantile tan(π(p − ½)); with 2 df it is (2p − 1)/√(2p(1 − p)) = 4.302653 at 0.975.
         #expect(abs(StudentT.quantile(0.975, degreesOfFreedom: 1) - tan(Double.pi * 0.475)) < 1e-9)
-        #expect(abs(StudentT.quantile(0.975, degreesOfFreedom: 2) - 4.302652729911275) < 1e-9)
+        #expect(abs(StudentT.quantile(0.975, degreesOfFreedom: 2) - 0.95 / (2 * 0.975 * 0.025).squareRoot()) < 1e-9)
         // Chi-square with 2 df is exponential with mean 2: P(X > x) = e^(−x/2).
         #expect(abs(ChiSquare.survival(3, degreesOfFreedom: 2) - exp(-1.5)) < 1e-14)
         // The noncentral t with δ = 0 is the central t.
@@ -116,9 +116,10 @@ struct HandComputedStatisticsTests {
         let means = try PowerAnalysis.sampleSizeForMeans(
             baselineMean: 40, standardDeviation: 4, minimumDetectableEffect: .relative(0.05), approximation: .studentT)
         #expect(means.control == 64)
-        // Proportions: 10% → 12% has h = 2·asin(√0.12) − 2·asin(√0.10) = 0.06403; n = 7.848879/h² ≈ 1,914.5.
+        // Proportions: 10% → 12% has h = 2·asin(√0.12) − 2·asin(√0.10) = 0.063982; n = 2 · 7.848879/h² ≈ 3,834.6.
         let proportions = try PowerAnalysis.sampleSizeForProportions(baselineRate: 0.10, minimumDetectableEffect: .absolute(0.02))
-        #expect(proportions.control == Int((7.848879 / pow(PowerAnalysis.cohensH(from: 0.1, to: 0.12), 2)).rounded(.up)))
+        #expect(abs(PowerAnalysis.cohensH(from: 0.1, to: 0.12) - 0.063982) < 1e-6)
+        #expect(proportions.control == 3835)
         #expect(throws: StatisticsError.self) {
             try PowerAnalysis.sampleSizeForProportions(baselineRate: 0.95, minimumDetectableEffect: .relative(0.1))
         }
