@@ -133,6 +133,8 @@ struct HandComputedStatisticsTests {
         let proportion = MetricStatistic.proportion(ProportionStatistic(n: 3, sum: 1))
         #expect(throws: StatisticsError.mismatchedStatistics) { try TwoSidedTTest().result(control: mean, treatment: proportion) }
         #expect(throws: StatisticsError.self) { try TwoSidedTTest(alpha: 0).result(control: mean, treatment: mean) }
+        let negative = MetricStatistic.sampleMean(SampleMeanStatistic(n: -2, sum: 1, sumOfSquares: 1))
+        #expect(throws: StatisticsError.self) { try TwoSidedTTest().result(control: mean, treatment: negative) }
         #expect(throws: StatisticsError.self) { try SequentialTwoSidedTTest(tuning: 0).result(control: mean, treatment: mean) }
         // A zero baseline with an absolute prior on a relative effect: gbstats raises ZeroDivisionError.
         let zero = MetricStatistic.sampleMean(SampleMeanStatistic(values: [-1, 1]))

@@ -244,6 +244,7 @@ struct ResolvedStatistic: Sendable {
         ResolvedStatistic, ResolvedStatistic
     ) {
         guard a.kind == b.kind else { throw .mismatchedStatistics }
+        guard a.n >= 0, b.n >= 0 else { throw .invalidParameter("n: a variant's unit count must not be negative") }
         switch (a, b) {
         case (.regressionAdjusted(let a), .regressionAdjusted(let b)):
             let theta = try RegressionAdjustedStatistic.theta(a, b)
