@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MarqueeSimulation", targets: ["MarqueeSimulation"]),
         .library(name: "MarqueeRecommend", targets: ["MarqueeRecommend"]),
         .library(name: "MarqueeAds", targets: ["MarqueeAds"]),
+        .library(name: "MarqueeExperiments", targets: ["MarqueeExperiments"]),
         .library(name: "MarqueeRuntime", targets: ["MarqueeRuntime"]),
         .library(name: "MarqueeServer", targets: ["MarqueeServer"]),
     ],
@@ -60,6 +61,10 @@ let package = Package(
             dependencies: ["MarqueeCore", "MarqueeKernels", "MarqueeAds"],
             swiftSettings: swiftSettings
         ),
+        // Experiment statistics (gbstats-compatible tests, corrections, power): plain values in, results out, no I/O.
+        .target(
+            name: "MarqueeExperiments", dependencies: ["MarqueeCore"], exclude: ["Statistics/README.md"],
+            swiftSettings: numericSettings),
         // The serving services and their state: no HTTP (see docs/ARCHITECTURE.md).
         .target(
             name: "MarqueeRuntime",
@@ -95,6 +100,9 @@ let package = Package(
         ),
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
+        .testTarget(
+            name: "MarqueeExperimentsTests", dependencies: ["MarqueeExperiments", "MarqueeCore"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "MarqueeAdsTests", dependencies: ["MarqueeAds", "MarqueeCore", "MarqueeKernels", "MarqueeTestSupport"],
             exclude: ["Fixtures"]),
