@@ -20,11 +20,11 @@ extension HomeService {
     public func pageResponse(
         profile: Profile, device: Device?, at: LocalTime, rows: Int, perRow: Int
     ) async throws
-        -> HomePageResponse
+        -> HomePageAnswer
     {
         let (decisionID, seed) = DecisionIDs.make(prefix: "h-", at: Timestamp.now())
         let request = HomeRequest(profile: profile, device: device, at: at, rows: rows, perRow: perRow, seed: seed)
         let (page, catalog) = try await page(for: request, decisionID: decisionID)
-        return HomePageResponse(page: page, catalog: catalog, profileID: profile.id.rawValue, decisionID: decisionID, at: at)
+        return HomePageAnswer(page: page, catalog: catalog, profileID: profile.id.rawValue, decisionID: decisionID, at: at)
     }
 }
