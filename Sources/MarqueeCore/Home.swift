@@ -243,7 +243,11 @@ public protocol EditorialStore: Sendable {
 /// The log of served decisions (home pages), which clicks and plays join to by decision id.
 public protocol DecisionLogStore: Sendable {
     /// Appends the records in one transaction; a record whose decision id is stored already is skipped.
-    func appendHomeDecisions(_ records: [HomeDecisionRecord]) async throws
+    /// With `countingArtwork` the records' artwork impressions are added to the artwork statistics in the
+    /// same transaction; without, the caller adds them (`addArtworkImpressions`), summed over many batches.
+    func appendHomeDecisions(_ records: [HomeDecisionRecord], countingArtwork: Bool) async throws
+    /// Adds impressions to the artwork statistics (what `appendHomeDecisions` counts itself when asked).
+    func addArtworkImpressions(_ counts: [ArtworkImpressionCount]) async throws
     func homeDecisionCount() async throws -> Int
     func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord?
     /// Every logged artwork choice joined with its outcome, oldest first (at most `limit`).
@@ -254,6 +258,66 @@ public protocol DecisionLogStore: Sendable {
     func artworkStats() async throws -> [ArtworkStat]
     /// Deletes the home decisions served before `bound` (the log's retention); returns how many.
     func deleteHomeDecisions(servedBefore bound: Timestamp) async throws -> Int
+}
+
+extension DecisionLogStore {
+    /// Appends the records and counts their artwork impressions, in one transaction.
+    public func appendHomeDecisions(_ records: [HomeDecisionRecord]) async throws {
+        try await appendHomeDecisions(records, countingArtwork: true)
+    }
+}
+
+/// Artwork impressions of one title, variant and segment, to add to the statistics.
+public struct ArtworkImpressionCount: Sendable, Hashable {
+    public var titleID: TitleID
+    public var variant: ArtworkVariantID
+    public var segment: String
+    public var impressions: Int
+
+    public init(titleID: TitleID, variant: ArtworkVariantID, segment: String, impressions: Int) {
+        self.titleID = titleID
+        self.variant = variant
+        self.segment = segment
+        self.impressions = impressions
+    }
+
+    /// The artwork impressions of some logged pages, one count per (title, variant, segment), in key order.
+    public static func of(_ records: some Sequence<HomeDecisionRecord>) -> [ArtworkImpressionCount] {
+        var shown: [Key: Int] = [:]
+        for r in records {
+            for item in r.items {
+                guard let variant = item.artworkVariant, let segment = item.artworkSegment else { continue }
+                shown[Key(title: item.titleID.rawValue, variant: variant.rawValue, segment: segment), default: 0] += 1
+            }
+        }
+        return sorted(shown)
+    }
+
+    struct Key: Hashable {
+        var title: String
+        var variant: String
+        var segment: String
+    }
+
+    /// One count per key with a positive sum, in key order (the same batches make the same file).
+    static func sorted(_ counts: [Key: Int]) -> [ArtworkImpressionCount] {
+        counts.filter { $0.value > 0 }.sorted {
+            ($0.key.title, $0.key.variant, $0.key.segment) < ($1.key.title, $1.key.variant, $1.key.segment)
+        }.map {
+            ArtworkImpressionCount(
+                titleID: TitleID(trusted: $0.key.title), variant: ArtworkVariantID(trusted: $0.key.variant), segment: $0.key.segment,
+                impressions: $0.value)
+        }
+    }
+
+    /// Sums counts per key (several batches' into one write).
+    public static func merged(_ counts: some Sequence<ArtworkImpressionCount>) -> [ArtworkImpressionCount] {
+        var sum: [Key: Int] = [:]
+        for c in counts {
+            sum[Key(title: c.titleID.rawValue, variant: c.variant.rawValue, segment: c.segment), default: 0] += c.impressions
+        }
+        return sorted(sum)
+    }
 }
 
 /// The artwork bandit's counts for one title, variant and segment.

@@ -213,9 +213,47 @@ final class AsyncLock: Sendable {
 public typealias DecisionLogWriter = BatchLogWriter<HomeDecisionRecord>
 
 extension BatchLogWriter where Record == HomeDecisionRecord {
+    /// Logs pages every `flushInterval`; their artwork impressions are counted in the same transaction, or,
+    /// given a `tally`, summed there and written by its own flush (far fewer statements: a batch of pages
+    /// shows most titles' artwork, and a tally of a second holds each (title, variant, segment) once).
     public convenience init(
-        store: any DecisionLogStore, logger: Logger, maxBatch: Int = 512, flushInterval: Duration = .milliseconds(50)
+        store: any DecisionLogStore, logger: Logger, maxBatch: Int = 512, flushInterval: Duration = .milliseconds(50),
+        tally: ArtworkImpressionTally? = nil
     ) {
-        self.init(logger: logger, maxBatch: maxBatch, flushInterval: flushInterval) { try await store.appendHomeDecisions($0) }
+        self.init(logger: logger, maxBatch: maxBatch, flushInterval: flushInterval) { records in
+            guard let tally else { return try await store.appendHomeDecisions(records) }
+            try await store.appendHomeDecisions(records, countingArtwork: false)
+            tally.add(ArtworkImpressionCount.of(records))
+        }
+    }
+}
+
+/// Artwork impressions of logged pages, summed until `flush` adds them to the store's artwork statistics.
+/// What the statistics lag by is the flush interval (1 s in the runtime); a crash loses at most that much of
+/// the counts (the bandit of this process counted them at once; the pages themselves are logged).
+public final class ArtworkImpressionTally: Sendable {
+    private let pending = Mutex<[ArtworkImpressionCount]>([])
+    let store: any DecisionLogStore
+
+    public init(store: any DecisionLogStore) { self.store = store }
+
+    func add(_ counts: [ArtworkImpressionCount]) {
+        guard !counts.isEmpty else { return }
+        pending.withLock { $0 += counts }
+    }
+
+    /// Adds what was tallied to the store in one transaction; kept for the next flush if that fails.
+    public func flush() async throws {
+        let taken = pending.withLock { p -> [ArtworkImpressionCount] in
+            defer { p = [] }
+            return p
+        }
+        guard !taken.isEmpty else { return }
+        do {
+            try await store.addArtworkImpressions(ArtworkImpressionCount.merged(taken))
+        } catch {
+            pending.withLock { $0 += taken }
+            throw error
+        }
     }
 }

@@ -79,6 +79,8 @@ public final class ServingRuntime: Sendable {
     public let home: HomeService
     public let ads: AdService
     public let homeDecisionLog: DecisionLogWriter?
+    /// The artwork impressions of logged pages, added to the store's statistics every second.
+    public let artworkTally: ArtworkImpressionTally
     /// Every committed event, from any process, to the consumers.
     public let tail: EventTail
     /// The one way events come in.
@@ -96,7 +98,9 @@ public final class ServingRuntime: Sendable {
         snapshots = SnapshotService(path: configuration.snapshotPath, logger: logger)
         editorial = EditorialRuleBook()
         adBookChanges = AdBookChanges()
-        homeDecisionLog = configuration.logsDecisions ? DecisionLogWriter(store: store, logger: logger) : nil
+        artworkTally = ArtworkImpressionTally(store: store)
+        homeDecisionLog =
+            configuration.logsDecisions ? DecisionLogWriter(store: store, logger: logger, tally: artworkTally) : nil
         tail = EventTail(store: store)
         ingestor = EventIngestor(store: store, tail: tail)
         catalog = CatalogReadModel(store: store, snapshots: snapshots)
@@ -161,6 +165,8 @@ public final class ServingRuntime: Sendable {
             PeriodicWork(name: "change versions", interval: poll, logger: logger) { try await changes.check() },
         ]
         if let homeDecisionLog { list.append(homeDecisionLog) }
+        let tally = artworkTally
+        list.append(PeriodicWork(name: "artwork impressions", interval: .seconds(1), logger: logger) { try await tally.flush() })
         if let interval = configuration.checkpointInterval {
             list.append(CheckpointSaver(runtime: self, logger: logger))
             list.append(PeriodicWork(name: "checkpoints", interval: interval, logger: logger) { [self] in try await saveCheckpoints() })
@@ -205,5 +211,10 @@ public final class ServingRuntime: Sendable {
     /// Writes what the decision logs still hold (after the HTTP server stopped, before the store closes).
     public func flush() async {
         await homeDecisionLog?.flush()
+        do {
+            try await artworkTally.flush()
+        } catch {
+            logger.error("could not count the last artwork impressions", metadata: ["marquee.error": "\(error)"])
+        }
     }
 }

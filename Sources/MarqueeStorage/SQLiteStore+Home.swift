@@ -95,7 +95,7 @@ extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
         }
     }
 
-    public func appendHomeDecisions(_ records: [HomeDecisionRecord]) async throws {
+    public func appendHomeDecisions(_ records: [HomeDecisionRecord], countingArtwork: Bool) async throws {
         guard !records.isEmpty else { return }
         let rows = records.map { r in
             (
@@ -103,53 +103,36 @@ extension SQLiteStore: EditorialStore, DecisionLogStore, EventLogReader {
                 Data(HomeDecisionCoding.encode(r.items))
             )
         }
-        // The artwork impressions of the batch, summed per (title, variant, segment) before touching the table.
-        var shown: [ArtworkKey: Int] = [:]
-        for r in records {
-            for item in r.items {
-                guard let variant = item.artworkVariant, let segment = item.artworkSegment else { continue }
-                shown[ArtworkKey(title: item.titleID.rawValue, variant: variant.rawValue, segment: segment), default: 0] += 1
-            }
-        }
-        let batchShown = shown
         try await write("logging \(records.count) home decisions") { db in
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO home_decisions (decision_id, profile_id, served_at, device, daypart, items)
                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING
                     """)
-            var counted = batchShown
-            for row in rows {
+            var logged: [HomeDecisionRecord] = []
+            for (row, record) in zip(rows, records) {
                 try statement.execute(arguments: [row.0, row.1, row.2, row.3, row.4, row.5])
-                if db.changesCount == 0 {
-                    // Logged before: its impressions are counted already.
-                    for record in records where record.decisionID.rawValue == row.0 {
-                        for item in record.items {
-                            guard let variant = item.artworkVariant, let segment = item.artworkSegment else { continue }
-                            counted[ArtworkKey(title: item.titleID.rawValue, variant: variant.rawValue, segment: segment), default: 0] -= 1
-                        }
-                    }
-                }
+                // A page logged before has its impressions counted already.
+                if db.changesCount > 0 { logged.append(record) }
             }
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO artwork_stats (title_id, variant, segment, impressions, rewards) VALUES (?, ?, ?, ?, 0)
-                    ON CONFLICT (title_id, variant, segment) DO UPDATE SET impressions = impressions + excluded.impressions
-                    """)
-            // In key order: the same batches make the same file, byte for byte (the demo's promise).
-            for (key, n) in counted.sorted(by: {
-                ($0.key.title, $0.key.variant, $0.key.segment) < ($1.key.title, $1.key.variant, $1.key.segment)
-            })
-            where n > 0 {
-                try upsert.execute(arguments: [key.title, key.variant, key.segment, n])
-            }
+            if countingArtwork { try Self.addArtworkImpressions(ArtworkImpressionCount.of(logged), db: db) }
         }
     }
 
-    struct ArtworkKey: Hashable {
-        var title: String
-        var variant: String
-        var segment: String
+    public func addArtworkImpressions(_ counts: [ArtworkImpressionCount]) async throws {
+        guard !counts.isEmpty else { return }
+        try await write("counting \(counts.count) artwork impressions") { db in try Self.addArtworkImpressions(counts, db: db) }
+    }
+
+    static func addArtworkImpressions(_ counts: [ArtworkImpressionCount], db: Database) throws {
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO artwork_stats (title_id, variant, segment, impressions, rewards) VALUES (?, ?, ?, ?, 0)
+                ON CONFLICT (title_id, variant, segment) DO UPDATE SET impressions = impressions + excluded.impressions
+                """)
+        for c in counts where c.impressions > 0 {
+            try upsert.execute(arguments: [c.titleID.rawValue, c.variant.rawValue, c.segment, c.impressions])
+        }
     }
 
     /// Reads a stored items column: the compact BLOB (format 2) or the JSON text of format 1.

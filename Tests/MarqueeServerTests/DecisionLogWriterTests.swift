@@ -76,11 +76,12 @@ private final class GatedStore: DecisionLogStore {
         (appendStarted, started) = AsyncStream.makeStream(of: Void.self)
     }
 
-    func appendHomeDecisions(_ records: [HomeDecisionRecord]) async throws {
+    func appendHomeDecisions(_ records: [HomeDecisionRecord], countingArtwork: Bool) async throws {
         started.yield()
         await gate.wait()
-        try await base.appendHomeDecisions(records)
+        try await base.appendHomeDecisions(records, countingArtwork: countingArtwork)
     }
+    func addArtworkImpressions(_ counts: [ArtworkImpressionCount]) async throws { try await base.addArtworkImpressions(counts) }
     func homeDecisionCount() async throws -> Int { try await base.homeDecisionCount() }
     func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord? { try await base.homeDecision(id: id) }
     func artworkLog(limit: Int) async throws -> [ArtworkLogEntry] { try await base.artworkLog(limit: limit) }
@@ -102,14 +103,15 @@ private final class FlakyStore: DecisionLogStore {
 
     var appendCalls: Int { calls.withLock { $0 } }
 
-    func appendHomeDecisions(_ records: [HomeDecisionRecord]) async throws {
+    func appendHomeDecisions(_ records: [HomeDecisionRecord], countingArtwork: Bool) async throws {
         let call = calls.withLock { n -> Int in
             n += 1
             return n
         }
         if call <= failures { throw Unavailable() }
-        try await base.appendHomeDecisions(records)
+        try await base.appendHomeDecisions(records, countingArtwork: countingArtwork)
     }
+    func addArtworkImpressions(_ counts: [ArtworkImpressionCount]) async throws { try await base.addArtworkImpressions(counts) }
     func homeDecisionCount() async throws -> Int { try await base.homeDecisionCount() }
     func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord? { try await base.homeDecision(id: id) }
     func artworkLog(limit: Int) async throws -> [ArtworkLogEntry] { try await base.artworkLog(limit: limit) }

@@ -150,6 +150,40 @@ import Testing
         #expect(try await store.homeDecisionCount() == 0)
         #expect(try await store.artworkStats().first?.impressions == 2)
     }
+
+    /// Pages logged without counting their artwork, and the counts of several batches summed and added at
+    /// once (what the serving runtime's tally does): the same statistics as counting in each batch.
+    @Test func artworkImpressionsAddedLaterSumToTheCountsOfEachBatch() async throws {
+        let store = try SQLiteStore(path: try temporaryStorePath())
+        defer { try? store.close() }
+        _ = try await store.importDataset(smallDataset())
+        let served = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
+        func page(_ id: String, _ variant: String, segment: String) -> HomeDecisionRecord {
+            HomeDecisionRecord(
+                decisionID: DecisionID(trusted: id), profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv, daypart: .evening,
+                items: [
+                    ServedItem(
+                        rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"), artworkVariant: ArtworkVariantID(trusted: variant),
+                        artworkSegment: segment, artworkPropensity: 0.5),
+                    ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
+                ])
+        }
+        let batches = [
+            [page("h-1", "t1-a", segment: "s1"), page("h-2", "t1-b", segment: "s1")],
+            [page("h-3", "t1-a", segment: "s1"), page("h-4", "t1-a", segment: "s2")],
+        ]
+        var tallied: [ArtworkImpressionCount] = []
+        for batch in batches {
+            try await store.appendHomeDecisions(batch, countingArtwork: false)
+            tallied += ArtworkImpressionCount.of(batch)
+        }
+        #expect(try await store.artworkStats().isEmpty)
+        try await store.addArtworkImpressions(ArtworkImpressionCount.merged(tallied))
+        // By hand: t1-a shown twice in s1 and once in s2, t1-b once in s1.
+        let stats = try await store.artworkStats().map { "\($0.variant.rawValue)/\($0.segment)=\($0.impressions)" }.sorted()
+        #expect(stats == ["t1-a/s1=2", "t1-a/s2=1", "t1-b/s1=1"])
+        #expect(try await store.homeDecisionCount() == 4)
+    }
 }
 
 /// A page's items as format 1 wrote them (a JSON array per item), for the stores logged before format 2.
