@@ -163,7 +163,8 @@ import Testing
                 decisionID: DecisionID(trusted: id), profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv, daypart: .evening,
                 items: [
                     ServedItem(
-                        rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"), artworkVariant: ArtworkVariantID(trusted: variant),
+                        rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"),
+                        artworkVariant: ArtworkVariantID(trusted: variant),
                         artworkSegment: segment, artworkPropensity: 0.5),
                     ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
                 ])
