@@ -16,7 +16,7 @@ extension AdService {
     /// from the start of both logs. The traffic curve is learned from every impression up to `end` before
     /// any is folded (as new pacers start from it). Returns the events folded.
     func restoreOrReplay(end: EventLogPosition) async throws -> Int {
-        let restored = restoredPosition(checkpoint: await savedCheckpoint(), end: end)
+        let restored = await restoredPosition(end: end)
         let from = restored ?? FoldPosition(events: .init(floor: 0), contextualAdEvents: .init(floor: 0))
         // The log's events, then the beacons' events of viewers without a profile (contextual pods), kept apart.
         var pages: [[Event]] = []
@@ -58,41 +58,13 @@ extension AdService {
         }
     }
 
-    private func savedCheckpoint() async -> StateCheckpoint? {
+    /// Restores the engine's delivery state from the store's checkpoint and returns its position; nil (state
+    /// untouched: the caller replays every ad event) when checkpoints are off, there is none, or it is unusable.
+    private func restoredPosition(end: EventLogPosition) async -> FoldPosition? {
         guard restoresCheckpoint, tail != nil else { return nil }
-        do {
-            return try await store.checkpoint(named: Self.checkpointName)
-        } catch {
-            logger.warning("could not read the delivery checkpoint; replaying the ad events", metadata: ["marquee.error": "\(error)"])
-            return nil
-        }
-    }
-
-    /// Restores the engine's delivery state from `saved` and returns its position; nil (state untouched:
-    /// the caller replays every ad event) when there is none or it is unusable: another format, damaged,
-    /// or reaching past the logs' end.
-    private func restoredPosition(checkpoint saved: StateCheckpoint?, end: EventLogPosition) -> FoldPosition? {
-        guard let saved else { return nil }
-        func refuse(_ why: String) -> FoldPosition? {
-            logger.warning(
-                "the delivery checkpoint is not used; replaying the ad events",
-                metadata: ["marquee.checkpoint.reason": .string(why), "marquee.checkpoint.format": .stringConvertible(saved.format)])
-            return nil
-        }
-        guard saved.format == AdDecisionEngine.checkpointFormat else { return refuse("unknown format") }
-        guard let position = try? FoldPosition.peek(saved.state) else { return refuse("malformed") }
-        guard !position.reaches(beyond: end) else { return refuse("it reaches past the end of the event log") }
-        do {
-            let restored = try engine.restoreCheckpoint(saved.state)
-            logger.info(
-                "delivery state restored from its checkpoint",
-                metadata: [
-                    "marquee.checkpoint.events_floor": .stringConvertible(restored.events.floor),
-                    "marquee.checkpoint.bytes": .stringConvertible(saved.state.count),
-                ])
-            return restored
-        } catch {
-            return refuse("malformed")
-        }
+        let engine = self.engine
+        return await FoldCheckpoint.restore(
+            Self.checkpointName, format: AdDecisionEngine.checkpointFormat, what: "delivery state", from: store, end: end, logger: logger
+        ) { try engine.restoreCheckpoint($0) }
     }
 }

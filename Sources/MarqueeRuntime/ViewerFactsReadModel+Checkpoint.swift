@@ -38,39 +38,13 @@ extension ViewerFactsReadModel {
     }
 
     /// Restores the live signals from the store's checkpoint and returns its position; nil (state
-    /// untouched: the caller replays the whole log) when checkpoints are off, there is none, or it is
-    /// unusable: another format, damaged, or reaching past the log's end.
+    /// untouched: the caller replays the whole log) when checkpoints are off, there is none, or it is unusable.
     private func restoredPosition(catalog: HomeCatalog) async throws -> FoldPosition? {
         guard restoresCheckpoint, let tail else { return nil }
-        let end = try await tail.startingPoint()
-        let saved: StateCheckpoint?
-        do {
-            saved = try await store.checkpoint(named: Self.checkpointName)
-        } catch {
-            logger.warning("could not read the live signals' checkpoint; replaying the event log", metadata: ["marquee.error": "\(error)"])
-            return nil
-        }
-        guard let saved else { return nil }
-        func refuse(_ why: String) -> FoldPosition? {
-            logger.warning(
-                "the live signals' checkpoint is not used; replaying the event log",
-                metadata: ["marquee.checkpoint.reason": .string(why), "marquee.checkpoint.format": .stringConvertible(saved.format)])
-            return nil
-        }
-        guard saved.format == LiveSignals.checkpointFormat else { return refuse("unknown format") }
-        guard let position = try? FoldPosition.peek(saved.state) else { return refuse("malformed") }
-        guard !position.reaches(beyond: end) else { return refuse("it reaches past the end of the event log") }
-        do {
-            let restored = try live.restoreCheckpoint(saved.state, catalog: catalog)
-            logger.info(
-                "live signals restored from their checkpoint",
-                metadata: [
-                    "marquee.checkpoint.events_floor": .stringConvertible(restored.events.floor),
-                    "marquee.checkpoint.bytes": .stringConvertible(saved.state.count),
-                ])
-            return restored
-        } catch {
-            return refuse("malformed")
-        }
+        let live = self.live
+        return await FoldCheckpoint.restore(
+            Self.checkpointName, format: LiveSignals.checkpointFormat, what: "live signals", from: store,
+            end: try await tail.startingPoint(), logger: logger
+        ) { try live.restoreCheckpoint($0, catalog: catalog) }
     }
 }
