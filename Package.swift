@@ -63,7 +63,7 @@ let package = Package(
         ),
         // Experiment statistics (gbstats-compatible tests, corrections, power): plain values in, results out, no I/O.
         .target(
-            name: "MarqueeExperiments", dependencies: ["MarqueeCore"], exclude: ["Statistics/README.md"],
+            name: "MarqueeExperiments", dependencies: ["MarqueeCore", "MarqueeKernels"], exclude: ["Statistics/README.md"],
             swiftSettings: numericSettings),
         // The serving services and their state: no HTTP (see docs/ARCHITECTURE.md).
         .target(
