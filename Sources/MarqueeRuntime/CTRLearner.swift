@@ -80,17 +80,22 @@ public final class CTRLearner: Sendable {
         return examples
     }
 
-    /// Replaces the served model with the store's checkpoint when that one has learned further.
+    /// Replaces the served model with the store's checkpoint when that one has learned further. The model
+    /// (a table of 2^20 weights) is decoded only then: most steps find this process's own checkpoint, or
+    /// one that reaches no further.
     func adoptStored() async throws {
         guard let stored = try await store.checkpoint(named: Self.checkpointName) else { return }
-        guard stored.format == Self.format, let file = CTRSnapshotFile(bytes: stored.state), let at = file.position,
-            let decoded = try? CTRModel(encoded: file.model)
-        else {
+        let mine = position.withLock { $0 }
+        if let mine, stored.progress < mine.servedAt.millisecondsSinceEpoch { return }
+        func unreadable() {
             logger.warning(
                 "the stored CTR model is unreadable; learning from the log", metadata: ["marquee.ads.ctr_format": "\(stored.format)"])
-            return
         }
-        guard Self.isAfter(at, position.withLock { $0 }) else { return }
+        guard stored.format == Self.format, let file = CTRSnapshotFile(bytes: stored.state), let at = file.position else {
+            return unreadable()
+        }
+        guard Self.isAfter(at, mine) else { return }
+        guard let decoded = try? CTRModel(encoded: file.model) else { return unreadable() }
         model.restore(decoded, shows: file.shows, clicks: file.clicks)
         position.withLock { $0 = at }
     }
