@@ -89,6 +89,29 @@ import Testing
         #expect(throws: MarqueeError.self) { try HomeDecisionCoding.decode(bytes + [0]) }
     }
 
+    /// Format 2's layout, byte by byte as its documentation gives it (what pages already stored hold): two
+    /// items, the second at position 40 with only four bytes after it.
+    @Test func theCompactFormIsTheDocumentedLayout() throws {
+        let items = [
+            ServedItem(
+                rowID: "top", position: 3, titleID: TitleID(trusted: "t1"), artworkVariant: ArtworkVariantID(trusted: "t1-a"),
+                artworkSegment: "s", artworkPropensity: 0.5, propensity: 0.25),
+            ServedItem(rowID: "top", position: 40, titleID: TitleID(trusted: "t9")),
+        ]
+        let t = UInt8(ascii: "t")
+        let bytes: [UInt8] =
+            // Version 2, the strings "top" and "s", 2 items.
+            [2, 2, 3, t, UInt8(ascii: "o"), UInt8(ascii: "p"), 1, UInt8(ascii: "s"), 2]
+            // Item 1: row 0, position 3, "t1", flags artwork | partial | suffixed, "a", segment 1, 0.5 and 0.25 as Float32.
+            + [0, 3, 2, t, UInt8(ascii: "1"), 1 | 4 | 8, 1, UInt8(ascii: "a"), 1, 0, 0, 0, 0x3F, 0, 0, 0x80, 0x3E]
+            + [0, 40, 2, t, UInt8(ascii: "9"), 0]
+        #expect(HomeDecisionCoding.encode(items) == bytes)
+        let back = try HomeDecisionCoding.decode(bytes)
+        #expect(back.map(\.position) == [3, 40])
+        #expect(back[0].artworkVariant?.rawValue == "t1-a" && back[0].artworkSegment == "s" && back[0].artworkPropensity == 0.5)
+        #expect(back[0].propensity == 0.25 && back[1].propensity == 1 && back[1].artworkVariant == nil)
+    }
+
     /// Pages logged by format 1 (JSON text) before this version are still read, item for item.
     @Test func pagesLoggedAsJSONAreStillRead() async throws {
         let store = try SQLiteStore(path: try temporaryStorePath())
