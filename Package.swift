@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "MarqueeRuntime",
             dependencies: [
-                "MarqueeCore", "MarqueeRecommend", "MarqueeAds",
+                "MarqueeCore", "MarqueeRecommend", "MarqueeAds", "MarqueeExperiments",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -215,6 +215,10 @@ public protocol ExperimentStore: Sendable {
     /// Replaces the stored experiment whose version is `experiment.version - 1`; false when it changed
     /// meanwhile (or is gone), so two processes updating at once cannot both win.
     func replaceExperiment(_ experiment: Experiment) async throws -> Bool
+    /// Reads every stored experiment and writes the one `change` returns (inserted, or replacing the stored
+    /// one of its key) in one write transaction, so a change that depends on the others (the layer's free
+    /// buckets, the parameters already overridden) cannot race with another process's. A throw writes nothing.
+    func changeExperiments(_ change: @escaping @Sendable ([Experiment]) throws -> Experiment) async throws -> Experiment
     /// Records first exposures; one per (experiment, unit) is kept (the earliest written wins).
     func recordExposures(_ exposures: [ExperimentExposure]) async throws
     /// Every unit exposed to `experiment`, with its variant and first exposure.

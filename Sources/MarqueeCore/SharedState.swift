@@ -14,12 +14,14 @@ public struct ChangeVersions: Sendable, Hashable {
     public var editorial: Int64
     public var catalog: Int64
     public var profiles: Int64
+    public var experiments: Int64
 
-    public init(adBook: Int64 = 0, editorial: Int64 = 0, catalog: Int64 = 0, profiles: Int64 = 0) {
+    public init(adBook: Int64 = 0, editorial: Int64 = 0, catalog: Int64 = 0, profiles: Int64 = 0, experiments: Int64 = 0) {
         self.adBook = adBook
         self.editorial = editorial
         self.catalog = catalog
         self.profiles = profiles
+        self.experiments = experiments
     }
 }
 

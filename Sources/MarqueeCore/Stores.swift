@@ -197,7 +197,7 @@ public struct StoreStatistics: Sendable, Hashable {
 
 /// Everything the server needs from a store.
 public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore, EditorialStore, DecisionLogStore,
-    EventLogReader, AdDecisionLogStore, SharedStateStore, DeliveryLedgerStore, CheckpointStore
+    EventLogReader, AdDecisionLogStore, SharedStateStore, DeliveryLedgerStore, CheckpointStore, ExperimentStore
 {
     func statistics() async throws -> StoreStatistics
 }

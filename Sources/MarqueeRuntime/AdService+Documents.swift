@@ -99,9 +99,13 @@ extension AdService {
         if let region = ask.region { try await checkRegion(region, field: "region") }
         guard let title = try await catalog.title(ask.titleID) else { return nil }
         let profileKey = ask.profileKey
-        let plan =
-            ProfileID.problem(with: profileKey) == nil ? try await catalog.profile(profileKey)?.plan ?? .basicWithAds : .basicWithAds
-        let breaks = BreakPlan(title: title, plan: plan, policy: breakPolicy)
+        let profile = ProfileID.problem(with: profileKey) == nil ? try await catalog.profile(profileKey) : nil
+        let plan = profile?.plan ?? .basicWithAds
+        // Break placement and ad load are experiment parameters: the unit's policy plans the breaks.
+        let policy =
+            experiments?.adConfiguration(unit: profileKey, plan: profile?.plan, region: profile?.region ?? ask.region, device: ask.device).1
+            ?? breakPolicy
+        let breaks = BreakPlan(title: title, plan: plan, policy: policy)
         let signer = self.signer
         let base = signer.baseURL
         let issued = clock()

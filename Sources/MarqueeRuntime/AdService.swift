@@ -26,6 +26,8 @@ public final class AdService: Sendable {
     let tail: EventTail?
     let logger: Logger
     public let breakPolicy: BreakPolicy
+    /// The running experiments, whose overrides each decision applies for its unit.
+    let experiments: ExperimentService?
     /// The delivery clock (flights, budgets, caps, pacing, beacon ages); tests fix it.
     public let clock: @Sendable () -> Timestamp
     /// Whether the warm-up starts from the delivery state's checkpoint (`restoreOrReplay`).
@@ -73,9 +75,10 @@ public final class AdService: Sendable {
         tail: EventTail? = nil, logger: Logger,
         configuration: AdDecisionConfiguration = .init(),
         breakPolicy: BreakPolicy = BreakPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        restoresCheckpoint: Bool = false
+        restoresCheckpoint: Bool = false, experiments: ExperimentService? = nil
     ) {
         self.clock = clock
+        self.experiments = experiments
         self.restoresCheckpoint = restoresCheckpoint
         self.store = store
         self.catalog = catalog
@@ -205,8 +208,13 @@ public final class AdService: Sendable {
             throw MarqueeError.notFound("title", id: EventInput.clipForMessage(ask.titleID))
         }
         let viewer = try await viewers.adViewer(ask.profileKey)
+        // The running experiments' overrides for this unit (the defaults when it is in none).
+        let (configuration, policy) =
+            experiments?.adConfiguration(
+                unit: ask.profileKey, plan: viewer?.plan, region: viewer?.region ?? ask.region, device: ask.device)
+            ?? (engine.configuration, breakPolicy)
         let maxPod =
-            ask.maxPodSeconds ?? (ask.breakKind == .preRoll ? breakPolicy.preRollMaxSeconds : breakPolicy.midRollMaxSeconds)
+            ask.maxPodSeconds ?? (ask.breakKind == .preRoll ? policy.preRollMaxSeconds : policy.midRollMaxSeconds)
         let servedAt = clock()
         let (decisionID, seed) = DecisionIDs.make(prefix: "a-", at: servedAt)
         let request = AdRequest(
@@ -216,7 +224,7 @@ public final class AdService: Sendable {
             at: ask.at ?? LocalTime(instant: servedAt, offsetMinutes: 0), now: servedAt, sessionID: ask.sessionID,
             maxPodSeconds: maxPod, seed: seed)
         // Propose from the local cache, have the store's ledger grant and log it, then finish the pod.
-        let proposal = engine.propose(request, decisionID: decisionID, configuration: engine.configuration)
+        let proposal = engine.propose(request, decisionID: decisionID, configuration: configuration)
         let outcomes = try await ledger.submit(
             LedgerDecision(record: proposal.record(servedAt: servedAt), reservations: proposal.reservations))
         let pod = engine.complete(proposal, outcomes: outcomes)

@@ -11,7 +11,7 @@ public final class ChangeWatcher: Sendable {
 
     /// A kind of cached state.
     public enum Kind: Sendable, Hashable {
-        case adBook, editorial, catalog, profiles
+        case adBook, editorial, catalog, profiles, experiments
     }
 
     public init(
@@ -34,6 +34,7 @@ public final class ChangeWatcher: Sendable {
         if now.editorial != before.editorial { changed.insert(.editorial) }
         if now.catalog != before.catalog { changed.insert(.catalog) }
         if now.profiles != before.profiles { changed.insert(.profiles) }
+        if now.experiments != before.experiments { changed.insert(.experiments) }
         guard !changed.isEmpty else { return }
         try await reload(changed)
         // Only after the reload: a failed one is tried again at the next check.

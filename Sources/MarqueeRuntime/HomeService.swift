@@ -16,6 +16,10 @@ public final class HomeService: Sendable {
     public let editorial: EditorialRuleBook
     let decisionLog: DecisionLogWriter?
     public let configuration: HomeConfiguration
+    /// The running experiments, whose home overrides each page applies for its viewer.
+    let experiments: ExperimentService?
+    /// When pages are served (the decision log's `servedAt`); tests and simulations fix it.
+    let clock: @Sendable () -> Timestamp
     let logger: Logger
     public let bandit: ArtworkBandit
     /// The live signals the pages are built from (the viewer facts' own).
@@ -25,8 +29,11 @@ public final class HomeService: Sendable {
 
     public init(
         store: any MarqueeStore, catalog: CatalogReadModel, viewers: ViewerFactsReadModel, editorial: EditorialRuleBook,
-        decisionLog: DecisionLogWriter?, configuration: HomeConfiguration = HomeConfiguration(), logger: Logger
+        decisionLog: DecisionLogWriter?, configuration: HomeConfiguration = HomeConfiguration(), logger: Logger,
+        experiments: ExperimentService? = nil, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
+        self.experiments = experiments
+        self.clock = clock
         self.store = store
         self.catalog = catalog
         self.viewers = viewers
@@ -129,9 +136,10 @@ public final class HomeService: Sendable {
     }
 
     /// A page builder over `catalog` with the live counts and the editorial rules as they are now.
-    private func builder(_ catalog: HomeCatalog, bandit: ArtworkBandit?) -> HomePageBuilder {
+    private func builder(_ catalog: HomeCatalog, bandit: ArtworkBandit?, configuration: HomeConfiguration? = nil) -> HomePageBuilder {
         HomePageBuilder(
-            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration, bandit: bandit)
+            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration ?? self.configuration,
+            bandit: bandit)
     }
 
     /// Sets the artwork bandit's counts to the store's statistics (impressions and rewards logged by every
@@ -173,12 +181,14 @@ public final class HomeService: Sendable {
     public func page(for request: HomeRequest, decisionID: String) async throws -> (HomePage, HomeCatalog) {
         try await warmUp()
         let catalog = try await self.catalog.current()
-        let page = builder(catalog, bandit: bandit).build(request, signals: live.profile(request.profile.id.rawValue))
+        let configuration = experiments?.homeConfiguration(profile: request.profile, device: request.device) ?? self.configuration
+        let page = builder(catalog, bandit: bandit, configuration: configuration).build(
+            request, signals: live.profile(request.profile.id.rawValue))
         let (items, shown) = page.served(in: catalog)
         bandit.recordImpressions(shown, segment: page.segment)
         decisionLog?.enqueue(
             HomeDecisionRecord(
-                decisionID: DecisionID(trusted: decisionID), profileID: request.profile.id, servedAt: Timestamp.now(),
+                decisionID: DecisionID(trusted: decisionID), profileID: request.profile.id, servedAt: clock(),
                 device: request.device, daypart: page.daypart, items: items))
         return (page, catalog)
     }

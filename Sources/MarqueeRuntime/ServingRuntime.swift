@@ -37,6 +37,9 @@ public struct RuntimeConfiguration: Sendable {
     /// How often the shared CTR model learns the newly settled decisions of the log, or adopts what another
     /// process learned (see `CTRLearner`).
     public var ctrLearningInterval: Duration = .seconds(10)
+    /// Measures an experiment's primary metric baseline (per-unit mean and standard deviation) for its
+    /// planned sample size, when a definition gives none; nil: plans need a given baseline.
+    public var experimentBaseline: (@Sendable (_ metric: String, _ targeting: ExperimentTargeting) async throws -> ExperimentBaseline?)?
 
     public init(
         snapshotPath: String? = nil, beaconSecret: [UInt8]? = nil,
@@ -78,6 +81,8 @@ public final class ServingRuntime: Sendable {
     public let viewers: ViewerFactsReadModel
     public let home: HomeService
     public let ads: AdService
+    /// The running experiments: assignment and overrides on the request path, exposures, definitions.
+    public let experiments: ExperimentService
     public let homeDecisionLog: DecisionLogWriter?
     /// The artwork impressions of logged pages, added to the store's statistics every second.
     public let artworkTally: ArtworkImpressionTally
@@ -106,9 +111,12 @@ public final class ServingRuntime: Sendable {
         catalog = CatalogReadModel(store: store, snapshots: snapshots)
         viewers = ViewerFactsReadModel(
             catalog: catalog, store: store, tail: tail, restoresCheckpoint: configuration.checkpointInterval != nil, logger: logger)
+        experiments = ExperimentService(
+            store: store, home: configuration.home, ads: configuration.ads, breakPolicy: configuration.breakPolicy,
+            clock: configuration.clock, logger: logger, baselineMeasure: configuration.experimentBaseline)
         home = HomeService(
             store: store, catalog: catalog, viewers: viewers, editorial: editorial, decisionLog: homeDecisionLog,
-            configuration: configuration.home, logger: logger)
+            configuration: configuration.home, logger: logger, experiments: experiments, clock: configuration.clock)
         let secret = try await Self.beaconSecret(configuration.beaconSecret, store: store)
         beaconKey = secret
         let signer: BeaconSigner
@@ -120,8 +128,8 @@ public final class ServingRuntime: Sendable {
         ads = AdService(
             store: store, catalog: catalog, viewers: viewers, changes: adBookChanges, signer: signer, tail: tail, logger: logger,
             configuration: configuration.ads, breakPolicy: configuration.breakPolicy, clock: configuration.clock,
-            restoresCheckpoint: configuration.checkpointInterval != nil)
-        let (catalog, viewers, home, ads, editorial) = (catalog, viewers, home, ads, editorial)
+            restoresCheckpoint: configuration.checkpointInterval != nil, experiments: experiments)
+        let (catalog, viewers, home, ads, editorial, experiments) = (catalog, viewers, home, ads, editorial, experiments)
         // In this order: the live signals first (a click's artwork reward and the ad side then see a catalog
         // that has the event's title). Each consumer waits for its own warm-up before its first fold.
         // The live signals and the home page fold the event log only (as the warm-up replays it); the ad side
@@ -134,6 +142,7 @@ public final class ServingRuntime: Sendable {
             if changed.contains(.editorial) { try await editorial.reload(from: store) }
             if changed.contains(.catalog) { try await catalog.refresh() }
             if changed.contains(.profiles) { try await catalog.reloadProfiles() }
+            if changed.contains(.experiments) { try await experiments.reload() }
         }
     }
 
@@ -167,6 +176,9 @@ public final class ServingRuntime: Sendable {
         if let homeDecisionLog { list.append(homeDecisionLog) }
         let tally = artworkTally
         list.append(PeriodicWork(name: "artwork impressions", interval: .seconds(1), logger: logger) { try await tally.flush() })
+        let experiments = self.experiments
+        list.append(
+            PeriodicWork(name: "experiment exposures", interval: .seconds(1), logger: logger) { try await experiments.flushExposures() })
         if let interval = configuration.checkpointInterval {
             list.append(CheckpointSaver(runtime: self, logger: logger))
             list.append(PeriodicWork(name: "checkpoints", interval: interval, logger: logger) { [self] in try await saveCheckpoints() })
@@ -198,6 +210,7 @@ public final class ServingRuntime: Sendable {
     /// Loads the snapshot and every service's state before the first request.
     public func warmUp() async throws {
         try await changes.check()
+        try await experiments.reload()
         await snapshots.reloadIfChanged()
         try await viewers.warmUp()
         try await home.warmUp()
@@ -215,6 +228,11 @@ public final class ServingRuntime: Sendable {
             try await artworkTally.flush()
         } catch {
             logger.error("could not count the last artwork impressions", metadata: ["marquee.error": "\(error)"])
+        }
+        do {
+            try await experiments.flushExposures()
+        } catch {
+            logger.error("could not write the last experiment exposures", metadata: ["marquee.error": "\(error)"])
         }
     }
 }

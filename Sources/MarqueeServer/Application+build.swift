@@ -78,6 +78,7 @@ public func buildRouter(runtime: ServingRuntime, metrics: ServerMetrics, configu
     AdBookController(store: store, auth: auth, changes: runtime.adBookChanges).addRoutes(to: router)
     HomeController(home: home, auth: auth).addRoutes(to: router)
     AdsController(ads: ads, ingestor: runtime.ingestor, auth: auth, metrics: metrics).addRoutes(to: router)
+    ExperimentsController(experiments: runtime.experiments, auth: auth).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }

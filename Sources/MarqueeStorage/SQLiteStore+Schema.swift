@@ -397,6 +397,42 @@ extension SQLiteStore {
                     CREATE INDEX contextual_ad_events_by_decision ON contextual_ad_events (decision_id) WHERE decision_id IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v13-experiments") { db in
+            // Experiments as data (issue 15): the definition as JSON with its version (an update names the
+            // version it replaces, so two processes cannot both win), each unit's first exposure, and the
+            // holdout share. Writes bump the 'experiments' change version, which every process polls.
+            try db.execute(
+                sql: """
+                    CREATE TABLE experiments (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        version INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        updated_at_ms INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE experiment_exposures (
+                        experiment_key TEXT NOT NULL,
+                        profile_id TEXT NOT NULL,
+                        variant INTEGER NOT NULL,
+                        first_at_ms INTEGER NOT NULL,
+                        PRIMARY KEY (experiment_key, profile_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE experiment_settings (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    INSERT INTO change_versions (name) VALUES ('experiments');
+                    """)
+            for table in ["experiments", "experiment_settings"] {
+                for operation in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(
+                        sql: """
+                            CREATE TRIGGER \(table)_\(operation.lowercased())_bumps_experiments AFTER \(operation) ON \(table)
+                            BEGIN UPDATE change_versions SET version = version + 1 WHERE name = 'experiments'; END;
+                            """)
+                }
+            }
+        }
         return migrator
     }
 }

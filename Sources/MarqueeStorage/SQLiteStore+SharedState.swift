@@ -24,6 +24,7 @@ extension SQLiteStore: SharedStateStore {
                 case "editorial": versions.editorial = version
                 case "catalog": versions.catalog = version
                 case "profiles": versions.profiles = version
+                case "experiments": versions.experiments = version
                 default: continue
                 }
             }

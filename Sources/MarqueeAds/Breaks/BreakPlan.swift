@@ -91,7 +91,11 @@ public struct BreakPlan: Sendable, Hashable, Codable {
         var count = 0
         if rest >= policy.minimumPodSeconds && policy.midRollMaxSeconds >= policy.minimumPodSeconds {
             let wanted = (rest + policy.midRollMaxSeconds - 1) / policy.midRollMaxSeconds
-            count = min(wanted, rest / policy.minimumPodSeconds, Self.greedy(cues, gap: policy.minimumGapSeconds).count)
+            let room =
+                policy.placement == .fixedIntervals
+                ? Self.fixedIntervals(upTo: wanted, runtimeSeconds: runtime, policy: policy).count
+                : Self.greedy(cues, gap: policy.minimumGapSeconds).count
+            count = min(wanted, rest / policy.minimumPodSeconds, room)
         }
         if count > 0 {
             let chosen: [Double]
@@ -100,6 +104,8 @@ public struct BreakPlan: Sendable, Hashable, Codable {
                 chosen = Array(Self.greedy(cues, gap: policy.minimumGapSeconds).prefix(count))
             case .spreadEvenly:
                 chosen = Self.spreadEvenly(cues, count: count, gap: policy.minimumGapSeconds, runtimeSeconds: runtime)
+            case .fixedIntervals:
+                chosen = Self.fixedIntervals(upTo: count, runtimeSeconds: runtime, policy: policy)
             }
             let share = rest / count
             let leftover = rest % count
@@ -112,6 +118,22 @@ public struct BreakPlan: Sendable, Hashable, Codable {
             }
         }
         self.init(breaks: breaks, budgetSeconds: budget)
+    }
+
+    /// The most breaks, at most `wanted`, at `runtime × j / (k + 1)` (j = 1…k, whole seconds) that keep out of
+    /// the quiet start and end and are at least the minimum gap apart: the offsets of the largest such k.
+    static func fixedIntervals(upTo wanted: Int, runtimeSeconds runtime: Double, policy: BreakPolicy) -> [Double] {
+        var k = min(max(wanted, 0), 1_000)
+        while k > 0 {
+            let offsets = (1...k).map { j in (runtime * Double(j) / Double(k + 1)).rounded(.down) }
+            let inside = offsets.allSatisfy {
+                $0 >= policy.noMidRollBeforeSeconds && $0 <= runtime - policy.noMidRollInLastSeconds && $0 > 0
+            }
+            let apart = zip(offsets, offsets.dropFirst()).allSatisfy { $1 - $0 >= policy.minimumGapSeconds }
+            if inside && apart { return offsets }
+            k -= 1
+        }
+        return []
     }
 
     /// `floor(rate × runtime / 3600)`, clamped to a sane range (runtimes are at most 48 hours).

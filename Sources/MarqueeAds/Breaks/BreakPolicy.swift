@@ -36,6 +36,10 @@ public enum MidRollPlacement: String, Sendable, Hashable, Codable, CaseIterable 
     /// the minimum gap apart — found exactly by dynamic programming. The default: it keeps the ad load
     /// even across the title, so a viewer who stops halfway has not seen most of the ads.
     case spreadEvenly
+    /// At fixed intervals of the runtime, `runtime × j / (k + 1)` (whole seconds), whatever the cue points:
+    /// the placement of players that ignore the content's natural breaks, kept for experiments against cue
+    /// points. As many as the budget wants that fit the quiet start and end and the minimum gap.
+    case fixedIntervals
 }
 
 /// The rules a `BreakPlan` follows: the gaps between breaks, the quiet start and end of a title, the

@@ -44,7 +44,14 @@ public struct AdDecisionConfiguration: Sendable, Hashable {
     /// The count limit never shrinks below this.
     public var minimumAdsAfterShrink = 1
 
+    /// How ads are ranked: by CPM × the CTR model's quality (`ctrModel`), or by CPM alone (`fixed`: every
+    /// ad's quality is 1, so a campaign serves its first creative that fits and the model chooses nothing).
+    public var creativeChoice = AdCreativeChoice.ctrModel
+
     // MARK: Frequency caps
+
+    /// Whether campaigns' frequency caps apply (false: none, whatever is booked or overridden).
+    public var capsEnabled = true
 
     /// Every campaign's per-day, per-week and per-session caps × this, rounded to the nearest whole
     /// number and at least 1 (1: the caps as booked).
@@ -95,6 +102,7 @@ public struct AdDecisionConfiguration: Sendable, Hashable {
 
     /// Campaign `campaign`'s caps under this configuration.
     public func caps(of campaign: Campaign) -> (perDay: Int?, perWeek: Int?, perSession: Int?) {
+        guard capsEnabled else { return (nil, nil, nil) }
         func scaled(_ cap: Int?) -> Int? {
             guard let cap else { return nil }
             guard capScale != 1 else { return cap }
@@ -107,4 +115,9 @@ public struct AdDecisionConfiguration: Sendable, Hashable {
             capPerSessionOverride ?? scaled(campaign.capPerSession)
         )
     }
+}
+
+/// How the ad decision ranks ads (see `AdDecisionConfiguration.creativeChoice`).
+public enum AdCreativeChoice: String, Sendable, Hashable, Codable, CaseIterable {
+    case ctrModel, fixed
 }

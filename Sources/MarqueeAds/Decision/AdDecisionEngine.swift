@@ -169,7 +169,8 @@ public final class AdDecisionEngine: Sendable {
         let clicks = self.clicks
         let candidates = AdDecisionSteps.score(
             dynamic.live, session: dynamic.session, maxSeconds: limits.seconds, inventory: inventory, request: request,
-            configuration: c, meanCTR: clicks.meanCTR, predict: { clicks.predict($0) })
+            configuration: c, meanCTR: clicks.meanCTR,
+            predict: c.creativeChoice == .fixed ? { [Double](repeating: clicks.meanCTR, count: $0.count) } : { clicks.predict($0) })
         let packed = AdDecisionSteps.pack(
             candidates, maxSeconds: limits.seconds, maxAds: limits.ads, inventory: inventory, explorationShare: c.explorationShare,
             rng: &rng)

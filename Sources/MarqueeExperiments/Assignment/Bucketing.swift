@@ -50,6 +50,11 @@ public struct VariantAllocation: Sendable, Hashable {
         self.variants = variants
     }
 
+    /// An allocation from its per-bucket variants (-1: outside the coverage).
+    init(variants: [Int16]) {
+        self.variants = variants
+    }
+
     /// The variant of a bucket (nil outside the coverage).
     public func variant(ofBucket bucket: Int) -> Int? {
         let v = variants[bucket]

@@ -9,7 +9,7 @@
 public struct LayerAllocation: Sendable, Hashable {
     public let name: String
     /// Per bucket, the experiment holding it (nil: free).
-    public private(set) var holders: [String?]
+    public internal(set) var holders: [String?]
 
     public init(name: String) {
         self.name = name

@@ -109,6 +109,14 @@ public struct HomeConfiguration: Sendable, Codable, Hashable {
     /// The row-kind click-through priors used before any impressions are logged.
     public var rowPriors = RowPriors()
 
+    // MARK: Recommender
+
+    /// What ranks the personalized rows (Top Picks, genre rows, New): the served hybrid (the snapshot's
+    /// model, fold-in of fresh history, content neighbours), or `popularity`: every viewer ranked as a cold
+    /// start is (popularity overall, in their region and on their plan), a baseline for experiments.
+    /// Default `hybrid`.
+    public var recommender: HomeRecommender = .hybrid
+
     // MARK: Exploration
 
     /// The probability that an explorable row (Top Picks, New, genre rows) shows one exploration pick. Default 0.1.
@@ -129,6 +137,11 @@ public struct HomeConfiguration: Sendable, Codable, Hashable {
     public var seed: UInt64 = 0
 
     public init() {}
+}
+
+/// What ranks a home page's personalized rows.
+public enum HomeRecommender: String, Sendable, Codable, Hashable, CaseIterable {
+    case hybrid, popularity
 }
 
 /// The click-through each row kind is assumed to have before any impressions are logged (the top

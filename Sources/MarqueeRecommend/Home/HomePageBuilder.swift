@@ -280,7 +280,10 @@ public struct HomePageBuilder: Sendable {
         var scores = [Float](repeating: 0, count: n)
         var base = false
         var known = Set<Int32>()
-        if let snapshot = catalog.snapshot, let u = snapshot.profileIndex[profile.id.rawValue] {
+        // The popularity recommender ranks every viewer as a cold start.
+        let personalized = configuration.recommender == .hybrid
+        let history = personalized ? history : []
+        if personalized, let snapshot = catalog.snapshot, let u = snapshot.profileIndex[profile.id.rawValue] {
             for p in snapshot.historyOffsets[u]..<snapshot.historyOffsets[u + 1] { known.insert(snapshot.historyItems[p]) }
             // The profile's candidates with their scores; the model's other titles just below the lowest
             // of them, the more popular first.
