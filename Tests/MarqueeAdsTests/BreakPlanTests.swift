@@ -40,6 +40,33 @@ import Testing
         #expect(plan.breaks.map(\.index) == [0, 1, 2, 3, 4])
     }
 
+    @Test func fixedIntervalsIgnoreCuePoints() {
+        var policy = BreakPolicy()
+        policy.placement = .fixedIntervals
+        // The 2-hour film on basic with no cue points at all: budget 480 s, pre-roll 30, 450 s in ceil(450/120) = 4
+        // mid-rolls at 7200·j/5 = 1440, 2880, 4320, 5760 (inside 300…6900, 1440 s apart), 113, 113, 112, 112 s.
+        let plan = BreakPlan(runtimeSeconds: 7200, cuePoints: [], plan: .basicWithAds, policy: policy)
+        #expect(
+            Self.summary(plan) == [
+                Expected(id: "preroll", kind: .preRoll, offset: 0, seconds: 30),
+                Expected(id: "midroll-1", kind: .midRoll, offset: 1440, seconds: 113),
+                Expected(id: "midroll-2", kind: .midRoll, offset: 2880, seconds: 113),
+                Expected(id: "midroll-3", kind: .midRoll, offset: 4320, seconds: 112),
+                Expected(id: "midroll-4", kind: .midRoll, offset: 5760, seconds: 112),
+            ])
+        // Cue points change nothing.
+        #expect(BreakPlan(runtimeSeconds: 7200, cuePoints: Self.everyTenMinutes, plan: .basicWithAds, policy: policy) == plan)
+        // A 2,000 s gap: 4 breaks (1440 apart) and 3 (1800 apart) do not fit; 2 at 2400 and 4800 do, each
+        // min(120, 450 / 2) = 120 s.
+        policy.minimumGapSeconds = 2000
+        let spaced = BreakPlan(runtimeSeconds: 7200, cuePoints: [], plan: .basicWithAds, policy: policy)
+        #expect(spaced.breaks.filter { $0.kind == .midRoll }.map(\.offsetSeconds) == [2400, 4800])
+        #expect(spaced.breaks.filter { $0.kind == .midRoll }.map(\.maxDurationSeconds) == [120, 120])
+        // 20 minutes on basic: budget 80 s, pre-roll 30, one mid-roll of 50 s at 600 (inside 300…900).
+        let short = BreakPlan(runtimeSeconds: 1200, cuePoints: [], plan: .basicWithAds, policy: BreakPolicy(placement: .fixedIntervals))
+        #expect(Self.summary(short).last == Expected(id: "midroll-1", kind: .midRoll, offset: 600, seconds: 50))
+    }
+
     @Test func greedyPlacementTakesTheEarliestCues() {
         // Same budget and count as above; greedy takes 600, then the first cue ≥ 1080 (1200), and so on.
         var policy = BreakPolicy()
