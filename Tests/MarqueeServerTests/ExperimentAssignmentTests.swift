@@ -15,7 +15,8 @@ private func draft(
     var d = ExperimentDraft(
         key: key,
         variants: [
-            ExperimentVariant(key: "control", weight: weights[0]), ExperimentVariant(key: "treatment", weight: weights[1], overrides: overrides),
+            ExperimentVariant(key: "control", weight: weights[0]),
+            ExperimentVariant(key: "treatment", weight: weights[1], overrides: overrides),
         ], primaryMetric: "viewing_minutes")
     d.layer = layer
     d.status = .running
@@ -54,7 +55,8 @@ private func midRolls(_ xml: String) -> Int {
             let profile = try #require(try await fixture.store.profile(id: e.profileID))
             #expect(
                 e.variant
-                    == runtime.experiments.variant(of: e.profileID.rawValue, in: "home-explore", plan: profile.plan, region: profile.region, device: nil))
+                    == runtime.experiments.variant(
+                        of: e.profileID.rawValue, in: "home-explore", plan: profile.plan, region: profile.region, device: nil))
         }
         // Both variants occur among 12 viewers (a 50/50 split: all in one has chance 2 × 2^-12).
         #expect(Set(home.map(\.variant)) == [0, 1])
@@ -98,7 +100,10 @@ private func midRolls(_ xml: String) -> Int {
             let none = try await client.execute(uri: uri, method: .get) { String(buffer: $0.body) }
             #expect(!none.contains("<vmap:AdBreak "))
         }
-        #expect(runtime.experiments.homeConfiguration(profile: try #require(try await fixture.store.profile(id: ProfileID(trusted: "p1"))), device: nil).explorationShare == 0.1)
+        #expect(
+            runtime.experiments.homeConfiguration(
+                profile: try #require(try await fixture.store.profile(id: ProfileID(trusted: "p1"))), device: nil
+            ).explorationShare == 0.1)
     }
 
     /// Another process on the same store serves a new experiment after its change watcher's next check.
@@ -127,7 +132,8 @@ private func midRolls(_ xml: String) -> Int {
             units.map { runtime.experiments.variant(of: $0, in: "reweigh", plan: nil, region: nil, device: nil) }
         }
         let before = variants()
-        _ = try await runtime.experiments.update("reweigh", with: draft("reweigh", ["home.explorationShare": .number(0.2)], weights: [0.2, 0.8]))
+        _ = try await runtime.experiments.update(
+            "reweigh", with: draft("reweigh", ["home.explorationShare": .number(0.2)], weights: [0.2, 0.8]))
         let after = variants()
         #expect(zip(before, after).allSatisfy { b, a in b != 1 || a == 1 })
         #expect(zip(before, after).allSatisfy { b, a in a != 0 || b == 0 })
