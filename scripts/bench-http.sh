@@ -4,7 +4,10 @@
 # Installs wrk with apt-get when missing. Prints both request rates, p50/p99 latencies and the ratio.
 # Usage: scripts/bench-http.sh LABEL SCRIPT.lua TARGET_RATIO_PERCENT TARGET_P99_MS [SECONDS]
 # (MARQUEE_LOG_LEVEL is passed through to the server; MARQUEE_SCRATCH picks the build directory, default .build;
-# MARQUEE_BIN runs a given binary instead of building one)
+# MARQUEE_BIN runs a given binary instead of building one; MARQUEE_BENCH_EXPERIMENTS=3 runs three experiments
+# in three layers over every viewer while measuring — two of home parameters, one of ad parameters — whose
+# treatments set the defaults' own values, so the pages and pods are the same and the difference is the cost
+# of assignment, overrides and exposure logging)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 label="$1"
@@ -15,7 +18,8 @@ seconds="${5:-15}"
 source scripts/bench-setup.sh
 work="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
-"$binary" demo --db "$work/demo.sqlite" --port "$port" >"$work/server.log" 2>&1 &
+admin_key="bench-admin-key-0123456789abcdef"
+MARQUEE_ADMIN_KEY="$admin_key" "$binary" demo --db "$work/demo.sqlite" --port "$port" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 240); do
@@ -23,6 +27,20 @@ for _ in $(seq 1 240); do
     sleep 0.5
 done
 curl -sf "http://127.0.0.1:$port/hello" >/dev/null || { cat "$work/server.log"; exit 1; }
+experiments="${MARQUEE_BENCH_EXPERIMENTS:-0}"
+if [ "$experiments" -gt 0 ]; then
+    i=0
+    for spec in '"home.explorationShare": 0.1' '"home.diversityLambda": 0.3' '"ads.explorationShare": 0.05, "ads.maxAdsPerPod": 4'; do
+        [ "$i" -lt "$experiments" ] || break
+        i=$((i + 1))
+        curl -sf -X POST "http://127.0.0.1:$port/v1/experiments" -H "Authorization: Bearer $admin_key" \
+            -H 'Content-Type: application/json' -d "{\"key\": \"bench-$i\", \"layer\": \"layer-$i\", \"status\": \"running\",
+              \"primaryMetric\": \"viewing_minutes\", \"variants\": [{\"key\": \"control\", \"weight\": 0.5},
+              {\"key\": \"treatment\", \"weight\": 0.5, \"overrides\": {$spec}}]}" >/dev/null \
+            || { echo "could not create experiment bench-$i" >&2; exit 1; }
+    done
+    echo "running experiments: $i"
+fi
 # Warm both paths, then measure each for the same time.
 wrk -t1 -c16 -d3s "http://127.0.0.1:$port/hello" >/dev/null
 wrk -t1 -c16 -d3s -s "$lua" "http://127.0.0.1:$port" >/dev/null
