@@ -277,9 +277,9 @@ extension ExperimentReport {
             .joined(separator: ", ")
         let message =
             mismatch
-            ? "Sample ratio mismatch: \(split) (p = \(ReportFormat.p(pValue)), below \(ReportFormat.p(threshold))). The split is not what was planned: "
+            ? "Sample ratio mismatch: \(split) (p \(ReportFormat.pRelation(pValue)), below \(ReportFormat.value(threshold))). The split is not what was planned: "
                 + "assignment or exposure logging is broken somewhere, so the results cannot be trusted until it is found."
-            : "The split matches the plan: \(split) (p = \(ReportFormat.p(pValue)))."
+            : "The split matches the plan: \(split) (p \(ReportFormat.pRelation(pValue)))."
         return SampleRatioCheck(
             units: counts, expectedShares: expected, observedShares: observed, pValue: pValue, threshold: threshold, mismatch: mismatch,
             message: message)
@@ -357,7 +357,7 @@ extension ExperimentReport {
         // 1. SRM.
         if sampleRatio.mismatch {
             recommendation.reason =
-                "Keep running, but investigate first: the sample ratio does not match the plan (SRM p = \(ReportFormat.p(sampleRatio.pValue))), "
+                "Keep running, but investigate first: the sample ratio does not match the plan (SRM p \(ReportFormat.pRelation(sampleRatio.pValue))), "
                 + "so no result of this experiment can be trusted until the cause is found and fixed."
             return recommendation
         }
@@ -370,7 +370,7 @@ extension ExperimentReport {
         let describe = { (v: Int) -> String in
             guard let c = comparison(v), let r = c.relative else { return "" }
             return "\(ResultWording.signedPercent(r.effect)), interval \(ResultWording.signedPercent(r.lower)) to "
-                + "\(ResultWording.signedPercent(r.upper)), corrected p = \(ReportFormat.p(c.correctedPValue))"
+                + "\(ResultWording.signedPercent(r.upper)), corrected p \(ReportFormat.pRelation(c.correctedPValue))"
         }
 
         // 2. A clear win without harm.
@@ -510,6 +510,12 @@ enum ReportFormat {
             out.append(c)
         }
         return (n < 0 ? "-" : "") + out
+    }
+
+    /// "= 0.0123" or "< 0.0001", to follow "p ".
+    static func pRelation(_ p: Double) -> String {
+        let text = Self.p(p)
+        return text.hasPrefix("<") ? "< " + text.dropFirst() : "= " + text
     }
 
     /// A p-value for tables: four decimals, "<0.0001" below.

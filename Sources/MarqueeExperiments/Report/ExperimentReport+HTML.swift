@@ -190,9 +190,9 @@ extension ExperimentReport {
                 rows.append(Row(label: label, comparison: c))
             }
         }
-        let width = 760.0
+        let width = 860.0
         let left = 240.0
-        let right = 140.0
+        let right = 200.0
         let top = 34.0
         let rowHeight = 28.0
         let height = top + rowHeight * Double(max(rows.count, 1)) + 40
@@ -279,15 +279,20 @@ extension ExperimentReport {
         let x = { (i: Int) in count == 1 ? left + plotWidth / 2 : left + Double(i) / Double(count - 1) * plotWidth }
         let y = { (v: Double) in top + (hi - v) / (hi - lo) * plotHeight }
 
-        for tick in Self.ticks(lo, hi) {
+        let yTicks = Self.ticks(lo, hi)
+        // As many decimals as the step between ticks needs (0.0195, 0.02, 0.0205 → 0.0195, 0.0200, 0.0205).
+        let step = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 1
+        let decimals = min(10, max(0, Int(-floor(log10(step) + 1e-9))))
+        for tick in yTicks {
             svg.line(x1: left, y1: y(tick), x2: width - right, y2: y(tick), stroke: "#d0d7de")
-            svg.text(ReportFormat.value(tick), x: left - 6, y: y(tick) + 4, anchor: .end, size: 11, fill: "#57606a")
+            svg.text(String(format: "%.\(decimals)f", tick), x: left - 6, y: y(tick) + 4, anchor: .end, size: 11, fill: "#57606a")
         }
         svg.line(x1: left, y1: top + plotHeight, x2: width - right, y2: top + plotHeight, stroke: "#24292f")
         let labelled = Set([0, count / 2, count - 1])
         for i in labelled.sorted() {
+            let anchor: SVGWriter.Anchor = count == 1 || (i > 0 && i < count - 1) ? .middle : (i == 0 ? .start : .end)
             svg.text(
-                String(series.days[i].iso8601.prefix(10)), x: x(i), y: top + plotHeight + 18, anchor: .middle, size: 11, fill: "#57606a")
+                String(series.days[i].iso8601.prefix(10)), x: x(i), y: top + plotHeight + 18, anchor: anchor, size: 11, fill: "#57606a")
         }
         var finals: [String] = []
         for (v, values) in series.values.enumerated() {

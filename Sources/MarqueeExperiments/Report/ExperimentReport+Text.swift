@@ -57,7 +57,7 @@ extension ExperimentReport {
                         notes.append(
                             "\(metric.name), \(variantName(result.variant)): CUPED-adjusted \(ResultWording.signedPercent(c.relative?.effect ?? 0)); "
                                 + "unadjusted \(ResultWording.signedPercent(u.effect)) (\(ResultWording.signedPercent(u.lower)) to "
-                                + "\(ResultWording.signedPercent(u.upper)), p = \(ReportFormat.p(u.pValue))); θ = \(ReportFormat.value(c.theta ?? 0))"
+                                + "\(ResultWording.signedPercent(u.upper)), p \(ReportFormat.pRelation(u.pValue))); θ = \(ReportFormat.value(c.theta ?? 0))"
                         )
                     }
                 } else {
