@@ -443,6 +443,18 @@ struct ExperimentReportTests {
         #expect(html.components(separatedBy: "<circle").count - 1 >= 6)
         #expect(html.components(separatedBy: "<polyline").count - 1 == 4)
         #expect(html.contains("Recommendation:"))
+        // libxml2's own checker agrees, where the machine has it (as XML: the HTML is written to be well-formed).
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/xmllint") {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).html")
+            try Data(html.utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/xmllint")
+            process.arguments = ["--noout", file.path]
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
     }
 
     @Test("the text report has the recommendation, the checks and one row per metric and variant")
