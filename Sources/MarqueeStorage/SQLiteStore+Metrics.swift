@@ -119,21 +119,29 @@ extension SQLiteStore: MetricStore {
 
         if needs.revenue {
             // One charge per (decision, slot), as the delivery ledger charges; impressions without a decision each.
+            // Each logged pod's JSON is read once, for the decisions the windows' impressions name.
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT p, SUM(cpm) FROM (
-                        SELECT e.profile_id AS p, MAX(COALESCE(
-                            (SELECT json_extract(a.value, '$.cpmCents') FROM ad_decisions AS d, json_each(d.doc, '$.ads') AS a
-                                WHERE d.id = e.decision_id AND json_extract(a.value, '$.slot') = COALESCE(e.rank, 0)
-                                    AND json_extract(a.value, '$.creativeID') = e.creative_id),
-                            ca.cpm_bid_cents, 0)) AS cpm
+                    WITH impressions AS MATERIALIZED (
+                        SELECT e.profile_id AS p, e.seq AS seq, e.decision_id AS decision, COALESCE(e.rank, 0) AS slot,
+                            e.creative_id AS creative, ca.cpm_bid_cents AS campaign_cpm
                         FROM \(inWindow)
                         LEFT JOIN creatives AS cr ON cr.id = e.creative_id
                         LEFT JOIN campaigns AS ca ON ca.id = cr.campaign_id
                         WHERE e.type = 'adImpression'
-                        GROUP BY e.profile_id,
-                            CASE WHEN e.decision_id IS NULL THEN 's' || e.seq ELSE 'd' || COALESCE(e.rank, 0) || ':' || e.decision_id END
+                    ),
+                    logged AS MATERIALIZED (
+                        SELECT d.id AS decision, json_extract(a.value, '$.slot') AS slot, json_extract(a.value, '$.creativeID') AS creative,
+                            json_extract(a.value, '$.cpmCents') AS cpm
+                        FROM ad_decisions AS d, json_each(d.doc, '$.ads') AS a
+                        WHERE d.id IN (SELECT decision FROM impressions WHERE decision IS NOT NULL)
+                    )
+                    SELECT p, SUM(cpm) FROM (
+                        SELECT i.p AS p, MAX(COALESCE(l.cpm, i.campaign_cpm, 0)) AS cpm
+                        FROM impressions AS i
+                        LEFT JOIN logged AS l ON l.decision = i.decision AND l.slot = i.slot AND l.creative = i.creative
+                        GROUP BY i.p, CASE WHEN i.decision IS NULL THEN 's' || i.seq ELSE 'd' || i.slot || ':' || i.decision END
                     )
                     GROUP BY p
                     """)
