@@ -386,7 +386,13 @@ struct Run {
         var cursor = t
         var playedSeconds = 0.0
         for ad in pod.ads {
-            let campaign = campaignIndex[ad.campaignID.rawValue] ?? insertCampaign(ad.campaignID.rawValue)
+            let campaign: Int
+            if let known = campaignIndex[ad.campaignID.rawValue] {
+                campaign = known
+            } else {
+                campaign = campaignIndex.count
+                campaignIndex[ad.campaignID.rawValue] = campaign
+            }
             let key = i << 16 | campaign
             let seen = exposures[key, default: 0]
             let length = Int64(ad.durationSeconds) * 1000
@@ -436,12 +442,6 @@ struct Run {
         }
         sessions[s].adSeconds += Double(cursor - t) / 1000
         scheduleNext(s)
-    }
-
-    mutating func insertCampaign(_ id: String) -> Int {
-        let n = campaignIndex.count
-        campaignIndex[id] = n
-        return n
     }
 
     mutating func finish(_ s: Int, at t: Int64) {

@@ -104,13 +104,13 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             if result.report.sampleRatioMismatch == true { flagged += 1 }
             let line =
-                "seed \(s): primary rejected \(result.report.primaryRejected.map(String.init) ?? "n/a"), "
-                + "SRM \(result.report.sampleRatioMismatch.map(String.init) ?? "n/a"), "
+                "seed \(s): primary rejected \(result.report.primaryRejected.map { $0 ? "true" : "false" } ?? "n/a"), "
+                + "SRM \(result.report.sampleRatioMismatch.map { $0 ? "true" : "false" } ?? "n/a"), "
                 + String(format: "%.1f s", result.setupSeconds + result.simulationSeconds)
             FileHandle.standardError.write(Data((line + "\n").utf8))
             lines.append(
-                "{\"seed\":\(s),\"primaryRejected\":\(result.report.primaryRejected.map(String.init) ?? "null"),"
-                    + "\"sampleRatioMismatch\":\(result.report.sampleRatioMismatch.map(String.init) ?? "null")}")
+                "{\"seed\":\(s),\"primaryRejected\":\(result.report.primaryRejected.map { $0 ? "true" : "false" } ?? "null"),"
+                    + "\"sampleRatioMismatch\":\(result.report.sampleRatioMismatch.map { $0 ? "true" : "false" } ?? "null")}")
         }
         let share = verdicts > 0 ? Double(rejected) / Double(verdicts) : .nan
         if json {
