@@ -34,6 +34,8 @@ struct Run {
     /// Each viewer's exposures to each campaign this week (the click model's fatigue input).
     var exposures: [Int: Int] = [:]
     var campaignIndex: [String: Int] = [:]
+    /// Days ended so far.
+    var days = 0
 
     struct ViewerState {
         var alive = true
@@ -194,11 +196,13 @@ struct Run {
 
     mutating func startDay(_ d: Int, at dayStart: Int64, end: Int64) {
         if d % 7 == 0 { exposures.removeAll(keepingCapacity: true) }
+        // A stream of its own per day: when sessions start does not depend on what the runtime served.
+        var draws = SeededGenerator(seed: c.seed, stream: "kpi-simulation/sessions/\(d)")
         for (i, v) in viewers.enumerated() where state[i].alive {
-            let n = min(c.viewer.maxSessionsPerDay, poisson(v.sessionsPerDay * c.viewer.sessionRate))
+            let n = min(c.viewer.maxSessionsPerDay, Self.poisson(v.sessionsPerDay * c.viewer.sessionRate, &draws))
             for _ in 0..<n {
-                let hour = rng.pick(weights: v.hourWeights)
-                let local = Int64(hour) * 3_600_000 + Int64(rng.next() % 3_600_000)
+                let hour = draws.pick(weights: v.hourWeights)
+                let local = Int64(hour) * 3_600_000 + Int64(draws.next() % 3_600_000)
                 let t = max(dayStart, dayStart + local - Int64(v.offsetMinutes) * 60_000)
                 let s = sessions.count
                 sessions.append(SessionState(viewer: i, id: SessionID(trusted: "k\(c.seed)-s\(s)")))
@@ -210,12 +214,14 @@ struct Run {
     /// Satisfaction, fatigue and churn at the end of a day.
     mutating func endOfDay() {
         let m = c.viewer
+        days += 1
+        var draws = SeededGenerator(seed: c.seed, stream: "kpi-simulation/churn/\(days)")
         for i in state.indices where state[i].alive {
             if state[i].daySessions > 0 {
                 let score = state[i].dayScore / Double(state[i].daySessions)
                 state[i].satisfaction = (1 - m.satisfactionWeight) * state[i].satisfaction + m.satisfactionWeight * score
             }
-            if rng.nextUnit() < m.churnProbability(fatigueMinutes: state[i].fatigueMinutes, satisfaction: state[i].satisfaction) {
+            if draws.nextUnit() < m.churnProbability(fatigueMinutes: state[i].fatigueMinutes, satisfaction: state[i].satisfaction) {
                 state[i].alive = false
                 totals.churned += 1
                 if let v = state[i].variant { byVariant[v].churned += 1 }
@@ -228,7 +234,7 @@ struct Run {
     }
 
     /// A Poisson draw (Knuth's product of uniforms).
-    mutating func poisson(_ lambda: Double) -> Int {
+    static func poisson(_ lambda: Double, _ rng: inout SeededGenerator) -> Int {
         guard lambda > 0 else { return 0 }
         let limit = exp(-min(lambda, 30))
         var k = 0
