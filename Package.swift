@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "MarqueeExperiments", targets: ["MarqueeExperiments"]),
         .library(name: "MarqueeRuntime", targets: ["MarqueeRuntime"]),
         .library(name: "MarqueeServer", targets: ["MarqueeServer"]),
+        .library(name: "MarqueeSimulator", targets: ["MarqueeSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -89,10 +90,20 @@ let package = Package(
             resources: [.copy("openapi.json")],
             swiftSettings: swiftSettings
         ),
+        // The KPI simulator: the demo world run forward through the real serving runtime, in-process, as an experiment.
+        .target(
+            name: "MarqueeSimulator",
+            dependencies: [
+                "MarqueeCore", "MarqueeKernels", "MarqueeStorage", "MarqueeSimulation", "MarqueeRuntime", "MarqueeAds",
+                "MarqueeRecommend", "MarqueeExperiments", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "marquee",
             dependencies: [
                 "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeRuntime", "MarqueeServer", "MarqueeRecommend", "MarqueeAds",
+                "MarqueeSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -126,6 +137,9 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(
+            name: "MarqueeSimulatorTests",
+            dependencies: ["MarqueeSimulator", "MarqueeSimulation", "MarqueeCore", "MarqueeAds", "MarqueeRecommend"]),
         .testTarget(
             name: "MarqueeCLITests",
             dependencies: [
