@@ -93,7 +93,7 @@ let package = Package(
             name: "marquee",
             dependencies: [
                 "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeRuntime", "MarqueeServer", "MarqueeRecommend", "MarqueeAds",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MarqueeExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
         .testTarget(
-            name: "MarqueeExperimentsTests", dependencies: ["MarqueeExperiments", "MarqueeCore"],
+            name: "MarqueeExperimentsTests", dependencies: ["MarqueeExperiments", "MarqueeCore", "MarqueeTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "MarqueeAdsTests", dependencies: ["MarqueeAds", "MarqueeCore", "MarqueeKernels", "MarqueeTestSupport"],
