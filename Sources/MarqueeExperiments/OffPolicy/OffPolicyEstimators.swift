@@ -77,7 +77,8 @@ public struct OffPolicyEstimate: Sendable, Hashable {
     /// The standard error: the per-round values' sample standard deviation (n − 1) over √n; for SNIPS the
     /// delta-method error √(Σ w²(r − V)²) / Σ w, since its per-round values share the normalizer w̄.
     public var standardError: Double
-    /// value ± z · standardError with z the normal quantile of the level (1.96 at 95%).
+    /// value ± z · standardError with z the normal quantile of the level (1.96 at 95%). For DM this counts only the
+    /// spread of the per-round values, not the reward model's own error, so it is too narrow.
     public var interval: OffPolicyInterval
     public var level: Double
 }
