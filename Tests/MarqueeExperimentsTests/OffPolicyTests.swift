@@ -310,3 +310,46 @@ private func agreement(_ evaluation: OffPolicyEvaluation, _ log: JSON, label: St
             }?.field == "positions")
     }
 }
+
+/// The ad log read back per slot (ε = 0.05): the best of K = 4 was chosen with 0.95 + 0.05/4 = 0.9625, another with
+/// 0.05/4 = 0.0125; K = 2 gives 0.975 and 0.025; a propensity of 1 is a slot without a choice.
+@Suite struct AdLogOffPolicyTests {
+    @Test func choiceCountsFromPropensities() {
+        #expect(AdLogOffPolicy.choiceCount(propensity: 0.9625, explored: false, epsilon: 0.05) == 4)
+        #expect(AdLogOffPolicy.choiceCount(propensity: 0.0125, explored: true, epsilon: 0.05) == 4)
+        #expect(AdLogOffPolicy.choiceCount(propensity: 0.975, explored: false, epsilon: 0.05) == 2)
+        #expect(AdLogOffPolicy.choiceCount(propensity: 1, explored: false, epsilon: 0.05) == 1)
+        // 0.05 / 0.03 is no whole number of choices; 0.5 is below 1 − ε for a best ad.
+        #expect(AdLogOffPolicy.choiceCount(propensity: 0.03, explored: true, epsilon: 0.05) == nil)
+        #expect(AdLogOffPolicy.choiceCount(propensity: 0.5, explored: false, epsilon: 0.05) == nil)
+        #expect(AdLogOffPolicy.choiceCount(propensity: 0, explored: true, epsilon: 0.05) == nil)
+    }
+
+    @Test func policiesAndRounds() throws {
+        #expect(zip(AdTargetPolicy.explore(0.2).distribution(choices: 4), [0.85, 0.05, 0.05, 0.05]).allSatisfy { abs($0 - $1) < 1e-15 })
+        #expect(AdTargetPolicy.uniform.distribution(choices: 4) == [0.25, 0.25, 0.25, 0.25])
+        #expect(AdTargetPolicy.greedy.distribution(choices: 3) == [1, 0, 0])
+        #expect(AdTargetPolicy.uniform.distribution(choices: 1) == [1])
+        #expect(try AdTargetPolicy(parsing: "explore=0.2") == .explore(0.2))
+        #expect(AdTargetPolicy.problem(parsing: "explore=2") != nil)
+        #expect(AdTargetPolicy.problem(parsing: "greedy") == nil)
+        // Slot 0: the best of 4 clicked, another of 4 not; slot 1: a lone ad not clicked, another of 2 clicked.
+        let choices = [
+            AdSlotChoice(slot: 0, choices: 4, best: true, propensity: 0.9625, clicked: true),
+            AdSlotChoice(slot: 0, choices: 4, best: false, propensity: 0.0125, clicked: false),
+            AdSlotChoice(slot: 1, choices: 1, best: true, propensity: 1, clicked: false),
+            AdSlotChoice(slot: 1, choices: 2, best: false, propensity: 0.025, clicked: true),
+        ]
+        // The model per (best or not, slot): slot 0 best 1, other 0; slot 1 best 0, other 1.
+        let model = try AdLogOffPolicy.rewardModel(choices)
+        #expect(model.table == [[1, 0], [0, 1]])
+        let rounds = AdLogOffPolicy.rounds(choices, target: .greedy, model: model)
+        #expect(rounds.map(\.action) == [0, 1, 0, 1])
+        #expect(rounds[3].estimatedRewards == [0, 1])
+        #expect(rounds[2].target == [1])
+        let e = try OffPolicyEvaluation(rounds: rounds, needsRewardModel: true)
+        // Greedy: weights 1/0.9625, 0, 1, 0, so IPS = (1/0.9625) / 4; DM = (1 + 1 + 0 + 0) / 4 (the best's rate per slot).
+        #expect(abs(try e.estimate(.ips()).value - 1 / 0.9625 / 4) < 1e-15)
+        #expect(try e.estimate(.directMethod).value == 0.5)
+    }
+}
