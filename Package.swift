@@ -103,7 +103,7 @@ let package = Package(
             name: "marquee",
             dependencies: [
                 "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeRuntime", "MarqueeServer", "MarqueeRecommend", "MarqueeAds",
-                "MarqueeSimulator",
+                "MarqueeSimulator", "MarqueeExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
         .testTarget(
-            name: "MarqueeExperimentsTests", dependencies: ["MarqueeExperiments", "MarqueeCore"],
+            name: "MarqueeExperimentsTests", dependencies: ["MarqueeExperiments", "MarqueeCore", "MarqueeTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "MarqueeAdsTests", dependencies: ["MarqueeAds", "MarqueeCore", "MarqueeKernels", "MarqueeTestSupport"],

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 # The IAB schema tests validate Marquee's VAST and VMAP with xmllint against ../shared/iab/.
 command -v xmllint >/dev/null || { apt-get update -qq && apt-get install -y -qq libxml2-utils; }
 bash scripts/fetch-movielens.sh data/ml-100k
+# The Open Bandit Dataset sample from the obp 0.5.7 archive, for the off-policy estimators' agreement with obp.
+bash scripts/fetch-obd.sh data/obd
 # A second dataset whose interactions have no order (InstEval, from the Debian package r-cran-lme4).
 bash scripts/fetch-insteval.sh data/insteval
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources

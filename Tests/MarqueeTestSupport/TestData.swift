@@ -22,6 +22,12 @@ public enum TestData {
         try fetched(environment: "MARQUEE_INSTEVAL_DIR", folder: "data/insteval", script: "fetch-insteval.sh", files: ["u.data"])
     }
 
+    /// The Open Bandit Dataset sample (obp 0.5.7's `obp/dataset/obd/`): `MARQUEE_OBD_DIR`, else data/obd in the
+    /// package, fetched by scripts/fetch-obd.sh when it is not there yet.
+    public static func openBanditDatasetDirectory() throws -> URL {
+        try fetched(environment: "MARQUEE_OBD_DIR", folder: "data/obd", script: "fetch-obd.sh", files: ["random/all/all.csv"])
+    }
+
     /// The folder the environment variable names, else `folder` in the package, running scripts/`script`
     /// into it when none of `files` is there yet.
     static func fetched(environment: String, folder: String, script: String, files: [String]) throws -> URL {
