@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "MarqueeServer",
             dependencies: [
-                "MarqueeCore", "MarqueeRuntime",
+                "MarqueeCore", "MarqueeRuntime", "MarqueeExperiments",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

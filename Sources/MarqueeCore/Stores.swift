@@ -197,7 +197,8 @@ public struct StoreStatistics: Sendable, Hashable {
 
 /// Everything the server needs from a store.
 public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore, EditorialStore, DecisionLogStore,
-    EventLogReader, AdDecisionLogStore, SharedStateStore, DeliveryLedgerStore, CheckpointStore, ExperimentStore
+    EventLogReader, AdDecisionLogStore, SharedStateStore, DeliveryLedgerStore, CheckpointStore, ExperimentStore,
+    MetricStore
 {
     func statistics() async throws -> StoreStatistics
 }

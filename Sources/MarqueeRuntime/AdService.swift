@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MarqueeAds
 import MarqueeCore
+import MarqueeKernels
 import Synchronization
 
 /// The ad side of the server: keeps the decision engine's ad book current, folds ad events into
@@ -182,11 +183,15 @@ public final class AdService: Sendable {
         public var at: LocalTime?
         public var sessionID: SessionID?
         public var maxPodSeconds: Int?
+        /// The seed of the decision's exploration and pacing draws; nil: one from the decision id (a
+        /// simulation that must replay gives its own).
+        public var seed: UInt64?
 
         public init(
             profileKey: String, titleID: String, breakKind: BreakKind, cueSeconds: Double, device: Device?, region: String?, at: LocalTime?,
-            sessionID: SessionID?, maxPodSeconds: Int?
+            sessionID: SessionID?, maxPodSeconds: Int?, seed: UInt64? = nil
         ) {
+            self.seed = seed
             self.profileKey = profileKey
             self.titleID = titleID
             self.breakKind = breakKind
@@ -216,7 +221,15 @@ public final class AdService: Sendable {
         let maxPod =
             ask.maxPodSeconds ?? (ask.breakKind == .preRoll ? policy.preRollMaxSeconds : policy.midRollMaxSeconds)
         let servedAt = clock()
-        let (decisionID, seed) = DecisionIDs.make(prefix: "a-", at: servedAt)
+        let decisionID: String
+        let seed: UInt64
+        if let given = ask.seed {
+            // A replayable decision: its id and draws from the caller's seed.
+            var generator = SeededGenerator(seed: given)
+            (decisionID, seed) = (DecisionIDs.make(prefix: "a-", at: servedAt, using: &generator), given)
+        } else {
+            (decisionID, seed) = DecisionIDs.make(prefix: "a-", at: servedAt)
+        }
         let request = AdRequest(
             profileKey: ask.profileKey, viewer: viewer,
             content: ContentFacts(titleID: title.id, genres: title.genres, maturity: title.maturityRating), breakKind: ask.breakKind,

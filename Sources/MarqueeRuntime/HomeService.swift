@@ -20,6 +20,10 @@ public final class HomeService: Sendable {
     let experiments: ExperimentService?
     /// When pages are served (the decision log's `servedAt`); tests and simulations fix it.
     let clock: @Sendable () -> Timestamp
+    /// Whether the artwork bandit re-estimates its policies in a background task and re-reads its counts
+    /// when clicks join pages (by the wall clock). A simulation on its own clock turns it off and calls
+    /// `bandit.refreshStale` and `refreshArtworkStats` itself, so a run replays exactly.
+    let backgroundArtworkWork: Bool
     let logger: Logger
     public let bandit: ArtworkBandit
     /// The live signals the pages are built from (the viewer facts' own).
@@ -30,8 +34,10 @@ public final class HomeService: Sendable {
     public init(
         store: any MarqueeStore, catalog: CatalogReadModel, viewers: ViewerFactsReadModel, editorial: EditorialRuleBook,
         decisionLog: DecisionLogWriter?, configuration: HomeConfiguration = HomeConfiguration(), logger: Logger,
-        experiments: ExperimentService? = nil, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        experiments: ExperimentService? = nil, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        backgroundArtworkWork: Bool = true
     ) {
+        self.backgroundArtworkWork = backgroundArtworkWork
         self.experiments = experiments
         self.clock = clock
         self.store = store
@@ -68,6 +74,15 @@ public final class HomeService: Sendable {
         try await editorial.reload(from: store)
         let artworkCounts = try await refreshArtworkStats(catalog: catalog)
         // The artwork bandit re-estimates its choice probabilities here, never on a request.
+        if backgroundArtworkWork { startArtworkRefresh() }
+        logger.info(
+            "home page state loaded",
+            metadata: [
+                "marquee.home.titles": .stringConvertible(catalog.count), "marquee.home.artwork_counts": .stringConvertible(artworkCounts),
+            ])
+    }
+
+    private func startArtworkRefresh() {
         Task.detached { [weak self] in
             while let bandit = self?.bandit {
                 // At most 16 keys per 20 ms: under load every shown title turns stale, and re-estimating
@@ -80,11 +95,6 @@ public final class HomeService: Sendable {
                 }
             }
         }
-        logger.info(
-            "home page state loaded",
-            metadata: [
-                "marquee.home.titles": .stringConvertible(catalog.count), "marquee.home.artwork_counts": .stringConvertible(artworkCounts),
-            ])
     }
 
     /// Re-reads the titles and rebuilds the shared catalog (a forward for the catalog routes).
@@ -165,7 +175,7 @@ public final class HomeService: Sendable {
     /// a second. (The live signals are folded by `ViewerFactsReadModel`, the tail's first consumer.)
     public func observe(_ events: [Event]) async {
         let joinsPages = events.contains { ($0.type == .play || $0.type == .click) && $0.decisionID != nil }
-        guard joinsPages else { return }
+        guard joinsPages, backgroundArtworkWork else { return }
         do {
             try await warmUp()
             if Timestamp.wallClockMilliseconds() - artworkRefreshedAt.load(ordering: .relaxed) >= 500 {

@@ -37,6 +37,9 @@ public struct RuntimeConfiguration: Sendable {
     /// How often the shared CTR model learns the newly settled decisions of the log, or adopts what another
     /// process learned (see `CTRLearner`).
     public var ctrLearningInterval: Duration = .seconds(10)
+    /// Whether the artwork bandit refreshes in the background on the wall clock (see `HomeService`); a
+    /// simulation on its own clock turns it off to replay exactly.
+    public var backgroundArtworkWork = true
     /// Measures an experiment's primary metric baseline (per-unit mean and standard deviation) for its
     /// planned sample size, when a definition gives none; nil: plans need a given baseline.
     public var experimentBaseline: (@Sendable (_ metric: String, _ targeting: ExperimentTargeting) async throws -> ExperimentBaseline?)?
@@ -113,10 +116,14 @@ public final class ServingRuntime: Sendable {
             catalog: catalog, store: store, tail: tail, restoresCheckpoint: configuration.checkpointInterval != nil, logger: logger)
         experiments = ExperimentService(
             store: store, home: configuration.home, ads: configuration.ads, breakPolicy: configuration.breakPolicy,
-            clock: configuration.clock, logger: logger, baselineMeasure: configuration.experimentBaseline)
+            clock: configuration.clock, logger: logger,
+            baselineMeasure: configuration.experimentBaseline ?? { [clock = configuration.clock] metric, targeting in
+                try await ExperimentReporting.baseline(store: store, metric: metric, targeting: targeting, now: clock())
+            })
         home = HomeService(
             store: store, catalog: catalog, viewers: viewers, editorial: editorial, decisionLog: homeDecisionLog,
-            configuration: configuration.home, logger: logger, experiments: experiments, clock: configuration.clock)
+            configuration: configuration.home, logger: logger, experiments: experiments, clock: configuration.clock,
+            backgroundArtworkWork: configuration.backgroundArtworkWork)
         let secret = try await Self.beaconSecret(configuration.beaconSecret, store: store)
         beaconKey = secret
         let signer: BeaconSigner

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MarqueeCore
+import MarqueeExperiments
 import MarqueeRuntime
 import NIOCore
 
@@ -40,6 +41,7 @@ struct ExperimentsController {
         router.put("/v1/experiment-holdout", use: setHoldout)
         router.get("/v1/experiments/{key}", use: get)
         router.put("/v1/experiments/{key}", use: replace)
+        router.get("/v1/experiments/{key}/report", use: report)
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Experiment> {
@@ -80,6 +82,39 @@ struct ExperimentsController {
         }
         return try await experiments.update(key, with: try input.draft(pathKey: key))
     }
+
+    /// The report: JSON by default, `?format=html` for the self-contained page with its charts, `?format=text`
+    /// for the terminal table; `?test=sequential` for always-valid intervals, `?correction=` across metrics.
+    @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await auth.require(.admin, request)
+        let key = try context.parameters.require("key")
+        var options = ExperimentReporting.Options()
+        if let raw = request.uri.queryParameters["test"] {
+            options.report.test = try AdBookInput.enumValue(String(raw), ExperimentReportOptions.Test.self, field: "test")
+        }
+        if let raw = request.uri.queryParameters["correction"] {
+            options.report.correction = try AdBookInput.enumValue(String(raw), MultipleTestingCorrection.self, field: "correction")
+        }
+        let format =
+            try request.uri.queryParameters["format"].map { try AdBookInput.enumValue(String($0), ReportFormat.self, field: "format") }
+            ?? .json
+        let report = try await experiments.report(key, options: options)
+        var headers = HTTPFields()
+        headers[.cacheControl] = "no-store"
+        switch format {
+        case .json:
+            headers[.contentType] = "application/json; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try report.jsonData())))
+        case .html:
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: report.renderHTML())))
+        case .text:
+            headers[.contentType] = "text/plain; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: report.renderText())))
+        }
+    }
+
+    enum ReportFormat: String, CaseIterable { case json, html, text }
 
     @Sendable func parameters(_ request: Request, context: AppRequestContext) async throws -> ParameterList {
         _ = try await auth.require(.admin, request)

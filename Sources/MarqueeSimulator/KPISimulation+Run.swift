@@ -383,7 +383,8 @@ struct Run {
         let at = LocalTime(instant: Timestamp(millisecondsSinceEpoch: t), offsetMinutes: v.offsetMinutes)
         let ask = AdService.Ask(
             profileKey: v.profile.id.rawValue, titleID: title.id.rawValue, breakKind: b.kind, cueSeconds: b.offset, device: v.device,
-            region: v.profile.region, at: at, sessionID: session.id, maxPodSeconds: b.max)
+            region: v.profile.region, at: at, sessionID: session.id, maxPodSeconds: b.max,
+            seed: StableHash.fnv1a64("\(c.seed):\(session.id.rawValue):\(sessions[s].nextBreak)"))
         let (pod, _, _) = try await runtime.ads.decide(ask)
         count(i) { $0.pods += 1 }
         let m = c.viewer

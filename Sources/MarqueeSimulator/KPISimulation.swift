@@ -138,7 +138,7 @@ public struct KPISimulation: Sendable {
     public var logger: Logger
 
     public init(
-        configuration: KPISimulationConfiguration, backend: any KPIExperimentBackend = PendingExperimentBackend(),
+        configuration: KPISimulationConfiguration, backend: any KPIExperimentBackend = RuntimeExperimentBackend(),
         logger: Logger = Logger(label: "marquee.simulate", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.configuration = configuration
@@ -186,6 +186,7 @@ public struct KPISimulation: Sendable {
             snapshotPath: snapshotPath, home: c.home, ads: c.ads, breakPolicy: c.breakPolicy, clock: { clock.now },
             pollInterval: .seconds(3_600), logsDecisions: true)
         runtimeConfiguration.checkpointInterval = nil
+        runtimeConfiguration.backgroundArtworkWork = false
         let runtime = try await ServingRuntime(store: store, configuration: runtimeConfiguration, logger: logger)
         try await runtime.warmUp()
         let setupSeconds = Self.seconds(since: setupStarted)
@@ -197,6 +198,8 @@ public struct KPISimulation: Sendable {
             viewers: DemoWorld.latentViewers(world), start: start)
         try await run.simulate(progress: progress)
         let end = clock.now
+        // Everything served is in the store before the report reads it (exposures, decision logs).
+        await runtime.flush()
         let report = try await backend.report(store: store, experiment: experiment, now: end)
         return KPIRunResult(
             experiment: experiment, totals: run.totals, byVariant: run.byVariant, report: report, setupSeconds: setupSeconds,

@@ -30,7 +30,7 @@ struct KPISimulationTests {
 
     @Test(
         .disabled(
-            "the runtime draws each ad decision's seed itself (pacing draws) and re-estimates artwork policies in the background: needs the seedable hooks listed in the README"
+            "two runs of one seed still differ by a few pages: the ad decisions' seeds and ids and the artwork refresh are now the caller's, and the cause left is not found yet"
         ))
     func sameSeedGivesIdenticalTotals() async throws {
         let a = try await Self.run(Self.tiny())

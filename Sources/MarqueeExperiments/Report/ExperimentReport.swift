@@ -44,7 +44,7 @@ public struct ExperimentReport: Codable, Sendable, Hashable {
 /// How the report is computed.
 public struct ExperimentReportOptions: Sendable, Hashable, Codable {
     /// Which frequentist test gives the intervals and p-values.
-    public enum Test: String, Sendable, Hashable, Codable {
+    public enum Test: String, Sendable, Hashable, Codable, CaseIterable {
         /// Welch's t-test: valid when the sample size was fixed in advance and the result read once.
         case fixedHorizon
         /// The always-valid sequential test: valid however often the report is looked at, with wider intervals.

@@ -43,20 +43,26 @@ extension ExperimentService {
 
     /// Creates an experiment (409 when the key is taken; 422 naming the field for a bad definition).
     public func create(_ draft: ExperimentDraft) async throws -> Experiment {
-        try Self.checkShape(draft)
-        let now = clock()
-        let baseline = try await baseline(for: draft)
-        let saved = try await store.changeExperiments { all in
+        let saved = try await Self.insert(draft, into: store, now: clock(), baseline: try await baseline(for: draft))
+        try await reload()
+        return saved
+    }
+
+    /// Checks, allocates and stores a new experiment without a serving runtime (a simulation stores its
+    /// scenario before the runtime over the store starts); the same rules as `create`.
+    public static func insert(
+        _ draft: ExperimentDraft, into store: any MarqueeStore, now: Timestamp, baseline: ExperimentBaseline? = nil
+    ) async throws -> Experiment {
+        try checkShape(draft)
+        return try await store.changeExperiments { all in
             if all.contains(where: { $0.key == draft.key }) {
                 throw MarqueeError(.conflict, code: "conflict", message: "key: an experiment '\(draft.key)' already exists")
             }
             var experiment = Experiment(
                 key: draft.key, variants: draft.variants, primaryMetric: draft.primaryMetric, createdAt: now, updatedAt: now)
-            try Self.apply(draft, to: &experiment, baseline: baseline, previous: nil, others: all, now: now)
+            try apply(draft, to: &experiment, baseline: baseline ?? draft.baseline, previous: nil, others: all, now: now)
             return experiment
         }
-        try await reload()
-        return saved
     }
 
     /// Replaces an experiment's definition (the key is the path's). Weights and traffic may change while it
@@ -95,6 +101,11 @@ extension ExperimentService {
     }
 
     public func holdout() async throws -> Double { try await store.experimentHoldout() }
+
+    /// The experiment's report as of now (the runtime's clock).
+    public func report(_ key: String, options: ExperimentReporting.Options = .init()) async throws -> ExperimentReport {
+        try await ExperimentReporting.report(store: store, key: key, now: clock(), options: options)
+    }
 
     private func baseline(for draft: ExperimentDraft) async throws -> ExperimentBaseline? {
         if let given = draft.baseline { return given }
