@@ -7,6 +7,7 @@ import MarqueeCore
 import MarqueeRuntime
 import MarqueeServer
 import MarqueeStorage
+import Synchronization
 import Testing
 
 private func body(_ object: [String: Any]) throws -> ByteBuffer {
@@ -167,6 +168,97 @@ private func definition(
                 body: body(definition("draft", overrides: ["home.diversityLambda": 0.1], status: "draft"))
             ) { r in #expect(r.status == .created) }
             try await refused(definition("full", overrides: ["home.explorationShare": 0.2]), "traffic:")
+        }
+    }
+}
+
+/// A clock the test moves.
+private final class TestClock: Sendable {
+    let ms: Mutex<Int64>
+    init(_ t: Timestamp) { ms = Mutex(t.millisecondsSinceEpoch) }
+    func set(_ t: Timestamp) { ms.withLock { $0 = t.millisecondsSinceEpoch } }
+    var now: Timestamp { Timestamp(millisecondsSinceEpoch: ms.withLock { $0 }) }
+}
+
+@Suite struct ExperimentReportRouteTests {
+    /// Viewers see pages (exposure at T0), then watch: treatment units reach 3,000 s + 60·(i mod 5), control
+    /// units 600 s + 60·(i mod 5). The report's viewing minutes per variant are the means of those, in minutes,
+    /// over the units the exposures put in each variant.
+    @Test func reportsMetricsFromTheLogsPerVariant() async throws {
+        let fixture = try await Fixture.make(profiles: 40)
+        defer { fixture.cleanUp() }
+        let t0 = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
+        let clock = TestClock(t0)
+        let (app, runtime) = try await fixture.served(runtime: RuntimeConfiguration(clock: { clock.now }))
+        var d = ExperimentDraft(
+            key: "longer",
+            variants: [
+                ExperimentVariant(key: "control", weight: 0.5),
+                ExperimentVariant(key: "treatment", weight: 0.5, overrides: ["home.diversityLambda": .number(0.6)]),
+            ],
+            primaryMetric: "viewing_minutes")
+        d.status = .running
+        d.guardrailMetrics = ["sessions"]
+        d.baseline = ExperimentBaseline(mean: 10, standardDeviation: 5, source: "given")
+        _ = try await runtime.experiments.create(d)
+        let admin = headers(key: fixture.adminKey)
+        try await app.test(.router) { client in
+            for p in 1...40 {
+                try await client.execute(uri: "/v1/profiles/p\(p)/home", method: .get) { r in #expect(r.status == .ok) }
+            }
+            try await runtime.experiments.flushExposures()
+            let exposures = try await fixture.store.exposures(experiment: "longer")
+            #expect(exposures.count == 40)
+            var events: [[String: Any]] = []
+            var minutes: [[Double]] = [[], []]
+            for e in exposures {
+                let i = Int(e.profileID.rawValue.dropFirst())!
+                let reached = (e.variant == 1 ? 3_000.0 : 600.0) + 60 * Double(i % 5)
+                minutes[e.variant].append(reached / 60)
+                for (k, type) in ["play", "progress"].enumerated() {
+                    var event: [String: Any] = [
+                        "id": "w-\(i)-\(k)", "profileId": e.profileID.rawValue, "type": type, "timestamp": "2026-11-20T21:0\(k):00Z",
+                        "titleId": "t1", "context": ["device": "tv", "sessionId": "s-\(i)"],
+                    ]
+                    if type == "progress" {
+                        event["positionSeconds"] = reached
+                        event["durationSeconds"] = 5400
+                    }
+                    events.append(event)
+                }
+            }
+            try await client.execute(
+                uri: "/v1/events", method: .post, headers: headers(key: fixture.ingestKey),
+                body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["events": events]))
+            ) { r in #expect(r.status == .ok) }
+            clock.set(t0.adding(seconds: 3 * 3_600))
+            try await client.execute(uri: "/v1/experiments/longer/report", method: .get, headers: admin) { r in
+                #expect(r.status == .ok)
+                let j = try json(r)
+                let metrics = try #require(j["metrics"] as? [[String: Any]])
+                let viewing = try #require(metrics.first { $0["metric"] as? String == "viewing_minutes" })
+                let variants = try #require(viewing["variants"] as? [[String: Any]])
+                for v in 0..<2 {
+                    let expected = minutes[v].reduce(0, +) / Double(minutes[v].count)
+                    let value = try #require(variants[v]["value"] as? Double)
+                    #expect(abs(value - expected) < 1e-9, "variant \(v): \(value) vs \(expected)")
+                    #expect(variants[v]["units"] as? Int == minutes[v].count)
+                }
+                let recommendation = try #require(j["recommendation"] as? [String: Any])
+                #expect(recommendation["decision"] as? String == "ship")
+            }
+            try await client.execute(uri: "/v1/experiments/longer/report?format=html", method: .get, headers: admin) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentType]?.hasPrefix("text/html") == true)
+                #expect(String(buffer: r.body).contains("<svg"))
+            }
+            try await client.execute(uri: "/v1/experiments/longer/report?format=pdf", method: .get, headers: admin) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect(message(r).hasPrefix("format"))
+            }
+            try await client.execute(uri: "/v1/experiments/nothing/report", method: .get, headers: admin) { r in
+                #expect(r.status == .notFound)
+            }
         }
     }
 }
