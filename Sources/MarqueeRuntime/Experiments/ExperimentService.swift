@@ -184,8 +184,9 @@ final class CompiledExperiment: Sendable {
             return CompiledVariant(home: home, ads: ads)
         }
         let names = e.variants.flatMap { $0.overrides.keys }.compactMap(ExperimentParameters.parameter)
-        touchesHome = names.contains { $0.surface == .home }
-        touchesAds = names.contains { $0.surface == .ads }
+        // An experiment that sets nothing (an A/A test) is read by every request of either surface.
+        touchesHome = names.isEmpty || names.contains { $0.surface == .home }
+        touchesAds = names.isEmpty || names.contains { $0.surface == .ads }
     }
 
     func live(at now: Timestamp) -> Bool {
