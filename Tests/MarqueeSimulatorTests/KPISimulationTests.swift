@@ -30,7 +30,7 @@ struct KPISimulationTests {
 
     @Test(
         .disabled(
-            "two runs of one seed still differ by a few pages: the ad decisions' seeds and ids and the artwork refresh are now the caller's, and the cause left is not found yet"
+            "two runs of one seed still differ by a few pages: ad decisions' seeds and ids and the artwork refresh are the caller's now, and deterministic hashing does not remove the gap; the cause is not found yet"
         ))
     func sameSeedGivesIdenticalTotals() async throws {
         let a = try await Self.run(Self.tiny())
