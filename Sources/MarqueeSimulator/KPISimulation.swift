@@ -26,6 +26,11 @@ public struct KPISimulationConfiguration: Sendable {
     public var viewer = ViewerModel()
     /// The treatment's true click probability × (1 + this).
     public var plantedEffect = 0.0
+    /// Judge the scenario by this metric instead of its own primary one (e.g. `ad_ctr` for an A/A test with a
+    /// planted click effect).
+    public var primaryMetric: String?
+    /// The experiment's minimum detectable effect instead of the scenario's 5% (its plan's power is for it).
+    public var minimumDetectableEffect: Double?
     /// The share of the treatment's viewers who never come (their traffic and exposures dropped).
     public var injectedSRM = 0.0
     /// Events are ingested in batches, every this many simulated seconds.
@@ -178,7 +183,13 @@ public struct KPISimulation: Sendable {
             stage?("model trained on \(summary.interactions) interactions")
         }
         let start = world.end
-        let experiment = c.scenario.experiment(start: start)
+        var experiment = c.scenario.experiment(start: start)
+        if let primary = c.primaryMetric {
+            experiment.secondaryMetrics.removeAll { $0 == primary }
+            experiment.guardrailMetrics.removeAll { $0 == primary }
+            experiment.primaryMetric = primary
+        }
+        if let mde = c.minimumDetectableEffect { experiment.minimumDetectableEffect = mde }
         try await backend.insert(experiment, into: store)
 
         let clock = SimulatedClock(start)

@@ -31,6 +31,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Drop this share (0–1) of the treatment's viewers: their traffic and exposures never arrive (a planted SRM).")
     var injectSrm = 0.0
     @Option(help: "Multiply the treatment viewers' true click probability by (1 + X).") var plantedEffect = 0.0
+    @Option(help: "Judge the experiment by this metric instead of the scenario's primary one (a key of the metric catalog).")
+    var primaryMetric: String?
+    @Option(help: "The experiment's minimum detectable effect (relative; the scenario's is 0.05).") var mde: Double?
     @Flag(inversion: .prefixedNo, help: "Train the recommendation model on the history first.") var train = true
     @Option(help: "Ingest the simulated events every this many simulated seconds.") var ingestEvery = 60
     @OptionGroup var model: ViewerModelOptions
@@ -48,6 +51,8 @@ struct SimulateCommand: AsyncParsableCommand {
         c.databasePath = db
         c.injectedSRM = injectSrm
         c.plantedEffect = plantedEffect
+        c.primaryMetric = primaryMetric
+        c.minimumDetectableEffect = mde
         c.trainsModel = train
         c.ingestIntervalSeconds = ingestEvery
         c.viewer = model.viewerModel
@@ -55,6 +60,11 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if let primaryMetric, MetricCatalog.metric(primaryMetric) == nil {
+            throw ValidationError(
+                "--primary-metric must be one of: \(MetricCatalog.all.map(\.key).joined(separator: ", ")) (got '\(primaryMetric)')")
+        }
+        if let mde, !(mde > 0 && mde <= 10) { throw ValidationError("--mde must be above 0 and at most 10 (got \(mde))") }
         guard parsedScenario != nil else {
             throw ValidationError(
                 "--scenario must be one of: \(KPIScenario.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(scenario)')")
