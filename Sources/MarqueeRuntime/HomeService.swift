@@ -20,10 +20,11 @@ public final class HomeService: Sendable {
     let experiments: ExperimentService?
     /// When pages are served (the decision log's `servedAt`); tests and simulations fix it.
     let clock: @Sendable () -> Timestamp
-    /// Whether the artwork bandit re-estimates its policies in a background task and re-reads its counts
-    /// when clicks join pages (by the wall clock). A simulation on its own clock turns it off and calls
-    /// `bandit.refreshStale` and `refreshArtworkStats` itself, so a run replays exactly.
-    let backgroundArtworkWork: Bool
+    /// Whether work timed by the wall clock runs: the artwork bandit's background re-estimation, its counts
+    /// re-read when clicks join pages, and the live aggregates republished at most every publish interval. A
+    /// simulation on its own clock turns it off (pages then read fresh aggregates, and the simulation calls
+    /// `bandit.refreshStale` and `refreshArtworkStats` itself), so a run replays exactly.
+    let wallClockWork: Bool
     let logger: Logger
     public let bandit: ArtworkBandit
     /// The live signals the pages are built from (the viewer facts' own).
@@ -35,9 +36,9 @@ public final class HomeService: Sendable {
         store: any MarqueeStore, catalog: CatalogReadModel, viewers: ViewerFactsReadModel, editorial: EditorialRuleBook,
         decisionLog: DecisionLogWriter?, configuration: HomeConfiguration = HomeConfiguration(), logger: Logger,
         experiments: ExperimentService? = nil, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        backgroundArtworkWork: Bool = true
+        wallClockWork: Bool = true
     ) {
-        self.backgroundArtworkWork = backgroundArtworkWork
+        self.wallClockWork = wallClockWork
         self.experiments = experiments
         self.clock = clock
         self.store = store
@@ -74,7 +75,7 @@ public final class HomeService: Sendable {
         try await editorial.reload(from: store)
         let artworkCounts = try await refreshArtworkStats(catalog: catalog)
         // The artwork bandit re-estimates its choice probabilities here, never on a request.
-        if backgroundArtworkWork { startArtworkRefresh() }
+        if wallClockWork { startArtworkRefresh() }
         logger.info(
             "home page state loaded",
             metadata: [
@@ -148,7 +149,7 @@ public final class HomeService: Sendable {
     /// A page builder over `catalog` with the live counts and the editorial rules as they are now.
     private func builder(_ catalog: HomeCatalog, bandit: ArtworkBandit?, configuration: HomeConfiguration? = nil) -> HomePageBuilder {
         HomePageBuilder(
-            catalog: catalog, aggregates: live.aggregates(), rules: editorial.rules, configuration: configuration ?? self.configuration,
+            catalog: catalog, aggregates: live.aggregates(fresh: !wallClockWork), rules: editorial.rules, configuration: configuration ?? self.configuration,
             bandit: bandit)
     }
 
@@ -175,7 +176,7 @@ public final class HomeService: Sendable {
     /// a second. (The live signals are folded by `ViewerFactsReadModel`, the tail's first consumer.)
     public func observe(_ events: [Event]) async {
         let joinsPages = events.contains { ($0.type == .play || $0.type == .click) && $0.decisionID != nil }
-        guard joinsPages, backgroundArtworkWork else { return }
+        guard joinsPages, wallClockWork else { return }
         do {
             try await warmUp()
             if Timestamp.wallClockMilliseconds() - artworkRefreshedAt.load(ordering: .relaxed) >= 500 {

@@ -37,9 +37,9 @@ public struct RuntimeConfiguration: Sendable {
     /// How often the shared CTR model learns the newly settled decisions of the log, or adopts what another
     /// process learned (see `CTRLearner`).
     public var ctrLearningInterval: Duration = .seconds(10)
-    /// Whether the artwork bandit refreshes in the background on the wall clock (see `HomeService`); a
-    /// simulation on its own clock turns it off to replay exactly.
-    public var backgroundArtworkWork = true
+    /// Whether work timed by the wall clock runs (the artwork bandit's background refresh, the live aggregates'
+    /// publish interval; see `HomeService`); a simulation on its own clock turns it off to replay exactly.
+    public var wallClockWork = true
     /// Measures an experiment's primary metric baseline (per-unit mean and standard deviation) for its
     /// planned sample size, when a definition gives none; nil: plans need a given baseline.
     public var experimentBaseline: (@Sendable (_ metric: String, _ targeting: ExperimentTargeting) async throws -> ExperimentBaseline?)?
@@ -123,7 +123,7 @@ public final class ServingRuntime: Sendable {
         home = HomeService(
             store: store, catalog: catalog, viewers: viewers, editorial: editorial, decisionLog: homeDecisionLog,
             configuration: configuration.home, logger: logger, experiments: experiments, clock: configuration.clock,
-            backgroundArtworkWork: configuration.backgroundArtworkWork)
+            wallClockWork: configuration.wallClockWork)
         let secret = try await Self.beaconSecret(configuration.beaconSecret, store: store)
         beaconKey = secret
         let signer: BeaconSigner

@@ -197,7 +197,7 @@ public struct KPISimulation: Sendable {
             snapshotPath: snapshotPath, home: c.home, ads: c.ads, breakPolicy: c.breakPolicy, clock: { clock.now },
             pollInterval: .seconds(3_600), logsDecisions: true)
         runtimeConfiguration.checkpointInterval = nil
-        runtimeConfiguration.backgroundArtworkWork = false
+        runtimeConfiguration.wallClockWork = false
         let runtime = try await ServingRuntime(store: store, configuration: runtimeConfiguration, logger: logger)
         try await runtime.warmUp()
         let setupSeconds = Self.seconds(since: setupStarted)

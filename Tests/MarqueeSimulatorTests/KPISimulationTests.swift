@@ -18,9 +18,6 @@ struct KPISimulationTests {
         c.days = 3
         c.trainsModel = false
         c.viewer.sessionRate = 3
-        // The ad decision's own seed is drawn by the runtime per decision (not yet settable by a caller), so the
-        // determinism checks run without ad exploration, whose draws it feeds.
-        c.ads.explorationShare = 0
         return c
     }
 
@@ -28,11 +25,7 @@ struct KPISimulationTests {
         try await KPISimulation(configuration: c).run()
     }
 
-    @Test(
-        .disabled(
-            "two runs of one seed still differ by a few pages: ad decisions' seeds and ids and the artwork refresh are the caller's now, and deterministic hashing does not remove the gap; the cause is not found yet"
-        ))
-    func sameSeedGivesIdenticalTotals() async throws {
+    @Test func sameSeedGivesIdenticalTotals() async throws {
         let a = try await Self.run(Self.tiny())
         let b = try await Self.run(Self.tiny())
         #expect(a.totals.pages > 50)
