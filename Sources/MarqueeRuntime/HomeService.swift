@@ -149,7 +149,8 @@ public final class HomeService: Sendable {
     /// A page builder over `catalog` with the live counts and the editorial rules as they are now.
     private func builder(_ catalog: HomeCatalog, bandit: ArtworkBandit?, configuration: HomeConfiguration? = nil) -> HomePageBuilder {
         HomePageBuilder(
-            catalog: catalog, aggregates: live.aggregates(fresh: !wallClockWork), rules: editorial.rules, configuration: configuration ?? self.configuration,
+            catalog: catalog, aggregates: live.aggregates(fresh: !wallClockWork), rules: editorial.rules,
+            configuration: configuration ?? self.configuration,
             bandit: bandit)
     }
 
