@@ -291,6 +291,13 @@ struct Run {
             $0.titlesShown += shown
             $0.favouriteGenreShown += shownFavourite
         }
+        // The page as the client reports it: an impression of each row (its first title) when the page shows,
+        // so a session starts with the page (time to select) and a session left without a pick still counts.
+        for row in page.rows where !row.items.isEmpty {
+            emit(
+                i, s, .impression, at: t, title: catalog.titles[row.items[0].title].id, decision: DecisionID(trusted: decisionID),
+                row: row.id, rank: 0)
+        }
         let total = weights.reduce(0, +)
         let u = rng.nextUnit() * (total + m.leaveWeight)
         var pick = -1

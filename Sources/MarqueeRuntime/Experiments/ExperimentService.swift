@@ -89,10 +89,10 @@ public final class ExperimentService: Sendable {
     }
 
     private func expose(_ experiment: CompiledExperiment, variant: Int, unit: ProfileID) {
-        let now = clock()
         exposureBook.withLock { book in
+            // Read the clock only for a new exposure: a unit seen before costs one set lookup.
             if book.seen.insert(ExposureKey(experiment: experiment.number, unit: unit.rawValue)).inserted {
-                book.pending.append(ExperimentExposure(experiment: experiment.key, profileID: unit, variant: variant, firstAt: now))
+                book.pending.append(ExperimentExposure(experiment: experiment.key, profileID: unit, variant: variant, firstAt: clock()))
             }
         }
     }
@@ -206,6 +206,17 @@ struct CompiledLayer: Sendable {
     /// Bucket (salted by the layer) → index into `experiments`, -1 free.
     let holderOfBucket: [Int16]
     let experiments: [CompiledExperiment]
+    /// Whether any experiment of the layer sets a parameter of the surface (else a request of it skips the layer).
+    let touchesHome: Bool
+    let touchesAds: Bool
+
+    init(salt: String, holderOfBucket: [Int16], experiments: [CompiledExperiment]) {
+        self.salt = salt
+        self.holderOfBucket = holderOfBucket
+        self.experiments = experiments
+        touchesHome = experiments.contains(where: \.touchesHome)
+        touchesAds = experiments.contains(where: \.touchesAds)
+    }
 }
 
 /// Every running experiment by layer, and the holdout: immutable, swapped whole.
@@ -251,7 +262,7 @@ final class AssignmentTable: Sendable {
         _ body: (CompiledExperiment, Int) -> Void
     ) {
         if let holdout, holdout.holds(unit) { return }
-        for layer in layers {
+        for layer in layers where surface == .home ? layer.touchesHome : layer.touchesAds {
             let slot = layer.holderOfBucket[Bucketing.bucket(unit: unit, salt: layer.salt)]
             guard slot >= 0 else { continue }
             let experiment = layer.experiments[Int(slot)]
