@@ -201,6 +201,7 @@ private final class TestClock: Sendable {
         d.guardrailMetrics = ["sessions"]
         d.baseline = ExperimentBaseline(mean: 10, standardDeviation: 5, source: "given")
         _ = try await runtime.experiments.create(d)
+        let definition = d
         let admin = headers(key: fixture.adminKey)
         try await app.test(.router) { client in
             for p in 1...40 {
@@ -258,6 +259,16 @@ private final class TestClock: Sendable {
             }
             try await client.execute(uri: "/v1/experiments/nothing/report", method: .get, headers: admin) { r in
                 #expect(r.status == .notFound)
+            }
+            // An experiment nobody has been exposed to yet has a report too: keep running.
+            var fresh = definition
+            fresh.key = "fresh"
+            fresh.layer = "other"
+            fresh.variants[1].overrides = ["home.explorationShare": .number(0.2)]
+            _ = try await runtime.experiments.create(fresh)
+            try await client.execute(uri: "/v1/experiments/fresh/report?format=text", method: .get, headers: admin) { r in
+                #expect(r.status == .ok)
+                #expect(String(buffer: r.body).contains("KEEP RUNNING"))
             }
         }
     }
