@@ -114,8 +114,12 @@ public final class ServingRuntime: Sendable {
         catalog = CatalogReadModel(store: store, snapshots: snapshots)
         viewers = ViewerFactsReadModel(
             catalog: catalog, store: store, tail: tail, restoresCheckpoint: configuration.checkpointInterval != nil, logger: logger)
+        // The defaults a unit outside every experiment gets: the engine's own configuration (which learns from
+        // the shared log, not its own outcomes).
+        var adDefaults = configuration.ads
+        adDefaults.learnsFromOwnOutcomes = false
         experiments = ExperimentService(
-            store: store, home: configuration.home, ads: configuration.ads, breakPolicy: configuration.breakPolicy,
+            store: store, home: configuration.home, ads: adDefaults, breakPolicy: configuration.breakPolicy,
             clock: configuration.clock, logger: logger,
             baselineMeasure: configuration.experimentBaseline ?? { [clock = configuration.clock] metric, targeting in
                 try await ExperimentReporting.baseline(store: store, metric: metric, targeting: targeting, now: clock())
