@@ -223,14 +223,14 @@ public struct KPISimulation: Sendable {
     }
 }
 
-/// The simulated time: the runtime's clock, and the process's `ServerClock` (which the home page's
-/// decision log reads) set to it at every step.
+/// The simulated time: the runtime's clock (every service of the runtime reads it, the home decision log
+/// included). The process's `ServerClock` is left alone: other work of the process (tests running beside a
+/// simulation) keeps the real time.
 final class SimulatedClock: Sendable {
     private let milliseconds: Atomic<Int64>
 
     init(_ start: Timestamp) {
         milliseconds = Atomic(start.millisecondsSinceEpoch)
-        ServerClock.start(at: start)
     }
 
     var now: Timestamp { Timestamp(millisecondsSinceEpoch: milliseconds.load(ordering: .relaxed)) }
@@ -238,6 +238,5 @@ final class SimulatedClock: Sendable {
     func set(_ ms: Int64) {
         guard ms != milliseconds.load(ordering: .relaxed) else { return }
         milliseconds.store(ms, ordering: .relaxed)
-        ServerClock.start(at: Timestamp(millisecondsSinceEpoch: ms))
     }
 }

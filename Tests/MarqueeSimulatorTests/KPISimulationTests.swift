@@ -4,7 +4,7 @@ import Testing
 
 @testable import MarqueeSimulator
 
-/// Small worlds through the real runtime. Serialized: a run sets the process's `ServerClock`.
+/// Small worlds through the real runtime, one at a time.
 @Suite(.serialized)
 struct KPISimulationTests {
     /// A tiny world: 80 profiles, 40 titles, 5 days of history, 3 simulated days, busy viewers.
