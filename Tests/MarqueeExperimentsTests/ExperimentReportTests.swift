@@ -299,11 +299,14 @@ struct ExperimentReportTests {
         // The plan from control's sample mean and standard deviation, computed here independently.
         let mean = control.reduce(0, +) / 20
         let sd = (control.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 19).squareRoot()
-        let expected = try PowerAnalysis.sampleSizeForMeans(
-            baselineMean: mean, standardDeviation: sd, minimumDetectableEffect: .relative(0.05), alpha: 0.05, power: 0.8)
+        let tMean = treatment.reduce(0, +) / 20
+        let tSD = (treatment.reduce(0) { $0 + ($1 - tMean) * ($1 - tMean) } / 19).squareRoot()
+        let expected = try PowerAnalysis.sampleSizeForRelativeLift(
+            baselineMean: mean, standardDeviation: sd, treatmentStandardDeviation: tSD, lift: 0.05, alpha: 0.05, power: 0.8)
         #expect(recommendation.plannedUnitsPerVariant == expected.control)
-        // Roughly (1.96 + 0.84)²·2·(sd / 5)², some hundreds of units.
-        #expect(expected.control > 200)
+        // Roughly (1.96 + 0.84)²·(σ_t²/σ_c² + 1.05²)·(σ_c / 5% of the mean)², some hundreds of units.
+        let byHand = pow(1.959964 + 0.841621, 2) * (tSD * tSD / (sd * sd) + 1.05 * 1.05) * pow(sd / (0.05 * mean), 2)
+        #expect(abs(Double(expected.control) - byHand) < 3)
         #expect(recommendation.additionalUnitsPerVariant == expected.control - 20)
         #expect(recommendation.additionalUnitsTotal == 2 * expected.control - 40)
         #expect(try #require(recommendation.additionalUnitsPerVariant) > 0)

@@ -116,6 +116,15 @@ struct HandComputedStatisticsTests {
         let means = try PowerAnalysis.sampleSizeForMeans(
             baselineMean: 40, standardDeviation: 4, minimumDetectableEffect: .relative(0.05), approximation: .studentT)
         #expect(means.control == 64)
+        // A relative lift as the report tests it (delta method): n = (z.975 + z.8)² σ²/(μδ)² · (ρ²/r + (1+δ)²).
+        // +5% of 40 with σ = 4: 7.848879 · 4 · (1 + 1.1025) = 66.009 (normal; the far tail adds nothing visible).
+        let lift = try PowerAnalysis.sampleSizeForRelativeLift(
+            baselineMean: 40, standardDeviation: 4, lift: 0.05, approximation: .normal)
+        #expect(abs(lift.exactControl - 66.009) < 0.01 && lift.control == 67)
+        // Twice the treatment units, its σ 6 (ρ = 1.5): 7.848879 · 4 · (2.25/2 + 1.1025) = 69.93; treatment 139.86.
+        let uneven = try PowerAnalysis.sampleSizeForRelativeLift(
+            baselineMean: 40, standardDeviation: 4, treatmentStandardDeviation: 6, lift: 0.05, ratio: 2, approximation: .normal)
+        #expect(abs(uneven.exactControl - 69.93) < 0.01 && uneven.control == 70 && uneven.treatment == 140)
         // Proportions: 10% → 12% has h = 2·asin(√0.12) − 2·asin(√0.10) = 0.063982; n = 2 · 7.848879/h² ≈ 3,834.6.
         let proportions = try PowerAnalysis.sampleSizeForProportions(baselineRate: 0.10, minimumDetectableEffect: .absolute(0.02))
         #expect(abs(PowerAnalysis.cohensH(from: 0.1, to: 0.12) - 0.063982) < 1e-6)

@@ -47,11 +47,12 @@ private func definition(
                 #expect(j["status"] as? String == "running")
                 #expect(j["version"] as? Int == 1)
                 #expect(j["startedAt"] is String)
-                // Planned units for a 10% change of a mean 0.02 with sd 0.14 at 80% power, alpha 5% (two-sided t):
-                // d = 0.002 / 0.14 = 0.0142857; the normal approximation 2 (z₀.₉₇₅ + z₀.₈)² / d² = 76,919.02 (scipy), and
-                // Student's t adds about z₀.₉₇₅² / 4 ≈ 1 unit.
+                // Planned units for a 10% lift of a mean 0.02 with sd 0.14 at 80% power, alpha 5% (two-sided t), as the
+                // report tests it (relative, delta method with control's sd in both arms):
+                // (z₀.₉₇₅ + z₀.₈)² · (0.14 / 0.002)² · (1 + 1.1²) = 84,995.52 (by hand), and Student's t adds about
+                // z₀.₉₇₅² / 4 ≈ 1 unit.
                 let planned = try #require(j["plannedUnitsPerVariant"] as? Int)
-                #expect((76_919...76_923).contains(planned))
+                #expect((84_996...84_999).contains(planned))
                 let allocation = try #require(j["allocation"] as? [String: Any])
                 #expect((allocation["layer"] as? [[String: Int]]) == [["lower": 0, "upper": 10_000]])
                 #expect(

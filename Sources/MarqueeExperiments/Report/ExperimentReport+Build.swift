@@ -24,7 +24,9 @@ extension ExperimentReport {
     /// 4. Every variant has reached the planned units per variant: no detectable effect, don't ship (keep control).
     /// 5. Otherwise keep running, with the units the planned power still needs. The plan is the experiment's
     ///    `plannedUnitsPerVariant`, or else a power analysis (t approximation) of control's observed primary metric
-    ///    (its mean and standard deviation per unit, unadjusted) at the experiment's MDE, alpha and power.
+    ///    (its mean and standard deviation per unit, unadjusted; the treatments' largest observed standard
+    ///    deviation for theirs) at the experiment's MDE as a relative lift — the test the report runs — alpha and
+    ///    power.
     public static func build(
         experiment: Experiment, units: [[ExperimentUnitValues]], now: Timestamp,
         options: ExperimentReportOptions = ExperimentReportOptions(),
@@ -343,9 +345,10 @@ extension ExperimentReport {
         if let units = experiment.plannedUnitsPerVariant, units > 0 {
             planned = units
             plannedSource = "experiment"
-        } else if let size = try? PowerAnalysis.sampleSizeForMeans(
+        } else if let size = try? PowerAnalysis.sampleSizeForRelativeLift(
             baselineMean: primaryArms[0].post.value, standardDeviation: primaryArms[0].unitVariance.squareRoot(),
-            minimumDetectableEffect: .relative(experiment.minimumDetectableEffect), alpha: experiment.alpha, power: experiment.power)
+            treatmentStandardDeviation: primaryArms.dropFirst().map(\.unitVariance).filter { $0 > 0 }.max()?.squareRoot(),
+            lift: experiment.minimumDetectableEffect, alpha: experiment.alpha, power: experiment.power)
         {
             planned = size.control
             plannedSource = "observed"

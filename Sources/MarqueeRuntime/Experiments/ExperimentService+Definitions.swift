@@ -285,23 +285,26 @@ extension ExperimentService {
         }
     }
 
-    /// Units per variant for the primary metric to detect the minimum detectable effect at the planned power.
+    /// Units per variant for the primary metric to detect the minimum detectable effect at the planned power. The
+    /// report tests the relative lift (the ratio of the variants' means, delta method), so the plan is that test's
+    /// power analysis; a proportion's treatment variance is the moved rate's p'(1−p').
     static func plannedUnits(_ e: Experiment) -> Int? {
         guard let b = e.baseline, let metric = MetricCatalog.metric(e.primaryMetric) else { return nil }
-        do {
-            let size: SampleSize
-            if metric.kind == .proportion, b.mean > 0, b.mean < 1 {
-                size = try PowerAnalysis.sampleSizeForProportions(
-                    baselineRate: b.mean, minimumDetectableEffect: .relative(e.minimumDetectableEffect), alpha: e.alpha, power: e.power)
-            } else {
-                size = try PowerAnalysis.sampleSizeForMeans(
-                    baselineMean: b.mean, standardDeviation: b.standardDeviation,
-                    minimumDetectableEffect: .relative(e.minimumDetectableEffect), alpha: e.alpha, power: e.power)
-            }
-            return size.control
-        } catch {
-            return nil
+        let lift = e.minimumDetectableEffect
+        var sd = b.standardDeviation
+        var treatmentSD: Double?
+        if metric.kind == .proportion, b.mean > 0, b.mean < 1 {
+            let moved = b.mean * (1 + lift)
+            guard moved > 0, moved < 1 else { return nil }
+            sd = (b.mean * (1 - b.mean)).squareRoot()
+            treatmentSD = (moved * (1 - moved)).squareRoot()
         }
+        guard
+            let size = try? PowerAnalysis.sampleSizeForRelativeLift(
+                baselineMean: b.mean, standardDeviation: sd, treatmentStandardDeviation: treatmentSD, lift: lift, alpha: e.alpha,
+                power: e.power)
+        else { return nil }
+        return size.control
     }
 
     static func translate(_ error: AssignmentError) -> MarqueeError {
