@@ -66,6 +66,8 @@ let package = Package(
         .target(
             name: "MarqueeExperiments", dependencies: ["MarqueeCore", "MarqueeKernels"], exclude: ["Statistics/README.md"],
             swiftSettings: numericSettings),
+        // The analytics layer: the semantic layer, typed queries compiled to each store's SQL, the question engine.
+        .target(name: "MarqueeAnalytics", dependencies: ["MarqueeCore"], swiftSettings: swiftSettings),
         // The serving services and their state: no HTTP (see docs/ARCHITECTURE.md).
         .target(
             name: "MarqueeRuntime",

@@ -164,6 +164,54 @@ public enum MetricCatalog {
     /// resumes what the viewer chose before, and editorial rows are chosen by people, not the models.
     public static let recommendedRowKinds: Set<RowKind> = [.topPicks, .becauseYouWatched, .trending, .popularNow, .new, .genre]
 
+    /// The ad measures of the analytics layer beyond the per-unit metrics above. Together with the ad
+    /// metrics of `all` (`ad_impressions`, `ad_clicks`, `ad_ctr`, `advertiser_revenue`, `ad_skips`,
+    /// `ad_break_abandons`, the same keys and definitions) they are the analytics layer's measures: one set.
+    /// They aggregate over any group (a campaign, a device, a day); ratios are ratios of the group's sums.
+    public static let adMeasures: [MetricDefinition] = [
+        .init(
+            key: "ad_completions", name: "Ad completions", kind: .mean, definition: "adComplete events", unit: "count",
+            higherIsBetter: true),
+        .init(
+            key: "ad_completion_rate", name: "Completion rate", kind: .ratio, definition: "adComplete events over adImpression events",
+            unit: "share", higherIsBetter: true),
+        .init(
+            key: "ad_skip_rate", name: "Skip rate", kind: .ratio, definition: "adSkip events over adImpression events", unit: "share",
+            higherIsBetter: false),
+        .init(
+            key: "spend", name: "Spend", kind: .mean,
+            definition: "advertiser_revenue seen from the advertiser's side: what their impressions cost (CPM / 1000 each)",
+            unit: "dollars", higherIsBetter: true),
+        .init(
+            key: "ecpm", name: "eCPM", kind: .ratio, definition: "spend × 1000 over adImpression events", unit: "dollars",
+            higherIsBetter: true),
+        .init(
+            key: "reach", name: "Reach", kind: .mean, definition: "distinct viewers (profiles) with an adImpression", unit: "count",
+            higherIsBetter: true),
+        .init(
+            key: "frequency", name: "Average frequency", kind: .ratio, definition: "adImpression events over reach", unit: "count",
+            higherIsBetter: false),
+        .init(
+            key: "budget_remaining", name: "Budget remaining", kind: .mean,
+            definition: "the campaigns' total budgets minus everything they have spent (whatever the time range)", unit: "dollars",
+            higherIsBetter: true),
+        .init(
+            key: "pacing", name: "Pacing", kind: .ratio,
+            definition:
+                "spend to date over the spend expected to date: the total budget × the share of the flight elapsed (1 is on pace, "
+                + "below 1 under-delivering)",
+            unit: "share", higherIsBetter: true),
+    ]
+
+    /// The keys of `all` that are ad measures too.
+    public static let sharedAdMetricKeys = ["ad_impressions", "ad_clicks", "ad_ctr", "advertiser_revenue", "ad_skips", "ad_break_abandons"]
+
+    private static let measuresByKey: [String: MetricDefinition] = Dictionary(
+        uniqueKeysWithValues: (all.filter { sharedAdMetricKeys.contains($0.key) } + adMeasures).map { ($0.key, $0) })
+
+    /// An analytics measure by key (a shared ad metric or one of `adMeasures`).
+    public static func measure(_ key: String) -> MetricDefinition? { measuresByKey[key] }
+
     private static let byKey: [String: MetricDefinition] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
 
     public static func metric(_ key: String) -> MetricDefinition? { byKey[key] }

@@ -198,7 +198,7 @@ public struct StoreStatistics: Sendable, Hashable {
 /// Everything the server needs from a store.
 public protocol MarqueeStore: EventStore, CatalogStore, ProfileStore, APIKeyStore, AdStore, EditorialStore, DecisionLogStore,
     EventLogReader, AdDecisionLogStore, SharedStateStore, DeliveryLedgerStore, CheckpointStore, ExperimentStore,
-    MetricStore
+    MetricStore, AnalyticsStore
 {
     func statistics() async throws -> StoreStatistics
 }

@@ -433,6 +433,48 @@ extension SQLiteStore {
                 }
             }
         }
+        migrator.registerMigration("v14-analytics-facts") { db in
+            // The analytics layer's ad facts (issue 16): one row per ad event a measure counts, with the
+            // dimensions of the decision that served it and its price, derived from the event log (source 0)
+            // and the contextual ad events (source 1) by a cursor per source. Rebuildable from the logs.
+            // profile_key is the viewer (a profile id, or a contextual viewer key); spend is in millicents
+            // (a CPM in cents is what one impression costs in thousandths of a cent).
+            try db.execute(
+                sql: """
+                    CREATE TABLE ad_facts (
+                        source INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        occurred_at INTEGER NOT NULL,
+                        profile_key TEXT NOT NULL,
+                        decision_id TEXT,
+                        pod_position INTEGER,
+                        campaign_id TEXT,
+                        advertiser_id TEXT,
+                        creative_id TEXT,
+                        device TEXT,
+                        region TEXT,
+                        plan TEXT,
+                        title_id TEXT,
+                        genre TEXT,
+                        daypart TEXT,
+                        break_kind TEXT,
+                        impressions INTEGER NOT NULL,
+                        clicks INTEGER NOT NULL,
+                        completions INTEGER NOT NULL,
+                        skips INTEGER NOT NULL,
+                        abandons INTEGER NOT NULL,
+                        spend_millicents INTEGER NOT NULL,
+                        PRIMARY KEY (source, seq)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX ad_facts_by_time ON ad_facts (occurred_at);
+                    CREATE INDEX ad_facts_by_campaign ON ad_facts (campaign_id, occurred_at);
+                    CREATE TABLE analytics_cursors (
+                        source INTEGER PRIMARY KEY NOT NULL,
+                        seq INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    INSERT INTO analytics_cursors (source, seq) VALUES (0, 0), (1, 0);
+                    """)
+        }
         return migrator
     }
 }
