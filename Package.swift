@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "MarqueeServer",
             dependencies: [
-                "MarqueeCore", "MarqueeRuntime", "MarqueeExperiments",
+                "MarqueeCore", "MarqueeRuntime", "MarqueeExperiments", "MarqueeAnalytics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,7 +105,7 @@ let package = Package(
             name: "marquee",
             dependencies: [
                 "MarqueeCore", "MarqueeStorage", "MarqueeSimulation", "MarqueeRuntime", "MarqueeServer", "MarqueeRecommend", "MarqueeAds",
-                "MarqueeSimulator", "MarqueeExperiments",
+                "MarqueeSimulator", "MarqueeExperiments", "MarqueeAnalytics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

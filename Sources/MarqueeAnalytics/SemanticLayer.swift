@@ -37,6 +37,23 @@ public struct AnalyticsMeasure: Sendable {
     public var definition: MetricDefinition
     public var key: String { definition.key }
     public var name: String { definition.name }
+    /// How a sentence names it ("CTR", "impressions").
+    public var label: String {
+        switch definition.key {
+        case "ad_impressions": "impressions"
+        case "ad_clicks": "clicks"
+        case "ad_ctr": "CTR"
+        case "ad_completions": "completions"
+        case "ad_completion_rate": "completion rate"
+        case "ad_skips": "skips"
+        case "ad_skip_rate": "skip rate"
+        case "ad_break_abandons": "abandons during ad breaks"
+        case "advertiser_revenue": "revenue"
+        case "ecpm": "eCPM"
+        case "budget_remaining": "budget remaining"
+        default: definition.name.lowercased()
+        }
+    }
     public var source: Source
     public var format: MeasureFormat
     /// Words people use for it (the question engine matches them; longest first wins).

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MarqueeAnalytics
 import MarqueeCore
 import NIOCore
 
@@ -12,6 +13,9 @@ import NIOCore
 /// `archived`; `PUT` with another status restores it); deleting an advertiser works only while it
 /// has no campaigns. Choosing ads is the decision engine's job, not this controller's.
 struct AdBookController {
+    /// Delivery to date for the campaigns and creatives the pages show.
+    let reporter: AnalyticsReporter
+
     let store: any AdStore
     let auth: Authenticator
     let changes: AdBookChanges
@@ -93,20 +97,43 @@ struct AdBookController {
         return EditedResponse(status: .created, response: campaign)
     }
 
-    @Sendable func listCampaigns(_ request: Request, context: AppRequestContext) async throws -> PageResponse<Campaign> {
+    @Sendable func listCampaigns(_ request: Request, context: AppRequestContext) async throws -> PageResponse<WithDelivery<Campaign>> {
         _ = try await auth.require(.admin, request)
         let paging = try Paging(request)
         let advertiser: AdvertiserID? = try Self.queryID(request, "advertiser")
         let status = try Self.queryStatus(request)
-        return PageResponse(
-            try await store.campaigns(advertiser: advertiser, status: status, limit: paging.limit, offset: paging.offset))
+        let page = try await store.campaigns(advertiser: advertiser, status: status, limit: paging.limit, offset: paging.offset)
+        return PageResponse(try await withDelivery(page))
     }
 
-    @Sendable func getCampaign(_ request: Request, context: AppRequestContext) async throws -> Campaign {
+    @Sendable func getCampaign(_ request: Request, context: AppRequestContext) async throws -> WithDelivery<Campaign> {
         _ = try await auth.require(.admin, request)
         let id: CampaignID = try Self.pathID(context, what: "campaign")
         guard let campaign = try await store.campaign(id: id) else { throw Self.missing("campaign", id) }
-        return campaign
+        let page = try await withDelivery(Page(items: [campaign], total: 1, limit: 1, offset: 0))
+        return page.items[0]
+    }
+
+    /// The campaigns with their delivery to date and pacing status.
+    func withDelivery(_ page: Page<Campaign>) async throws -> Page<WithDelivery<Campaign>> {
+        let now = Timestamp.now()
+        let delivery = try await reporter.campaignDelivery(page.items.map(\.id.rawValue), now: now)
+        return Page(
+            items: page.items.map { c in
+                var d = delivery[c.id.rawValue] ?? .zero
+                if d.budgetRemaining == nil && c.status != .archived { d.budgetRemaining = Double(c.totalBudgetCents) / 100 }
+                d.pacingStatus = AnalyticsReporter.pacingStatus(c, pacing: d.pacing, now: now)
+                return WithDelivery(item: c, delivery: d)
+            }, total: page.total, limit: page.limit, offset: page.offset)
+    }
+
+    /// The creatives with their delivery to date.
+    func withDelivery(_ page: Page<Creative>) async throws -> Page<WithDelivery<Creative>> {
+        let delivery = try await reporter.creativeDelivery(page.items.map(\.id.rawValue), now: Timestamp.now())
+        return Page(
+            items: page.items.map { WithDelivery(item: $0, delivery: delivery[$0.id.rawValue] ?? .zero) }, total: page.total,
+            limit: page.limit,
+            offset: page.offset)
     }
 
     /// Replaces the whole campaign; an absent `status` keeps the stored one, so a replace never
@@ -146,19 +173,21 @@ struct AdBookController {
         return EditedResponse(status: .created, response: creative)
     }
 
-    @Sendable func listCreatives(_ request: Request, context: AppRequestContext) async throws -> PageResponse<Creative> {
+    @Sendable func listCreatives(_ request: Request, context: AppRequestContext) async throws -> PageResponse<WithDelivery<Creative>> {
         _ = try await auth.require(.admin, request)
         let paging = try Paging(request)
         let campaign: CampaignID? = try Self.queryID(request, "campaign")
         let status = try Self.queryStatus(request)
-        return PageResponse(try await store.creatives(campaign: campaign, status: status, limit: paging.limit, offset: paging.offset))
+        return PageResponse(
+            try await withDelivery(
+                try await store.creatives(campaign: campaign, status: status, limit: paging.limit, offset: paging.offset)))
     }
 
-    @Sendable func getCreative(_ request: Request, context: AppRequestContext) async throws -> Creative {
+    @Sendable func getCreative(_ request: Request, context: AppRequestContext) async throws -> WithDelivery<Creative> {
         _ = try await auth.require(.admin, request)
         let id: CreativeID = try Self.pathID(context, what: "creative")
         guard let creative = try await store.creative(id: id) else { throw Self.missing("creative", id) }
-        return creative
+        return try await withDelivery(Page(items: [creative], total: 1, limit: 1, offset: 0)).items[0]
     }
 
     /// Replaces the whole creative; an absent `status` keeps the stored one, an absent `category`

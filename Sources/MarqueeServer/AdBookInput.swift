@@ -175,6 +175,8 @@ struct CampaignInput: Decodable {
         case id, advertiserId, name, status, startsAt, endsAt, totalBudgetCents, dailyBudgetCents, cpmBidCents, priority, pacing,
             targeting, capPerDay, capPerWeek, capPerSession, competitiveCategory
     }
+    /// Read back from GET and ignored when sent.
+    static let derivedKeys = ["delivery"]
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -194,7 +196,7 @@ struct CampaignInput: Decodable {
         capPerWeek = try c.decodeWholeIfPresent(Int.self, forKey: .capPerWeek)
         capPerSession = try c.decodeWholeIfPresent(Int.self, forKey: .capPerSession)
         competitiveCategory = try c.decodeIfPresent(String.self, forKey: .competitiveCategory)
-        unknownKeys = try AdBookInput.unknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        unknownKeys = try AdBookInput.unknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue) + Self.derivedKeys)
     }
 
     /// The campaign this body describes, with `id`; an absent status is `defaultStatus`.
@@ -229,6 +231,8 @@ struct CreativeInput: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, campaignId, name, durationSeconds, mediaUrl, clickUrl, category, status
     }
+    /// Read back from GET and ignored when sent.
+    static let derivedKeys = ["delivery"]
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -240,7 +244,7 @@ struct CreativeInput: Decodable {
         clickUrl = try c.decode(String.self, forKey: .clickUrl)
         category = try c.decodeIfPresent(String.self, forKey: .category)
         status = try c.decodeIfPresent(String.self, forKey: .status)
-        unknownKeys = try AdBookInput.unknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        unknownKeys = try AdBookInput.unknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue) + Self.derivedKeys)
     }
 
     /// The campaign id, checked (before the category default needs it).

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import MarqueeAnalytics
 import MarqueeCore
 import MarqueeRuntime
 import NIOCore
@@ -13,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var protectReads: Bool
     /// Timeouts, the body limit and the connection maximum.
     public var connectionLimits: ConnectionLimits
+    /// Analytics withhold groups of fewer distinct viewers (k-anonymity).
+    public var analyticsMinimumViewers = 5
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, connectionLimits: ConnectionLimits = ConnectionLimits()
@@ -75,10 +78,12 @@ public func buildRouter(runtime: ServingRuntime, metrics: ServerMetrics, configu
     ProfilesController(store: store, auth: auth, home: home).addRoutes(to: router)
     RecommendationsController(snapshots: runtime.snapshots, auth: auth, home: home).addRoutes(to: router)
     EditorialController(store: store, auth: auth, book: runtime.editorial).addRoutes(to: router)
-    AdBookController(store: store, auth: auth, changes: runtime.adBookChanges).addRoutes(to: router)
+    let reporter = AnalyticsReporter(store: store, minimumViewers: configuration.analyticsMinimumViewers)
+    AdBookController(reporter: reporter, store: store, auth: auth, changes: runtime.adBookChanges).addRoutes(to: router)
     HomeController(home: home, auth: auth).addRoutes(to: router)
     AdsController(ads: ads, ingestor: runtime.ingestor, auth: auth, metrics: metrics).addRoutes(to: router)
     ExperimentsController(experiments: runtime.experiments, auth: auth).addRoutes(to: router)
+    AnalyticsController(engine: QuestionEngine(reporter: reporter), auth: auth).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }

@@ -9,7 +9,7 @@ struct Marquee: AsyncParsableCommand {
         abstract: "Personalization and ad decisioning for ad-supported streaming.",
         subcommands: [
             DemoCommand.self, ServeCommand.self, ImportCommand.self, KeysCommand.self, EvaluateCommand.self, TrainCommand.self,
-            ArtworkCommand.self, AdsCommand.self, SimulateCommand.self, OPECommand.self, ExperimentsCommand.self,
+            ArtworkCommand.self, AdsCommand.self, SimulateCommand.self, OPECommand.self, ExperimentsCommand.self, AskCommand.self,
         ]
     )
 }
