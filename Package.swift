@@ -114,6 +114,11 @@ let package = Package(
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
         .testTarget(
+            name: "MarqueeAnalyticsTests",
+            dependencies: [
+                "MarqueeAnalytics", "MarqueeCore", "MarqueeStorage", "MarqueeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
             name: "MarqueeExperimentsTests", dependencies: ["MarqueeExperiments", "MarqueeCore", "MarqueeTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(

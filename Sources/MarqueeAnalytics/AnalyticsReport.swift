@@ -179,6 +179,11 @@ public struct AnalyticsReporter: Sendable {
                 let c = Self.compare(a.values[k], b.values[k])
                 if c != 0 { return o.direction == .asc ? c < 0 : c > 0 }
             }
+            // Ties in the order: by the columns left to right, so the same data always gives the same table.
+            for k in a.values.indices {
+                let c = Self.compare(a.values[k], b.values[k])
+                if c != 0 { return c < 0 }
+            }
             return false
         }
         let limit = query.limit ?? AnalyticsQuery.defaultLimit

@@ -271,6 +271,12 @@ struct QuestionParser {
             #"(^| )(drop|truncate|alter|create) (table|database|index|schema)"#,
             #"(^| )insert into "#, #"(^| )delete from "#, #"(^| )update [a-z_]+ set "#,
         ]
+        // An order rather than a question: "pause Summer Blockbusters", "raise the bid on …".
+        let imperative =
+            #"^ *(please )?(pause|stop|delete|remove|cancel|archive|resume|restart|start|launch|increase|decrease|raise|lower|set|change|update|edit|rename|create|add|drop|boost|double|halve|disable|enable|turn (on|off)|activate|deactivate|block|ban|refund|charge|move|transfer|approve|reject) "#
+        if matches(t, imperative) {
+            return "I only read the ad data; I can't change anything. Ask about delivery, clicks, spend or pacing instead."
+        }
         for pattern in writes where matches(t, pattern) {
             return "I only read the ad data; I can't change anything. Ask about delivery, clicks, spend or pacing instead."
         }
@@ -324,26 +330,28 @@ struct QuestionParser {
         var words = text.split(separator: " ").map(String.init)
         let named = lexicon.entries.filter { ["campaign", "advertiser", "creative"].contains($0.dimension) }
         var consumed = Set<Int>()
-        for e in named.sorted(by: { $0.phrases[0].count > $1.phrases[0].count }) {
+        // Every window against every name; the best matches win, without overlapping.
+        var candidates: [(score: Double, entry: LexiconEntry, start: Int, length: Int)] = []
+        for e in named {
             let target = e.phrases[0]
             let n = target.split(separator: " ").count
-            guard target.count >= 6, words.count >= max(1, n - 1) else { continue }
-            var best: (score: Double, start: Int, length: Int)?
+            guard target.count >= 6 else { continue }
             for length in Set([max(1, n - 1), n, n + 1]) where length <= words.count {
                 for start in 0...(words.count - length) {
-                    let window = (start..<start + length)
-                    guard !window.contains(where: consumed.contains) else { continue }
-                    let candidate = words[window].joined(separator: " ")
+                    let candidate = words[start..<start + length].joined(separator: " ")
                     guard candidate.count >= 5 else { continue }
                     let score = Text.similarity(candidate, target)
-                    if score >= 0.8 && score > (best?.score ?? 0) { best = (score, start, length) }
+                    if score >= 0.8 { candidates.append((score, e, start, length)) }
                 }
             }
-            if let best {
-                let ref = EntityRef(dimension: e.dimension, id: e.id, name: e.name)
-                if !found.contains(ref) { found.append(ref) }
-                for k in best.start..<best.start + best.length { consumed.insert(k) }
-            }
+        }
+        candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.entry.id < $1.entry.id }
+        for c in candidates {
+            let window = c.start..<c.start + c.length
+            guard !window.contains(where: consumed.contains) else { continue }
+            let ref = EntityRef(dimension: c.entry.dimension, id: c.entry.id, name: c.entry.name)
+            if !found.contains(ref) { found.append(ref) }
+            for k in window { consumed.insert(k) }
         }
         if !consumed.isEmpty {
             for k in consumed { words[k] = "" }
