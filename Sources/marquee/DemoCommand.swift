@@ -119,6 +119,9 @@ struct DemoCommand: AsyncParsableCommand {
             print(
                 "Served \(Wording.count(pages.pages, "home page")) with their artwork choices: "
                     + "\(Wording.count(pages.clicks, "click")), \(Wording.count(pages.plays, "play"))")
+            // The analytics layer's ad facts, derived now so the first question does not wait for them.
+            let facts = try await store.refreshAnalyticsFacts()
+            print("Analytics facts: \(Wording.count(facts, "ad event")) ready for `marquee ask` and /v1/reports")
             try await store.setMeta("demo.world", signature)
             try await store.setMeta("demo.day", String(day.iso8601.prefix(10)))
             print(

@@ -113,6 +113,9 @@ enum AnalyticsWorld {
         // The answer states its SQL with placeholders; the name is a bound value, not text in it.
         #expect(!a.sql.isEmpty && !a.sql.contains("Summer"))
         #expect(a.query?.filters.first?.values == ["c1"])
+        // "it" is the conversation's campaign: $4 spent of the $333.33 expected ten days into its $1,000, 30-day flight.
+        a = try await e.ask("Is it on pace?", conversationId: a.conversationId, now: now)
+        #expect(a.numbers.contains { abs($0.value - 4.0 / (1000.0 / 3)) < 1e-9 } && a.answer.contains("behind pace"), "\(a.answer)")
     }
 
     @Test func fuzzyNamesAndAmbiguity() async throws {

@@ -104,6 +104,7 @@ struct Answerer {
                         + "frequency, budget or pacing — by campaign, advertiser, creative, region, device, plan, title, genre, daypart or time, "
                         + "for example \"What's the CTR of \(lexicon.entries(of: "campaign").first?.name ?? "a campaign") last week?\"",
                     state: ConversationState(slots: nil))
+            case .compare: s.measures = ["ad_ctr", "ad_impressions", "ad_clicks"]
             default: s.measures = ["ad_impressions"]
             }
         }

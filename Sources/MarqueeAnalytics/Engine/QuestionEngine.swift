@@ -170,7 +170,9 @@ public final class QuestionEngine: Sendable {
         }
 
         var slots = parsed.slots
-        if let previous = state.slots, parsed.followUpCue || !parsed.foundMeasure || parsed.chartOnly {
+        if let previous = state.slots,
+            parsed.followUpCue || !parsed.foundMeasure || parsed.chartOnly || (parsed.pointsBack && !parsed.foundEntity)
+        {
             if parsed.foundMeasure || parsed.foundEntity || parsed.foundTime || parsed.foundGrouping || parsed.slots.wantsChart
                 || parsed.followUpCue
             {

@@ -58,6 +58,8 @@ struct ParsedQuestion {
     var foundTime = false
     var foundGrouping = false
     var followUpCue = false
+    /// The question says "it", "that", "they": it is about the conversation's subject.
+    var pointsBack = false
     var ambiguities: [Ambiguity] = []
     /// Names the question seems to give that match nothing known.
     var unknownNames: [String] = []
@@ -88,7 +90,11 @@ struct QuestionParser {
         "new", "first", "second", "plan", "plans", "region", "regions", "device", "devices", "watch", "watched", "viewers", "viewer",
         "unique", "saw", "seen", "see", "people", "users", "shown", "served", "spend", "spent", "budget", "remaining", "clicks",
         "impressions", "completion", "completions", "skips", "skip", "revenue", "frequency", "reach", "ctr", "ecpm", "cpm",
+        "night", "nights", "morning", "evening", "afternoon", "tonight", "event", "events", "monday", "tuesday", "wednesday", "thursday",
+        "friday", "saturday", "sunday", "full", "value", "open", "back", "home", "game", "deals", "save",
     ]
+    /// Words that point back at the conversation's subject ("is it on pace?").
+    static let pronouns: Set<String> = ["it", "its", "that", "they", "them", "their", "this", "those", "these", "same", "one"]
 
     func parse(_ question: String) -> ParsedQuestion {
         var p = ParsedQuestion()
@@ -115,6 +121,9 @@ struct QuestionParser {
                 text = text.replacingOccurrences(of: covered2, with: " ")
             }
         }
+
+        // After the time phrases ("this week" is not "this"): does it point back at the conversation's subject?
+        p.pointsBack = !Set(text.split(separator: " ").map(String.init)).isDisjoint(with: Self.pronouns)
 
         // Names: exact phrases (longest first), then near-misses (typos), then distinctive single words.
         resolveNames(&text, &p)
