@@ -154,7 +154,13 @@ enum QueryCompiler {
             "SUM(c.total_budget_cents) AS budget_cents", "SUM(COALESCE(s.spent, 0)) AS spent_millicents",
             "SUM(c.total_budget_cents * 1000 * \(elapsed)) AS expected_millicents",
         ]
-        let spentUntil = binder.bind(.integer(now.millisecondsSinceEpoch))
+        // The spend to date of the campaigns asked about only (the filters apply inside too).
+        var spendConditions = ["f.occurred_at < \(binder.bind(.integer(now.millisecondsSinceEpoch)))"]
+        for f in q.filters {
+            let column = f.dimension == "advertiser" ? "f.advertiser_id" : "f.campaign_id"
+            let values = f.values.map { binder.bind(.text($0)) }.joined(separator: ", ")
+            spendConditions.append(f.operator == .notIn ? "\(column) NOT IN (\(values))" : "\(column) IN (\(values))")
+        }
         var conditions = ["c.status <> 'archived'"]
         for f in q.filters {
             let column = f.dimension == "advertiser" ? "c.advertiser_id" : "c.id"
@@ -165,7 +171,8 @@ enum QueryCompiler {
             SELECT \(select.joined(separator: ", "))
             FROM campaigns AS c
             LEFT JOIN advertisers AS adv ON adv.id = c.advertiser_id
-            LEFT JOIN (SELECT f.campaign_id AS id, SUM(f.spend_millicents) AS spent FROM ad_facts AS f WHERE f.occurred_at < \(spentUntil) GROUP BY f.campaign_id) AS s ON s.id = c.id
+            LEFT JOIN (SELECT f.campaign_id AS id, SUM(f.spend_millicents) AS spent FROM ad_facts AS f
+                WHERE \(spendConditions.joined(separator: " AND ")) GROUP BY f.campaign_id) AS s ON s.id = c.id
             WHERE \(conditions.joined(separator: " AND "))
             """
         if !groupBy.isEmpty { sql += "\nGROUP BY " + groupBy.joined(separator: ", ") }

@@ -464,10 +464,12 @@ extension SQLiteStore {
                         skips INTEGER NOT NULL,
                         abandons INTEGER NOT NULL,
                         spend_millicents INTEGER NOT NULL,
-                        PRIMARY KEY (source, seq)
+                        PRIMARY KEY (occurred_at, source, seq)
                     ) WITHOUT ROWID;
-                    CREATE INDEX ad_facts_by_time ON ad_facts (occurred_at);
-                    CREATE INDEX ad_facts_by_campaign ON ad_facts (campaign_id, occurred_at);
+                    -- Stored in time order: a question about a period reads only its rows. The source row is unique
+                    -- (a refresh that meets it again skips it); a campaign's delivery is read from its index alone.
+                    CREATE UNIQUE INDEX ad_facts_by_source ON ad_facts (source, seq);
+                    CREATE INDEX ad_facts_by_campaign ON ad_facts (campaign_id, occurred_at, impressions, clicks, spend_millicents);
                     CREATE TABLE analytics_cursors (
                         source INTEGER PRIMARY KEY NOT NULL,
                         seq INTEGER NOT NULL
