@@ -160,7 +160,8 @@ struct LLMAnswererTests {
     @Test("no server listening: failed, not thrown")
     func unreachable() async throws {
         // Port 9 (discard) on 127.0.0.1 has no listener here; the connection is refused.
-        let outcome = await (try Self.answerer("http://127.0.0.1:9/v1")).answer(question: Self.question, toolbox: FakeToolbox())
+        let answerer = try Self.answerer("http://127.0.0.1:9/v1")
+        let outcome = await answerer.answer(question: Self.question, toolbox: FakeToolbox())
         guard case .failed(let reason) = outcome else {
             Issue.record("expected failed, got \(outcome)")
             return
@@ -216,7 +217,8 @@ struct LLMAnswererTests {
         let user = await model.received.first?.body["messages"]?[1]?["content"]?.string
         #expect(
             user
-                == "<previous_turns>\nQ: top campaign?\nA: ‹b›c-42‹/b›\n</previous_turns>\n<question>\nWhich campaign was that?\n</question>")
+                == "<previous_turns>\nQ: top campaign?\nA: ‹b›c-42‹/b›\n</previous_turns>\n<question>\nWhich campaign was that?\n</question>"
+        )
     }
 
     @Test("the requests hold only the system prompt, the question, the tools, the model's calls and the tool results")
@@ -244,7 +246,7 @@ struct LLMAnswererTests {
         let assistant = JSONValue.object([
             "role": .string("assistant"), "content": .null,
             "tool_calls": .array(
-                [Self.runQuery, listValues].map { call in
+                [Self.runQuery, listValues].map { call -> JSONValue in
                     .object([
                         "id": .string(call.id), "type": .string("function"),
                         "function": .object(["name": .string(call.name), "arguments": .string(call.arguments)]),

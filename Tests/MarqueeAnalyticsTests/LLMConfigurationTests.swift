@@ -38,7 +38,10 @@ struct LLMConfigurationTests {
         "wrong values name the variable",
         arguments: [
             (["MARQUEE_LLM_BASE_URL": "ftp://host/v1", "MARQUEE_LLM_MODEL": "m"], "MARQUEE_LLM_BASE_URL: must be an http or https URL"),
-            (["MARQUEE_LLM_BASE_URL": "127.0.0.1:8081/v1", "MARQUEE_LLM_MODEL": "m"], "MARQUEE_LLM_BASE_URL: must be an http or https URL"),
+            (
+                ["MARQUEE_LLM_BASE_URL": "127.0.0.1:8081/v1", "MARQUEE_LLM_MODEL": "m"],
+                "MARQUEE_LLM_BASE_URL: must be an http or https URL"
+            ),
             (["MARQUEE_LLM_BASE_URL": "http:///v1", "MARQUEE_LLM_MODEL": "m"], "MARQUEE_LLM_BASE_URL: must be an http or https URL"),
             (["MARQUEE_LLM_BASE_URL": "http://h/v1?x=1", "MARQUEE_LLM_MODEL": "m"], "MARQUEE_LLM_BASE_URL: must be an http or https URL"),
             (["MARQUEE_LLM_BASE_URL": "http://h/v1"], "MARQUEE_LLM_MODEL: is required when MARQUEE_LLM_BASE_URL is set"),
@@ -56,11 +59,8 @@ struct LLMConfigurationTests {
             ),
         ])
     func invalid(_ environment: [String: String], _ message: String) {
-        #expect {
-            _ = try LLMConfiguration.fromEnvironment(environment)
-        } throws: { error in
-            guard let error = error as? MarqueeError else { return false }
-            return error.code == "invalid_value" && error.message.hasPrefix(message)
-        }
+        let error = #expect(throws: MarqueeError.self) { try LLMConfiguration.fromEnvironment(environment) }
+        #expect(error?.code == "invalid_value")
+        #expect(error?.message.hasPrefix(message) == true, "\(String(describing: error))")
     }
 }

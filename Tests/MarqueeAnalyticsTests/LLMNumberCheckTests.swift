@@ -6,7 +6,8 @@ import Testing
 @Suite("LLM number check")
 struct LLMNumberCheckTests {
     static let result = LLMToolResult(
-        content: #"{"rows":[{"campaign":"c-42","impressions":12840,"clicks":243,"ctr":0.018925233644859812,"spend":1234.5}],"week":"2026-11-23"}"#,
+        content:
+            #"{"rows":[{"campaign":"c-42","impressions":12840,"clicks":243,"ctr":0.018925233644859812,"spend":1234.5}],"week":"2026-11-23"}"#,
         numbers: [12840, 243, 243.0 / 12840.0, 1234.5])
     static let check = NumberCheck(results: [result], question: "What did the top 5 campaigns do in November 2026?")
 

@@ -118,7 +118,8 @@ actor ScriptedModel {
 struct FakeToolbox: AnalyticsToolbox {
     /// 243 clicks / 12,840 impressions = 1.8925…% (shown as 1.9%).
     static let result = LLMToolResult(
-        content: #"{"rows":[{"campaign":"c-42","impressions":12840,"clicks":243,"ctr":0.018925233644859812}],"timeRange":"2026-11-23/2026-11-30"}"#,
+        content:
+            #"{"rows":[{"campaign":"c-42","impressions":12840,"clicks":243,"ctr":0.018925233644859812}],"timeRange":"2026-11-23/2026-11-30"}"#,
         numbers: [12840, 243, 243.0 / 12840.0])
     static let values = LLMToolResult(content: #"{"dimension":"campaign","values":["c-42","c-7"]}"#, numbers: [])
 

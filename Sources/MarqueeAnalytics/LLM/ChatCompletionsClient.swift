@@ -56,7 +56,9 @@ public struct ChatCompletionsClient: Sendable {
     }
 
     /// Sends the conversation and returns the model's message (text, tool calls or both).
-    public func complete(messages: [ChatMessage], tools: [LLMTool], deadline: ContinuousClock.Instant) async throws(LLMError)
+    public func complete(
+        messages: [ChatMessage], tools: [LLMTool], deadline: ContinuousClock.Instant
+    ) async throws(LLMError)
         -> ChatMessage
     {
         let body: Data
@@ -73,7 +75,8 @@ public struct ChatCompletionsClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")
         if let key = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
-        request.body = .bytes(ByteBuffer(data: body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let prepared = request
 
         let remaining = ContinuousClock.now.duration(to: deadline)
         guard remaining > .zero else { throw timeoutError() }
@@ -81,7 +84,7 @@ public struct ChatCompletionsClient: Sendable {
         let (status, bytes): (HTTPResponseStatus, ByteBuffer)
         do {
             (status, bytes) = try await withDeadline(deadline) {
-                let response = try await client.execute(request, deadline: .now() + TimeAmount(remaining))
+                let response = try await client.execute(prepared, deadline: .now() + TimeAmount(remaining))
                 let bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
                 return (response.status, bytes)
             }

@@ -23,8 +23,8 @@ public struct LLMConfiguration: Sendable, Hashable {
 
     /// A configuration; `baseURL` is checked as ``fromEnvironment(_:)`` checks it.
     public init(
-        baseURL: String, model: String, apiKey: String? = nil, timeout: Duration = Self.defaultTimeout,
-        maxToolRounds: Int = Self.defaultMaxToolRounds
+        baseURL: String, model: String, apiKey: String? = nil, timeout: Duration = LLMConfiguration.defaultTimeout,
+        maxToolRounds: Int = LLMConfiguration.defaultMaxToolRounds
     ) throws(MarqueeError) {
         self.baseURL = try Self.checkedBaseURL(baseURL, field: "baseURL")
         guard !model.isEmpty else { throw MarqueeError.invalidValue(field: "model", reason: "must not be empty") }
@@ -45,7 +45,9 @@ public struct LLMConfiguration: Sendable, Hashable {
     /// - `MARQUEE_LLM_MAX_ROUNDS`: tool rounds per question, 1 to 20 (default 4).
     ///
     /// A value that is set but wrong throws an error naming the variable.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(MarqueeError)
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(MarqueeError)
         -> LLMConfiguration?
     {
         func value(_ name: String) -> String? {
@@ -69,7 +71,8 @@ public struct LLMConfiguration: Sendable, Hashable {
         var rounds = defaultMaxToolRounds
         if let raw = value("MARQUEE_LLM_MAX_ROUNDS") {
             guard let parsed = Int(raw), (1...20).contains(parsed) else {
-                throw MarqueeError.invalidValue(field: "MARQUEE_LLM_MAX_ROUNDS", reason: "must be a whole number from 1 to 20 (got '\(raw)')")
+                throw MarqueeError.invalidValue(
+                    field: "MARQUEE_LLM_MAX_ROUNDS", reason: "must be a whole number from 1 to 20 (got '\(raw)')")
             }
             rounds = parsed
         }
