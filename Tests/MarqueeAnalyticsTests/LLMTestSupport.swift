@@ -15,6 +15,8 @@ actor ScriptedModel {
         case status(Int, String)
         /// No answer until the test ends.
         case hang
+        /// A 200 head and the start of a body, then nothing until the test ends.
+        case hangAfterHead
     }
 
     struct Received: Sendable {
@@ -63,6 +65,15 @@ actor ScriptedModel {
             case .hang:
                 await self.hang()
                 return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "{}")))
+            case .hangAfterHead:
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(string: #"{"choices":"#))
+                        await self.hang()
+                        try await writer.write(ByteBuffer(string: "[]}"))
+                        try await writer.finish(nil)
+                    })
             }
         }
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)

@@ -126,7 +126,11 @@ public struct ChatCompletionsClient: Sendable {
     /// A decoding error as one line naming the path (`choices[0].message.tool_calls[0].function.name: missing`).
     static func describe(_ error: any Error) -> String {
         func path(_ context: DecodingError.Context) -> String {
-            String(context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop(while: { $0 == "." }))
+            var text = ""
+            for key in context.codingPath {
+                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return text
         }
         switch error as? DecodingError {
         case .keyNotFound(let key, let context)?:

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 
 /// What the LLM path made of one question.
 public enum LLMOutcome: Sendable, Hashable {
@@ -23,13 +24,26 @@ public enum LLMOutcome: Sendable, Hashable {
 /// problem is an ``LLMOutcome``, after which the caller answers with the deterministic engine.
 public struct LLMAnswerer: Sendable {
     public let configuration: LLMConfiguration
-    let client: ChatCompletionsClient
+    let httpClient: HTTPClient?
     /// Calls beyond this many in one model turn are refused (each gets an error result).
     static let maxCallsPerTurn = 8
 
-    public init(configuration: LLMConfiguration, httpClient: HTTPClient = .shared) {
+    /// - Parameter httpClient: the client to send with, which the caller shuts down; by default each question
+    ///   gets its own client (``httpConfiguration(timeout:)``), shut down when the question is answered.
+    public init(configuration: LLMConfiguration, httpClient: HTTPClient? = nil) {
         self.configuration = configuration
-        self.client = ChatCompletionsClient(configuration: configuration, httpClient: httpClient)
+        self.httpClient = httpClient
+    }
+
+    /// How the default client connects: no retrying a refused connection (the shared client's pool retries
+    /// until the deadline, so a server that is down would cost the whole timeout), a connect timeout of at
+    /// most 5 s, and no redirects (the answer comes from the configured URL or not at all).
+    public static func httpConfiguration(timeout: Duration) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = TimeAmount(min(timeout, .seconds(5)))
+        configuration.redirectConfiguration = .disallow
+        return configuration
     }
 
     /// The rules the model is given, as the first message of every conversation.
@@ -82,6 +96,20 @@ public struct LLMAnswerer: Sendable {
     /// Asks the model; see ``LLMOutcome`` for what comes back.
     /// - Parameter context: earlier turns of the conversation as plain text, oldest first (sent fenced).
     public func answer(question: String, context: [String] = [], toolbox: some AnalyticsToolbox) async -> LLMOutcome {
+        if let httpClient {
+            return await answer(
+                question: question, context: context, toolbox: toolbox,
+                client: ChatCompletionsClient(configuration: configuration, httpClient: httpClient))
+        }
+        let owned = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.httpConfiguration(timeout: configuration.timeout))
+        let outcome = await answer(
+            question: question, context: context, toolbox: toolbox,
+            client: ChatCompletionsClient(configuration: configuration, httpClient: owned))
+        try? await owned.shutdown()
+        return outcome
+    }
+
+    func answer(question: String, context: [String], toolbox: some AnalyticsToolbox, client: ChatCompletionsClient) async -> LLMOutcome {
         let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
         let tools = toolbox.tools()
         let toolNames = Set(tools.map(\.name))
