@@ -9,6 +9,7 @@
 #
 #   scripts/llm-smoke.sh                                   # one raw request, prints choices[0].message
 #   scripts/llm-smoke.sh .build/debug/marquee ask "..."    # any command, with the model's URL in its environment
+#   scripts/llm-smoke.sh swift test --skip-build --filter LLMSmoke   # the LLM path with a fake toolbox
 #
 # MARQUEE_LLM_VENV (default .build/llm-venv) keeps the venv between runs; MARQUEE_LLM_CHAT_FORMAT (default
 # chatml-function-calling) picks llama-cpp-python's chat handler.
@@ -69,6 +70,7 @@ echo "llm-smoke: llama_cpp.server is up on http://127.0.0.1:$port/v1" >&2
 export MARQUEE_LLM_BASE_URL="http://127.0.0.1:$port/v1"
 export MARQUEE_LLM_MODEL="smollm2"
 export MARQUEE_LLM_TIMEOUT="${MARQUEE_LLM_TIMEOUT:-60}"
+export MARQUEE_LLM_SMOKE=1
 if [ $# -gt 0 ]; then
   "$@"
   exit $?

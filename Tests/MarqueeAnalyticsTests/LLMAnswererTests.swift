@@ -253,7 +253,7 @@ struct LLMAnswererTests {
         let system = JSONValue.object(["role": .string("system"), "content": .string(LLMAnswerer.systemPrompt)])
         let user = JSONValue.object(["role": .string("user"), "content": .string("<question>\n\(Self.question)\n</question>")])
         let assistant = JSONValue.object([
-            "role": .string("assistant"), "content": .null,
+            "role": .string("assistant"), "content": .string(""),
             "tool_calls": .array(
                 [Self.runQuery, listValues].map { call -> JSONValue in
                     .object([

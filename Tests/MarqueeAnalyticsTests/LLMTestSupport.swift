@@ -77,7 +77,8 @@ actor ScriptedModel {
             }
         }
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let logger = Logger(label: "scripted-model")
+        var logger = Logger(label: "scripted-model")
+        logger.logLevel = .warning
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: logger)

@@ -195,8 +195,10 @@ private struct WireMessage: Encodable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(message.role, forKey: .role)
-        // `content` may be null only on an assistant turn that calls tools.
-        try container.encode(message.content ?? (message.toolCalls.isEmpty ? "" : nil), forKey: .content)
+        // Always a string, "" for an assistant turn that only calls tools: OpenAI takes null there too, but
+        // llama-cpp-python's server refuses null (`content: NotRequired[str]`) and its chatml function-calling
+        // template reads `content` on every message.
+        try container.encode(message.content ?? "", forKey: .content)
         if !message.toolCalls.isEmpty {
             try container.encode(message.toolCalls.map(WireToolCall.init), forKey: .toolCalls)
         }
