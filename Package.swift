@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "MarqueeRuntime", targets: ["MarqueeRuntime"]),
         .library(name: "MarqueeServer", targets: ["MarqueeServer"]),
         .library(name: "MarqueeSimulator", targets: ["MarqueeSimulator"]),
+        .library(name: "MarqueeAnalytics", targets: ["MarqueeAnalytics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -101,6 +102,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Analytics questions: the semantic layer, the deterministic engine, and the optional LLM path (LLM/).
+        .target(
+            name: "MarqueeAnalytics",
+            dependencies: ["MarqueeCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "marquee",
             dependencies: [
@@ -147,6 +154,16 @@ let package = Package(
         .testTarget(
             name: "MarqueeSimulatorTests",
             dependencies: ["MarqueeSimulator", "MarqueeSimulation", "MarqueeCore", "MarqueeAds", "MarqueeRecommend"]),
+        .testTarget(
+            name: "MarqueeAnalyticsTests",
+            dependencies: [
+                "MarqueeAnalytics", "MarqueeCore", "MarqueeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "MarqueeCLITests",
             dependencies: [
