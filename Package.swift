@@ -67,8 +67,6 @@ let package = Package(
         .target(
             name: "MarqueeExperiments", dependencies: ["MarqueeCore", "MarqueeKernels"], exclude: ["Statistics/README.md"],
             swiftSettings: numericSettings),
-        // The analytics layer: the semantic layer, typed queries compiled to each store's SQL, the question engine.
-        .target(name: "MarqueeAnalytics", dependencies: ["MarqueeCore"], swiftSettings: swiftSettings),
         // The serving services and their state: no HTTP (see docs/ARCHITECTURE.md).
         .target(
             name: "MarqueeRuntime",
@@ -102,7 +100,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Analytics questions: the semantic layer, the deterministic engine, and the optional LLM path (LLM/).
+        // Analytics: the semantic layer, typed queries compiled to each store's SQL, the deterministic question engine,
+        // and the optional LLM path (LLM/).
         .target(
             name: "MarqueeAnalytics",
             dependencies: ["MarqueeCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
@@ -120,11 +119,6 @@ let package = Package(
         ),
         .testTarget(name: "MarqueeKernelsTests", dependencies: ["MarqueeKernels"]),
         .testTarget(name: "MarqueeCoreTests", dependencies: ["MarqueeCore"]),
-        .testTarget(
-            name: "MarqueeAnalyticsTests",
-            dependencies: [
-                "MarqueeAnalytics", "MarqueeCore", "MarqueeStorage", "MarqueeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
-            ]),
         .testTarget(
             name: "MarqueeExperimentsTests", dependencies: ["MarqueeExperiments", "MarqueeCore", "MarqueeTestSupport"],
             exclude: ["Fixtures"]),
@@ -157,7 +151,8 @@ let package = Package(
         .testTarget(
             name: "MarqueeAnalyticsTests",
             dependencies: [
-                "MarqueeAnalytics", "MarqueeCore", "MarqueeTestSupport",
+                "MarqueeAnalytics", "MarqueeCore", "MarqueeStorage", "MarqueeTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

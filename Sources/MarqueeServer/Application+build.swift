@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var connectionLimits: ConnectionLimits
     /// Analytics withhold groups of fewer distinct viewers (k-anonymity).
     public var analyticsMinimumViewers = 5
+    /// The optional model of `POST /v1/analytics/ask` (nil: the deterministic engine alone).
+    public var llm: LLMConfiguration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, protectReads: Bool = false, connectionLimits: ConnectionLimits = ConnectionLimits()
@@ -83,7 +85,10 @@ public func buildRouter(runtime: ServingRuntime, metrics: ServerMetrics, configu
     HomeController(home: home, auth: auth).addRoutes(to: router)
     AdsController(ads: ads, ingestor: runtime.ingestor, auth: auth, metrics: metrics).addRoutes(to: router)
     ExperimentsController(experiments: runtime.experiments, auth: auth).addRoutes(to: router)
-    AnalyticsController(engine: QuestionEngine(reporter: reporter), auth: auth).addRoutes(to: router)
+    AnalyticsController(
+        engine: QuestionEngine(reporter: reporter, llm: configuration.llm.map { LLMAnswerer(configuration: $0) }), auth: auth
+    )
+    .addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }

@@ -36,7 +36,9 @@ struct AskCommand: AsyncParsableCommand {
         let sqlite = try await openExistingStore(store.path, hint: "; create one with `marquee demo --db \(store.path)`")
         defer { try? sqlite.close() }
         let at = now.flatMap(Timestamp.init(iso8601:)) ?? Timestamp.now()
-        let engine = QuestionEngine(reporter: AnalyticsReporter(store: sqlite, minimumViewers: minimumViewers))
+        let llm = try llmConfiguration().map { LLMAnswerer(configuration: $0) }
+        let engine = QuestionEngine(
+            reporter: AnalyticsReporter(store: sqlite, minimumViewers: minimumViewers), llm: eval == nil ? llm : nil)
         if let eval {
             try await runEvaluation(eval, engine: engine, now: at)
             return
@@ -54,6 +56,7 @@ struct AskCommand: AsyncParsableCommand {
             return
         }
         print(answer.answer)
+        if let outcome = answer.llmOutcome { FileHandle.standardError.write(Data("(the model's answer was not used: \(outcome))\n".utf8)) }
         if let clarification = answer.clarification {
             print("Choices: " + clarification.choices.joined(separator: " | "))
         }

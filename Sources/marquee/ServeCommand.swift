@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MarqueeAnalytics
 import MarqueeCore
 import MarqueeRuntime
 import MarqueeServer
@@ -132,10 +133,12 @@ func runServer(
     let logger = makeLogger()
     let protectReads = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MARQUEE_PROTECT_READS"]?.lowercased() ?? "")
     let env = ProcessInfo.processInfo.environment
+    var server = ServerConfiguration(host: options.host, port: options.port, protectReads: protectReads, connectionLimits: limits)
+    server.llm = try llmConfiguration()
     let built = try await buildApplication(
         ServeArguments(
             store: store,
-            server: ServerConfiguration(host: options.host, port: options.port, protectReads: protectReads, connectionLimits: limits),
+            server: server,
             runtime: RuntimeConfiguration(
                 snapshotPath: snapshotPath, beaconSecret: beaconSecret(for: store),
                 publicBaseURL: env["MARQUEE_PUBLIC_URL"]),
@@ -165,4 +168,14 @@ func beaconSecret(for store: SQLiteStore) -> [UInt8]? {
         return Array(given.utf8)
     }
     return nil
+}
+
+/// The optional LLM of the analytics questions, from `MARQUEE_LLM_*` (nil when unset); a bad value stops the
+/// command with a message naming the variable.
+func llmConfiguration() throws -> LLMConfiguration? {
+    do {
+        return try LLMConfiguration.fromEnvironment()
+    } catch {
+        throw ValidationError(error.message)
+    }
 }

@@ -45,6 +45,8 @@ public struct AskAnswer: Codable, Sendable {
     public var asOf: Timestamp
     /// Who phrased the answer: `engine`, or `llm` when an optional model's answer passed the number check.
     public var answeredBy: String = "engine"
+    /// With a model configured: why its answer was not used (a failure, or a number the data does not support).
+    public var llmOutcome: String?
 }
 
 /// What a conversation remembers between questions: the last question's slots, and a question waiting for
@@ -91,9 +93,13 @@ public final class QuestionEngine: Sendable {
     /// How long the names read from the store are reused (seconds).
     public let lexiconTTL: Double
 
-    public init(reporter: AnalyticsReporter, lexiconTTL: Double = 10) {
+    /// The optional model that may choose the query and phrase the answer (nil: the engine alone).
+    public let llm: LLMAnswerer?
+
+    public init(reporter: AnalyticsReporter, lexiconTTL: Double = 10, llm: LLMAnswerer? = nil) {
         self.reporter = reporter
         self.lexiconTTL = lexiconTTL
+        self.llm = llm
     }
 
     public static let maxQuestionLength = 500
@@ -107,8 +113,76 @@ public final class QuestionEngine: Sendable {
     }
 
     /// Answers `question`, continuing the conversation `conversationId` when given; relative times are
-    /// relative to `now`.
+    /// relative to `now`. With a model configured, the engine answers first; the model then gets the question,
+    /// the conversation's subject and the semantic layer as tools, and its answer replaces the engine's only
+    /// when every number in it is in its tool results. Questions the engine refuses as hostile never reach it.
     public func ask(_ question: String, conversationId: String? = nil, now: Timestamp) async throws -> AskAnswer {
+        let (engineAnswer, consult, context) = try await deterministic(question, conversationId: conversationId, now: now)
+        guard consult, let llm else { return engineAnswer }
+        let toolbox = SemanticToolbox(reporter: reporter, lexicon: try await lexicon(), now: now)
+        let outcome = await llm.answer(question: question, context: context, toolbox: toolbox)
+        var answer = engineAnswer
+        switch outcome {
+        case .answered(let text, let calls, _):
+            answer.answer = text
+            answer.answeredBy = "llm"
+            if !calls.isEmpty, let report = toolbox.last.withLock({ $0 }) {
+                answer.kind = .answer
+                answer.table = report.table
+                answer.query = report.query
+                answer.queries = [report.query]
+                answer.sql = report.sql.joined(separator: ";\n\n")
+                answer.numbers = Self.numbers(of: report)
+                answer.chart = nil
+            }
+        case .rejected(let reason):
+            answer.llmOutcome = "rejected: \(reason)"
+        case .failed(let reason):
+            answer.llmOutcome = "failed: \(reason)"
+        }
+        return answer
+    }
+
+    /// A report's measure cells as the answer's numbers.
+    static func numbers(of report: AnalyticsReport) -> [AskNumber] {
+        var out: [AskNumber] = []
+        let labelColumns = report.columns.indices.filter { report.columns[$0].kind == .dimension }
+        for row in report.rows {
+            let label = labelColumns.map { row[$0].string ?? row[$0].double.map { String($0) } ?? "" }.joined(separator: " ")
+            for (k, c) in report.columns.enumerated() where c.kind == .measure {
+                if let v = row[k].double { out.append(AskNumber(label: "\(c.label) \(label)", value: v, format: c.format ?? .number)) }
+            }
+        }
+        for (k, c) in report.columns.enumerated() where c.kind == .measure {
+            if let v = report.totals?[k].double {
+                out.append(AskNumber(label: "\(c.label) in total", value: v, format: c.format ?? .number))
+            }
+        }
+        return out
+    }
+
+    /// The engine's own answer; whether a model may be consulted (not for refusals of hostile questions or
+    /// clarifications); and the conversation's subject in words for the model.
+    func deterministic(_ question: String, conversationId: String?, now: Timestamp) async throws -> (AskAnswer, Bool, [String]) {
+        let answer = try await engineAnswer(question, conversationId: conversationId, now: now)
+        let hostile =
+            QuestionParser.refusal(for: " " + question.lowercased() + " ") != nil
+            || QuestionParser.refusal(for: " " + Text.normalize(question) + " ") != nil
+        var context: [String] = []
+        if let id = conversationId, let slots = (try? ConversationState.decode(id))?.slots {
+            var about =
+                "The conversation so far was about " + (slots.measures.isEmpty ? "the ad data" : slots.measures.joined(separator: ", "))
+            if !slots.filters.isEmpty {
+                about += " for " + slots.filters.map { "\($0.dimension) \($0.name) (id \($0.id))" }.joined(separator: ", ")
+            }
+            if let time = slots.time?.range { about += " from \(time.from.iso8601) to \(time.to.iso8601)" }
+            context.append(about + ".")
+        }
+        return (answer, !hostile && answer.kind != .clarification, context)
+    }
+
+    /// The deterministic engine's answer.
+    func engineAnswer(_ question: String, conversationId: String?, now: Timestamp) async throws -> AskAnswer {
         let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw MarqueeError.invalidValue(field: "question", reason: "must not be empty") }
         guard trimmed.count <= Self.maxQuestionLength else {
