@@ -79,6 +79,8 @@ public func buildRouter(runtime: ServingRuntime, metrics: ServerMetrics, configu
     HomeController(home: home, auth: auth).addRoutes(to: router)
     AdsController(ads: ads, ingestor: runtime.ingestor, auth: auth, metrics: metrics).addRoutes(to: router)
     ExperimentsController(experiments: runtime.experiments, auth: auth).addRoutes(to: router)
+    DeliveryController(store: store, auth: auth, ads: ads).addRoutes(to: router)
+    WebAppController(assets: .bundled).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }
