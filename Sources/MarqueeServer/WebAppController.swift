@@ -31,7 +31,7 @@ struct WebAppController {
 
     @Sendable func asset(_ request: Request, context: AppRequestContext) async throws -> Response {
         let name = try context.parameters.require("file")
-        guard name != "index.html", let file = assets.files[name] else {
+        guard let file = assets.files[name] else {
             throw APIError.notFound("no web app file named '\(EventInput.clipForMessage(name))'")
         }
         return Self.respond(file, to: request)
