@@ -48,7 +48,7 @@ import Testing
             for uri in ["/app/nope.js", "/app/..%2FPackage.swift", "/app/..%2F..%2Fopenapi.json", "/app/%2Fetc%2Fpasswd", "/app/.."] {
                 try await client.execute(uri: uri, method: .get) { r in
                     #expect(r.status == .notFound, "\(uri)")
-                    #expect(try errorCode(r) == "not_found", "\(uri)")
+                    try #expect(errorCode(r) == "not_found", "\(uri)")
                 }
             }
             try await client.execute(uri: "/app/app.js", method: .get) { r in #expect(r.status == .ok) }
@@ -101,7 +101,7 @@ import Testing
         let body = String(decoding: try JSONSerialization.data(withJSONObject: ["events": events]), as: UTF8.self)
         try await fixture.application().test(.router) { client in
             try await client.execute(uri: "/v1/events", method: .post, headers: headers(key: fixture.ingestKey), body: buffer(body)) { r in
-                #expect(try json(r)["accepted"] as? Int == 5)
+                try #expect(json(r)["accepted"] as? Int == 5)
             }
             try await client.execute(uri: "/v1/campaigns/k1/delivery?days=2", method: .get, headers: headers(key: fixture.adminKey)) { r in
                 #expect(r.status == .ok)

@@ -79,7 +79,7 @@ export async function form() {
       field('Layer', layer, 'Experiments in one layer never share a viewer')),
     field('Hypothesis', h('textarea', { name: 'hypothesis', rows: 2, placeholder: 'What should change, and why' })),
     h('div.field-row',
-      h('div.field', { dataset: { field: 'variants' } }, h('label', { for: 'parameter' }, 'Parameter'), parameter, help),
+      h('div.field', h('label', { for: 'parameter' }, 'Parameter'), parameter, help),
       field('Treatment value', treatment, 'Control keeps the default')),
     h('div.field-row',
       field('Traffic (share of the layer)', h('input', { name: 'traffic', type: 'text', value: '1', inputmode: 'decimal' })),

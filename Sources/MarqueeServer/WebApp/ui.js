@@ -139,7 +139,9 @@ export function showFieldError(form, error) {
       const name = parts.slice(0, n).join('.');
       const host = form.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
       if (host) {
-        host.querySelector('.field-error').textContent = message;
+        let slot = host.querySelector('.field-error');
+        if (!slot) host.append((slot = h('p.field-error', { 'aria-live': 'polite' })));
+        slot.textContent = message;
         const input = host.querySelector('input, select, textarea');
         if (input) {
           input.setAttribute('aria-invalid', 'true');
