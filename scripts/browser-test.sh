@@ -18,6 +18,7 @@ rm -rf "$shots" && mkdir -p "$shots"
 shots=$(cd "$shots" && pwd)
 echo "Screenshots: $shots"
 work=$(mktemp -d)
+touch "$work/out.txt" "$work/err.txt"
 key="browser-test-admin-key-0123456789"
 MARQUEE_ADMIN_KEY="$key" "$bin" demo --db "$work/web.sqlite" --port 0 --profiles 200 --titles 80 --days 7 --ad-days 2 \
   >"$work/out.txt" 2>"$work/err.txt" &

@@ -71,7 +71,7 @@ import Testing
     }
 
     static func matches(_ pattern: String, in text: String) -> [String] {
-        let regex = try! NSRegularExpression(pattern: pattern)
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return [] }
         return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap {
             Range($0.range(at: 1), in: text).map { String(text[$0]) }
         }
@@ -149,7 +149,9 @@ import Testing
                 #expect(r.status == .notFound)
             }
             for days in ["0", "93", "x"] {
-                try await client.execute(uri: "/v1/campaigns/k1/delivery?days=\(days)", method: .get, headers: headers(key: fixture.adminKey)) {
+                try await client.execute(
+                    uri: "/v1/campaigns/k1/delivery?days=\(days)", method: .get, headers: headers(key: fixture.adminKey)
+                ) {
                     r in
                     #expect(r.status == .unprocessableContent, "days=\(days)")
                     #expect(String(buffer: r.body).contains("days: must be a whole number from 1 to 92"), "days=\(days)")
