@@ -196,14 +196,8 @@ export async function campaign({ params }) {
         : h('p.muted', 'No daily budget: the campaign spends against its total budget only.')),
     h('div.chart-grid',
       barChart({ title: 'Impressions per day', labels, series: [{ name: 'Impressions', values: impressions }], format: fmt.count }),
-      lineChart({
-        title: 'Spend per day against the daily budget', labels, format: fmt.compactMoney,
-        series: [{ name: 'Spend', values: spend, area: true }].concat(c.dailyBudgetCents ? [{ name: 'Daily budget', values: labels.map(() => c.dailyBudgetCents), dashed: true, colour: 3 }] : []),
-      }),
-      lineChart({
-        title: 'Spend so far against the total budget', labels, format: fmt.compactMoney,
-        series: [{ name: 'Spent (cumulative)', values: cumulative, area: true }, { name: 'Total budget', values: labels.map(() => c.totalBudgetCents), dashed: true, colour: 3 }],
-      }),
+      againstBudget('Spend per day', 'Daily budget', labels, spend, c.dailyBudgetCents),
+      againstBudget('Spend so far', 'Total budget', labels, cumulative, c.totalBudgetCents, true),
       lineChart({ title: 'Click-through rate per day', labels, series: [{ name: 'CTR', values: ctr, colour: 1 }], format: (v) => fmt.percent(v, 2) }),
       h('div.pacing-box', h('div.pacing-head', h('label', { for: 'pacing-day' }, 'Pacing on'), daySelect), pacingHost)),
     h('div.two-col',
@@ -225,6 +219,25 @@ export async function campaign({ params }) {
           h('td', cr.category || '–'), h('td', h('span.url', cr.clickUrl)),
           h('td', h('a', { href: `#/ads/creative/${encodeURIComponent(cr.id)}/edit` }, 'Edit'))))))) : h('p.muted', 'No creatives yet: the campaign cannot serve until it has one.')));
   return { node, title: c.name, className: 'wide' };
+}
+
+/**
+ * Spend against a budget line. A budget far above the spend would flatten the spend to the axis, so below
+ * a tenth of it the line is left out and the share is said in words instead.
+ */
+function againstBudget(what, budgetName, labels, values, budget, cumulative = false) {
+  const peak = Math.max(0, ...values.filter(Number.isFinite));
+  const title = budget ? `${what} against the ${budgetName.toLowerCase()}` : what;
+  const series = [{ name: cumulative ? 'Spent (cumulative)' : 'Spend', values, area: true }];
+  const drawn = budget && peak >= budget / 10;
+  if (drawn) series.push({ name: budgetName, values: labels.map(() => budget), dashed: true, colour: 3 });
+  const chart = lineChart({ title, labels, series, format: fmt.compactMoney });
+  if (budget && !drawn) {
+    chart.append(h('p.chart-note', `${budgetName}: ${fmt.money(budget)} — ${cumulative ? 'spent so far' : 'the busiest day spent'} ${fmt.percent(peak / budget, 2)} of it.`));
+  } else if (!budget) {
+    chart.append(h('p.chart-note', 'No daily budget: the campaign spends against its total budget only.'));
+  }
+  return chart;
 }
 
 function fact(label, value) {

@@ -90,7 +90,7 @@ export function barChart({ title, labels, series, format = String, height = HEIG
   series.forEach((s, k) => {
     const g = svg('g', { class: `series-${(s.colour ?? k) % 6}` });
     s.values.forEach((v, i) => {
-      if (!Number.isFinite(v)) return;
+      if (!Number.isFinite(v) || v === 0) return;
       const x = scaleX(i) - (barW * series.length) / 2 + barW * k;
       const y0 = scaleY(0);
       const y1 = scaleY(v);

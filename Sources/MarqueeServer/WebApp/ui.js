@@ -62,7 +62,10 @@ export const fmt = {
   signedPercent: (x, digits = 1) =>
     x === null || x === undefined || Number.isNaN(x) ? '–' : `${x > 0 ? '+' : ''}${(x * 100).toFixed(digits)}%`,
   money: (cents) => (cents === null || cents === undefined ? '–' : moneyFormat.format(cents / 100)),
-  compactMoney: (cents) => (cents === null || cents === undefined ? '–' : compactMoney.format(cents / 100)),
+  compactMoney: (cents) => {
+    if (cents === null || cents === undefined || Number.isNaN(cents)) return '–';
+    return Math.abs(cents) < 100000 ? moneyFormat.format(cents / 100) : compactMoney.format(cents / 100);
+  },
   /** Seconds as 1:02:03 or 2:03. */
   clock: (seconds) => {
     const s = Math.max(0, Math.floor(seconds));
@@ -158,9 +161,15 @@ export function statusBadge(status) {
   return h(`span.badge.badge-${String(status).toLowerCase()}`, status);
 }
 
-/** Deterministic colour for a string (profile avatars). */
+/** Deterministic colour for a string (profile avatars): FNV-1a, then a golden-ratio spread of the hue. */
 export function hue(text) {
-  let hash = 0;
-  for (const ch of String(text)) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  return hash % 360;
+  let hash = 0x811c9dc5;
+  for (const ch of String(text)) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return Math.floor(((hash * 0.618033988749895) % 1) * 360);
+}
+
+/** Goes to a route of the app, re-rendering when it is the current one. */
+export function navigate(hash) {
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = hash;
 }

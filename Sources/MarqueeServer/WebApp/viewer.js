@@ -1,7 +1,7 @@
 // The viewer side: the profile picker, the personalized home page and the title page.
 
 import { api, qs, newId, hasKey, ApiError } from './api.js';
-import { h, clear, fmt, notice, toast, hue, select } from './ui.js';
+import { h, clear, fmt, notice, toast, hue, select, navigate } from './ui.js';
 import { viewer, setViewer, DEVICES, CLOCKS, PLAN_NAMES, localTime, eventContext } from './state.js';
 
 const PLANS = ['adFree', 'standardWithAds', 'basicWithAds'];
@@ -79,7 +79,7 @@ export async function profiles() {
         return h('li', h('button.profile-card', {
           type: 'button', dataset: { profile: p.id, plan: p.plan },
           'aria-pressed': String(current === p.id),
-          onclick: () => { setViewer({ profile: p }); location.hash = '#/'; },
+          onclick: () => { setViewer({ profile: p }); navigate('#/'); },
         }, avatar, h('span.profile-name', p.id), h('span.profile-meta', `${p.region} · ${p.maturityLimit ? `up to ${p.maturityLimit}` : 'all ratings'}`)));
       })))));
   return { node, title: 'Profiles' };
@@ -101,7 +101,7 @@ export async function home({ isCurrent }) {
       h('p.context-summary', h('strong', PLAN_NAMES[v.profile.plan] || v.profile.plan), ` · ${v.profile.region} · `,
         h('span#daypart', { dataset: { daypart: context.daypart } }, `${context.daypart || ''}`), ` on ${context.device || v.device}`,
         page.personalized ? ' · personalized for you' : ' · popular picks (no history yet)'),
-      contextControls(() => { location.hash = '#/'; window.dispatchEvent(new HashChangeEvent('hashchange')); })),
+      contextControls(() => navigate('#/'))),
     status,
     rowsHost);
 
