@@ -6,7 +6,9 @@ the journeys did not cause on purpose.
 """
 
 import argparse
+import base64
 import json
+import random
 import sys
 import time
 import urllib.error
@@ -65,10 +67,19 @@ class Journeys:
     def text(self, selector="main"):
         return self.css(selector).text
 
-    def shot(self, name):
+    def shot(self, name, full=False):
+        """Saves the viewport, or with `full` the whole page (up to 5,000 px) through the DevTools protocol."""
         self.step += 1
         path = f"{self.screenshots}/{self.step:02d}-{name}.png"
-        self.driver.save_screenshot(path)
+        if full:
+            size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+            shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 5000), "scale": 1}})
+            with open(path, "wb") as f:
+                f.write(base64.b64decode(shot["data"]))
+        else:
+            self.driver.save_screenshot(path)
         print(f"  screenshot {path}")
 
     def collect_console(self):
@@ -268,7 +279,7 @@ class Journeys:
             "return [...document.querySelectorAll('.kpi')].find(k => k.textContent.includes('Spent today')).querySelector('.kpi-value').textContent")
         print(f"  spent today (the journeys' ad impressions): {spent_today}")
         self.check(spent_today not in ("$0.00", "–"), "the impressions the player reported were not charged today")
-        self.shot("ads-console")
+        self.shot("ads-console", full=True)
         # The campaign with the most impressions.
         best = self.driver.execute_script("""
             const rows = [...document.querySelectorAll('#campaigns tbody tr')];
@@ -283,7 +294,7 @@ class Journeys:
         self.check(bars > 0, "the delivery chart has no bars")
         self.check("Total budget" in self.text(".meters"), "no budget meter")
         self.check("Targeting" in self.text(".campaign-page"), "no targeting")
-        self.shot("campaign-charts")
+        self.shot("campaign-charts", full=True)
         # A bad campaign: a daily budget above the total. The API's message shows at the field.
         self.go("#/ads/new-campaign")
         form = self.css("#campaign-form")
@@ -324,9 +335,10 @@ class Journeys:
         # new experiment up within its poll interval and writes exposures every second: ask until both count.
         _, profiles = self.api("GET", "/v1/profiles?limit=80")
         deadline = time.time() + 30
+        pages = {}
         while True:
             for p in profiles["items"]:
-                self.api("GET", f"/v1/profiles/{p['id']}/home?rows=2&perRow=4")
+                _, pages[p["id"]] = self.api("GET", f"/v1/profiles/{p['id']}/home?rows=2&perRow=4")
             _, report = self.api("GET", f"/v1/experiments/{key}/report")
             units = [v["units"] for v in report["variants"]]
             if all(n > 0 for n in units) or time.time() > deadline:
@@ -334,6 +346,26 @@ class Journeys:
             time.sleep(0.5)
         print(f"  exposed units per variant: {units}")
         self.check(all(n > 0 for n in units), "no exposures reached the report")
+        # Outcomes: about half the viewers start a title from their page (seeded), so the metrics vary.
+        rng = random.Random(17)
+        # After every exposure (which the report's check above has seen) and before the report's analysis time.
+        stamp = time.time()
+        now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp * 1000) % 1000:03d}Z"
+        events = []
+        for n, (profile, page) in enumerate(sorted(pages.items())):
+            rows = [r for r in page["rows"] if r["items"]]
+            if not rows or rng.random() < 0.5:
+                continue
+            row = rng.choice(rows)
+            item = row["items"][0]
+            context = {"device": "tv", "sessionId": f"s-exp-{n}"}
+            events.append({"id": f"exp-play-{n}", "profileId": profile, "type": "play", "timestamp": now, "titleId": item["titleId"],
+                           "row": row["id"], "decisionId": page["decisionId"], "context": context})
+            events.append({"id": f"exp-progress-{n}", "profileId": profile, "type": "progress", "timestamp": now, "titleId": item["titleId"],
+                           "positionSeconds": rng.randint(60, 1500), "durationSeconds": 1800, "context": context})
+        _, result = self.api("POST", "/v1/events", {"events": events})
+        self.check(not result["rejected"], f"outcome events refused: {result['rejected'][:2]}")
+        time.sleep(0.2)
         self.driver.refresh()
         self.css("#recommendation")
         self.check("recommendation" in self.text("#recommendation").lower(), "no recommendation")
@@ -343,8 +375,9 @@ class Journeys:
         self.check("control" in table and "treatment" in table, "the per-variant table lacks a variant")
         charts = self.all(".report svg.chart")
         print(f"  report charts: {len(charts)}")
-        self.check(len(charts) >= 1, "no interval chart")
-        self.shot("experiment-report")
+        self.check(any("95% intervals" in c.text for c in self.all(".report figcaption")), "no interval chart")
+        self.check(len(self.all(".report .interval .estimate")) >= 1, "the interval chart has no estimate")
+        self.shot("experiment-report", full=True)
 
     def chat(self):
         print("8. the analyst chat: a question, a follow-up, a chart")
@@ -360,6 +393,7 @@ class Journeys:
             self.check("not available" in last.text, "the 404 is not explained in the page")
             self.allowed_errors.append(("/v1/analytics/ask", 404))
             self.shot("chat-unavailable")
+            self.chat_against_the_contract()
             return
         self.check("msg-bot" in last.get_attribute("class"), f"no answer: {last.text}")
         self.check(last.find_element(By.CSS_SELECTOR, ".answer-text").text.strip(), "an empty answer")
@@ -375,6 +409,69 @@ class Journeys:
             toggle[-1].click()
             self.check(self.all(".chat-log pre.sql")[-1].is_displayed(), "show SQL did not show it")
         self.shot("chat")
+
+    STUB = """
+        const answers = arguments[0];
+        window.askBodies = [];
+        const real = window.fetch.bind(window);
+        window.fetch = (url, options) => {
+          if (String(url).endsWith('/v1/analytics/ask')) {
+            window.askBodies.push(JSON.parse(options.body));
+            const answer = answers[Math.min(window.askBodies.length, answers.length) - 1];
+            return Promise.resolve(new Response(JSON.stringify(answer), {status: 200, headers: {'Content-Type': 'application/json'}}));
+          }
+          return real(url, options);
+        };"""
+
+    def chat_against_the_contract(self):
+        """Until the route lands: the panel against answers of the agreed contract (stubbed in the page, labelled so)."""
+        print("  the panel against stubbed answers of the POST /v1/analytics/ask contract (not the server's):")
+        table = {"columns": [{"key": "day", "label": "Day", "kind": "dimension"},
+                             {"key": "impressions", "label": "Impressions", "kind": "measure", "format": "count"},
+                             {"key": "ctr", "label": "CTR", "kind": "measure", "format": "percent"}],
+                 "rows": [["2026-12-01", 812, 0.011], ["2026-12-02", 790, 0.012], ["2026-12-03", 845, 0.010]],
+                 "totals": ["Total", 2447, 0.011]}
+        first = {"answer": "Impressions held steady at about 800 a day.", "numbers": [{"label": "Impressions", "value": 2447}],
+                 "table": table, "query": {"metric": "impressions"}, "sql": "SELECT day, COUNT(*) FROM ad_events GROUP BY day",
+                 "chart": {"type": "bar", "title": "Impressions per day", "x": "day", "y": ["impressions"]}, "conversationId": "c-1"}
+        second = dict(first, answer="On TV only, impressions were about half.", chart={"type": "line", "title": "CTR per day", "x": "day", "y": ["ctr"]},
+                      clarification={"question": "Which TV region?", "choices": ["us-west", "All regions"]})
+        self.driver.execute_script(self.STUB, [first, second, first])
+        self.click(".chat-head .link-button")  # a new conversation
+        box = self.css("#chat-input")
+        box.send_keys("How many ad impressions per day this week?")
+        self.click("#chat-send")
+        self.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chat-log .msg-bot")) == 1, 10, "no answer rendered")
+        box.send_keys("And only on TV?")
+        self.click("#chat-send")
+        self.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chat-log .msg-bot")) == 2, 10, "no follow-up answer rendered")
+        bodies = self.driver.execute_script("return window.askBodies")
+        self.check("conversationId" not in bodies[0] and bodies[1].get("conversationId") == "c-1", f"the follow-up lost the conversation: {bodies}")
+        self.check(len(self.all(".chat-log svg.chart")) == 2, "the answers' charts were not drawn")
+        self.check(len(self.all(".chat-log .msg-bot")[0].find_elements(By.CSS_SELECTOR, "rect.bar")) == 3, "the bar chart has not 3 bars")
+        self.all(".chat-log .sql-toggle")[0].click()
+        self.check("GROUP BY day" in self.all(".chat-log pre.sql")[0].text, "show SQL did not show it")
+        choice = self.css(".chat-log .choices button")
+        self.check(choice.text == "us-west", "no clarification choices")
+        choice.click()
+        self.wait(lambda d: len(d.execute_script("return window.askBodies")) == 3, 10, "the choice was not sent")
+        third = self.driver.execute_script("return window.askBodies[2]")
+        self.check(third == {"question": "us-west", "conversationId": "c-1"}, f"the choice was sent as {third}")
+        self.shot("chat-contract-stub")
+
+    def responsive(self):
+        print("9. phone and TV widths: the home page and the ads console fit the screen")
+        self.click("#chat-toggle") if self.css("#chat").is_displayed() else None
+        for name, (width, height) in [("phone", (390, 844)), ("tv", (1920, 1080))]:
+            self.driver.set_window_size(width, height)
+            for route, ready in [("#/", ".row .tile img"), ("#/ads", "#campaigns tbody tr")]:
+                self.go(route)
+                self.css(ready)
+                time.sleep(0.3)
+                overflow = self.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+                self.check(overflow <= 0, f"{route} is {overflow} px wider than a {name} screen")
+                self.shot(f"{name}-{'home' if route == '#/' else 'ads'}")
+        self.driver.set_window_size(1440, 1000)
 
     def check_console(self):
         rejected = self.driver.execute_script("return JSON.parse(sessionStorage.getItem('marquee.rejected') || '[]')")
@@ -397,7 +494,7 @@ class Journeys:
         self.first_row_ms = None
         try:
             journeys = [self.open_home, self.keyboard_and_context, self.open_title, self.play_through_a_break,
-                        self.ad_free_sees_no_ads, self.ads_console, self.experiment_report, self.chat]
+                        self.ad_free_sees_no_ads, self.ads_console, self.experiment_report, self.chat, self.responsive]
             if only:
                 # Debugging a later step against a server earlier runs already played on: start at the app.
                 self.driver.get(self.url)

@@ -244,31 +244,43 @@ function fact(label, value) {
   return [h('dt', label), h('dd', String(value))];
 }
 
-/** A day's delivery by hour, cumulated, against what the traffic curve expected by each hour. */
+/**
+ * A day's delivery hour by hour against the traffic curve even pacing follows. When the day's spend came near
+ * its daily budget (a tenth or more), in dollars against the budget spread over the curve; otherwise the budget
+ * did not bind, and the chart compares the shapes: the share of the day's delivery so far against the curve's.
+ */
 function pacingChart(day, delivery, c) {
   if (!day) return h('p.muted', 'Nothing delivered in these days.');
-  const total = day.impressions;
+  const isToday = day.date === delivery.today;
+  const lastHour = isToday ? Math.min(23, Math.floor(utcFraction() * 24)) : 23;
+  const labels = day.hourlyImpressions.map((_, i) => `${String(i + 1).padStart(2, '0')}:00`);
+  const binding = c.dailyBudgetCents && day.spentCents >= c.dailyBudgetCents / 10;
   const price = day.impressions ? day.spentCents / day.impressions : c.cpmBidCents / 1000;
-  const target = c.dailyBudgetCents || day.spentCents;
   let acc = 0;
   let expected = 0;
-  const isToday = day.date === delivery.today;
-  const nowHour = isToday ? utcFraction() * 24 : 24;
-  const actual = day.hourlyImpressions.map((n, i) => {
-    acc += n;
-    return i <= nowHour ? acc * price : null;
-  });
-  const curve = delivery.trafficCurve.map((w) => (expected += w) * target);
-  const labels = day.hourlyImpressions.map((_, i) => `${String(i + 1).padStart(2, '0')}:00`);
+  if (binding) {
+    const actual = day.hourlyImpressions.map((n, i) => ((acc += n), i <= lastHour ? acc * price : null));
+    const curve = delivery.trafficCurve.map((w) => (expected += w) * c.dailyBudgetCents);
+    return h('div',
+      lineChart({
+        title: `Spend through ${day.date} (UTC) against the day’s traffic curve`, labels, format: fmt.compactMoney,
+        series: [{ name: 'Spent (cumulative)', values: actual, area: true }, { name: 'Daily budget × traffic curve', values: curve, dashed: true, colour: 3 }],
+      }),
+      h('p.muted', `${fmt.count(day.impressions)} impressions, ${fmt.money(day.spentCents)} spent. The dashed line is where even pacing aims: the daily budget spread over the hours as ad traffic comes.`));
+  }
+  const soFar = day.hourlyImpressions.slice(0, lastHour + 1).reduce((s, n) => s + n, 0);
+  const curveSoFar = delivery.trafficCurve.slice(0, lastHour + 1).reduce((s, w) => s + w, 0) || 1;
+  const actual = day.hourlyImpressions.map((n, i) => ((acc += n), i <= lastHour && soFar ? acc / soFar : null));
+  const curve = delivery.trafficCurve.map((w, i) => ((expected += w), i <= lastHour ? expected / curveSoFar : null));
+  const budget = c.dailyBudgetCents
+    ? `${fmt.percent(day.spentCents / c.dailyBudgetCents, 2)} of its ${fmt.money(c.dailyBudgetCents)} daily budget, so the budget did not hold delivery back and it followed the traffic`
+    : 'no daily budget, so delivery followed the traffic';
   return h('div',
     lineChart({
-      title: `Spend through ${day.date} (UTC) against the day’s traffic curve`, labels, format: fmt.compactMoney,
-      series: [
-        { name: 'Spent (cumulative)', values: actual, area: true },
-        { name: c.dailyBudgetCents ? 'Daily budget × traffic curve' : 'Day’s spend × traffic curve', values: curve, dashed: true, colour: 3 },
-      ],
+      title: `Delivery through ${day.date} (UTC), hour by hour, against the traffic curve`, labels, format: (v) => fmt.percent(v, 0), min: 0, max: 1,
+      series: [{ name: 'Share of the day’s impressions', values: actual, area: true }, { name: 'Traffic curve', values: curve, dashed: true, colour: 3 }],
     }),
-    h('p.muted', `${fmt.count(total)} impressions, ${fmt.money(day.spentCents)} spent that day. The dashed line is where even pacing aims: the day's budget spread over the hours as ad traffic usually comes.`));
+    h('p.muted', `${fmt.count(day.impressions)} impressions${isToday ? ' so far' : ''}, ${fmt.money(day.spentCents)} spent: ${budget}. The dashed line is the share of a day’s ad opportunities that come by each hour, which even pacing spreads a budget over.`));
 }
 
 async function setStatus(c, status) {

@@ -159,7 +159,7 @@ export function lineChart({ title, labels, series, format = String, height = HEI
 export function intervalChart({ title, rows, format = String, width = WIDTH }) {
   const rowH = 34;
   const height = MARGIN.top + rows.length * rowH + 36;
-  const left = 170;
+  const left = 230;
   const values = rows.flatMap((r) => [r.lower, r.upper, r.value]).filter(Number.isFinite);
   const bound = Math.max(1e-9, ...values.map(Math.abs));
   const xTicks = ticks(-bound, bound, 6);
@@ -179,7 +179,8 @@ export function intervalChart({ title, rows, format = String, width = WIDTH }) {
   rows.forEach((r, i) => {
     const y = MARGIN.top + i * rowH + rowH / 2;
     const g = svg('g', { class: `interval verdict-${r.verdict || 'inconclusive'}` });
-    g.append(svg('text', { x: left - 10, y: y + 4, 'text-anchor': 'end', class: 'row-label' }, r.label));
+    const label = r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label;
+    g.append(svg('text', { x: left - 10, y: y + 4, 'text-anchor': 'end', class: 'row-label' }, label));
     if (Number.isFinite(r.lower) && Number.isFinite(r.upper)) {
       g.append(svg('line', { x1: scaleX(r.lower), x2: scaleX(r.upper), y1: y, y2: y, class: 'whisker' }));
       g.append(svg('line', { x1: scaleX(r.lower), x2: scaleX(r.lower), y1: y - 6, y2: y + 6, class: 'whisker' }));
@@ -229,5 +230,6 @@ export function chartFromSpec(spec, table, formatFor) {
   if (!series.length) return null;
   const format = formatFor(series[0].format);
   const make = spec.type === 'line' ? lineChart : barChart;
-  return make({ title: spec.title, labels, series, format });
+  // Drawn narrower than the consoles' charts: it lives in the chat panel, and its text should stay legible there.
+  return make({ title: spec.title, labels, series, format, width: 420, height: 240 });
 }

@@ -96,8 +96,8 @@ function renderAnswer(answer, ask) {
     item.append(h('div.table-wrap', h('table.data.answer-table',
       h('thead', h('tr', table.columns.map((c) => h('th', { scope: 'col', class: c.kind === 'measure' ? 'num' : '' }, c.label || c.key)))),
       h('tbody', rows.map((r) => h('tr', r.map((v, i) => h('td', { class: table.columns[i]?.kind === 'measure' ? 'num' : '' }, fmt.byKind(v, table.columns[i]?.format)))))),
-      table.totals ? h('tfoot', h('tr', table.totals.map((v, i) => h('td', { class: table.columns[i]?.kind === 'measure' ? 'num' : '' }, fmt.byKind(v, table.columns[i]?.format))))) : null)),
-    table.rows.length > rows.length ? h('p.muted', `First ${rows.length} of ${table.rows.length} rows.`) : null);
+      table.totals ? h('tfoot', h('tr', table.totals.map((v, i) => h('td', { class: table.columns[i]?.kind === 'measure' ? 'num' : '' }, fmt.byKind(v, table.columns[i]?.format))))) : null)));
+    if (table.rows.length > rows.length) item.append(h('p.muted', `First ${rows.length} of ${table.rows.length} rows.`));
   }
   if (answer.sql) {
     const code = h('pre.sql', { hidden: true }, h('code', answer.sql));

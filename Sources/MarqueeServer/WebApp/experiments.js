@@ -190,7 +190,9 @@ export async function report({ params }) {
           h('td.num', cmp?.chanceToWin !== undefined && cmp?.chanceToWin !== null ? fmt.percent(cmp.chanceToWin, 0) : '–'));
       }))))),
     h('div.chart-grid',
-      rows.length ? intervalChart({ title: 'Relative difference from control, with 95% intervals', rows, format: (x) => fmt.signedPercent(x, 1) }) : h('p.muted', 'No comparison yet: a variant has no units.'),
+      rows.length
+        ? intervalChart({ title: 'Relative difference from control, with 95% intervals', rows, format: (x) => fmt.signedPercent(x, 1) })
+        : h('p.muted', 'No intervals yet: a test needs units in every variant and values that differ between them.'),
       primarySeries && primarySeries.days.length
         ? lineChart({
           title: `${primary.name || primary.metric} over time`,

@@ -173,3 +173,16 @@ export function navigate(hash) {
   if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));
   else location.hash = hash;
 }
+
+/** Small line icons (24×24, drawn with the current colour), so that no emoji font is needed. */
+const ICONS = {
+  heart: [['path', { d: 'M12 20.5s-7.5-4.6-9.3-9.4C1.5 7.6 3.9 4.5 7.1 4.5c2 0 3.6 1.1 4.9 2.9 1.3-1.8 2.9-2.9 4.9-2.9 3.2 0 5.6 3.1 4.4 6.6-1.8 4.8-9.3 9.4-9.3 9.4z' }]],
+  ban: [['circle', { cx: 12, cy: 12, r: 8.5 }], ['path', { d: 'M6 6l12 12' }]],
+  plus: [['path', { d: 'M12 5v14M5 12h14' }]],
+  play: [['path', { d: 'M8 5.5v13l10.5-6.5z', fill: 'currentColor' }]],
+};
+
+export function icon(name) {
+  return svg('svg', { class: 'icon', viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' },
+    (ICONS[name] || []).map(([tag, attrs]) => svg(tag, attrs)));
+}

@@ -1,7 +1,7 @@
 // The viewer side: the profile picker, the personalized home page and the title page.
 
 import { api, qs, newId, hasKey, ApiError } from './api.js';
-import { h, clear, fmt, notice, toast, hue, select, navigate } from './ui.js';
+import { h, clear, fmt, notice, toast, hue, select, navigate, icon } from './ui.js';
 import { viewer, setViewer, DEVICES, CLOCKS, PLAN_NAMES, localTime, eventContext } from './state.js';
 
 const PLANS = ['adFree', 'standardWithAds', 'basicWithAds'];
@@ -108,6 +108,8 @@ export async function home({ isCurrent }) {
   const showInHero = (item, row) => {
     clear(hero);
     const art = h('img.hero-art', { src: item.artwork?.url || '', alt: '', width: 300, height: 450 });
+    // The poster again, blurred, as the banner's backdrop (a CSS variable: no inline style attribute).
+    if (item.artwork?.url) hero.style.setProperty('--art', `url("${item.artwork.url}")`);
     hero.append(
       h('div.hero-backdrop', art),
       h('div.hero-body',
@@ -115,7 +117,7 @@ export async function home({ isCurrent }) {
         h('h1.hero-title', item.name),
         h('p.hero-explanation', item.explanation || row.reason),
         h('div.hero-actions',
-          h('a.button.primary', { href: titleLink(item, row, page, 'watch') }, '▶ Play'),
+          h('a.button.primary', { href: titleLink(item, row, page, 'watch') }, icon('play'), 'Play'),
           h('a.button', { href: titleLink(item, row, page, 'title') }, 'More info'))));
   };
 
@@ -257,7 +259,7 @@ export async function title({ params, query }) {
         toast(type === 'like' ? 'Liked — more like this on your home page.' : type === 'dislike' ? 'Got it — we will show fewer titles like this.' : 'Added to your list.');
       }
     },
-  }, h('span', { 'aria-hidden': 'true' }, symbol), h('span.label', label));
+  }, icon(symbol), h('span.label', label));
 
   const node = h('article.title-page',
     h('div.title-hero',
@@ -271,9 +273,9 @@ export async function title({ params, query }) {
         h('p.synopsis', item.synopsis || 'No synopsis yet.'),
         item.cast?.length ? h('p.cast', h('strong', 'Cast: '), item.cast.join(', ')) : null,
         h('div.title-actions',
-          h('a.button.primary#play', { href: watch }, resume > 0 ? `▶ Resume from ${fmt.clock(resume)}` : '▶ Play'),
+          h('a.button.primary#play', { href: watch }, icon('play'), resume > 0 ? `Resume from ${fmt.clock(resume)}` : 'Play'),
           resume > 0 ? h('a.button', { href: `${watch}${watch.includes('?') ? '&' : '?'}from=0` }, 'Start over') : null,
-          thumb('like', 'Like', '👍'), thumb('dislike', 'Not for me', '👎'), thumb('addToList', 'My list', '＋')),
+          thumb('like', 'Like', 'heart'), thumb('dislike', 'Not for me', 'ban'), thumb('addToList', 'My list', 'plus')),
         h('div.rate-line', h('span', 'Rate it'), rate),
         v.profile?.plan === 'adFree' ? h('p.muted', 'Ad-free plan: no ad breaks.') : h('p.muted', `${(item.cuePoints || []).length} natural breaks · ads are chosen when playback reaches them`),
         status)),
