@@ -121,7 +121,10 @@ export async function overview() {
       h('thead', h('tr', ['Campaign', 'Advertiser', 'Status', 'Priority', 'Impressions', 'Spend / budget', 'CPM bid', 'Pacing', 'Creatives'].map((c) => h('th', { scope: 'col' }, c)))),
       tbody)),
     h('h2', 'Advertisers'),
-    h('ul.advertisers', advertisers.map((a) => h('li', h('strong', a.name), h('span.muted', ` ${a.category} · ${campaigns.filter((c) => c.advertiserId === a.id).length} campaigns`)))));
+    h('ul.advertisers', advertisers.map((a) => {
+      const n = campaigns.filter((c) => c.advertiserId === a.id).length;
+      return h('li', h('strong', a.name), h('span.muted', ` ${a.category} · ${n} campaign${n === 1 ? '' : 's'}`));
+    })));
   return { node, title: 'Ads console', className: 'wide' };
 }
 
