@@ -14,3 +14,5 @@ swift build --build-tests
 # Generated requests against a live server from the OpenAPI document: no 5xx, conforming responses.
 bash scripts/api-fuzz.sh
 swift test --skip-build
+# The web app in headless Chromium, against the debug build.
+bash scripts/browser-test.sh
