@@ -93,10 +93,14 @@ function renderAnswer(answer, ask) {
       if (chart) item.append(chart);
     }
     const rows = table.rows.slice(0, 50);
+    // Ids stay in the data (for links and charts); people read the names.
+    const shown = table.columns.map((c, i) => i).filter((i) => table.columns[i].kind !== 'id');
+    const cell = (v, i) => h('td', { class: table.columns[i]?.kind === 'measure' ? 'num' : '' }, fmt.byKind(v, table.columns[i]?.format));
     item.append(h('div.table-wrap', h('table.data.answer-table',
-      h('thead', h('tr', table.columns.map((c) => h('th', { scope: 'col', class: c.kind === 'measure' ? 'num' : '' }, c.label || c.key)))),
-      h('tbody', rows.map((r) => h('tr', r.map((v, i) => h('td', { class: table.columns[i]?.kind === 'measure' ? 'num' : '' }, fmt.byKind(v, table.columns[i]?.format)))))),
-      table.totals ? h('tfoot', h('tr', table.totals.map((v, i) => h('td', { class: table.columns[i]?.kind === 'measure' ? 'num' : '' }, fmt.byKind(v, table.columns[i]?.format))))) : null)));
+      h('thead', h('tr', shown.map((i) => h('th', { scope: 'col', class: table.columns[i].kind === 'measure' ? 'num' : '' }, table.columns[i].label || table.columns[i].key)))),
+      h('tbody', rows.map((r) => h('tr', shown.map((i) => cell(r[i], i))))),
+      table.totals ? h('tfoot', h('tr', shown.map((i, k) => (k === 0 && table.columns[i].kind !== 'measure' && table.totals[i] == null)
+        ? h('th', { scope: 'row' }, 'Total') : cell(table.totals[i], i)))) : null)));
     if (table.rows.length > rows.length) item.append(h('p.muted', `First ${rows.length} of ${table.rows.length} rows.`));
   }
   if (answer.sql) {
