@@ -109,4 +109,28 @@ import Testing
         }
         print("analytics agreement: \(compared) values compared over \(SemanticLayer.measures.count) measures")
     }
+
+    /// Several measures in one report share components (clicks and CTR both need the clicks): each still equals
+    /// the oracle's, per device and in the totals. (The reporter once crashed on a duplicate key here.)
+    @Test func measuresSharingComponentsInOneReport() async throws {
+        let world = try await AnalyticsWorld.shared()
+        let store = try SQLiteStore(path: world.path)
+        defer { try? store.close() }
+        let facts = SemanticLayer.measures.filter { $0.source == .facts }.map(\.key)
+        let report = try await AnalyticsReporter(store: store).report(
+            AnalyticsQuery(measures: facts, dimensions: ["device"]), now: world.now, refresh: false)
+        for key in facts {
+            let m = try #require(AnalyticsOracle.measure(key))
+            #expect(Self.agree(report.table.value(key), try world.oracle.total(m)), "\(key) in the totals")
+            let shown = try Self.rows(report, by: "device", key)
+            for g in try world.oracle.shownGroups(m, by: "device") {
+                #expect(Self.agree(shown[g.key] ?? nil, g.value), "\(key) on \(g.key)")
+            }
+        }
+        // The book measures together, by campaign.
+        let book = try await AnalyticsReporter(store: store).report(
+            AnalyticsQuery(measures: ["budget_remaining", "pacing"], dimensions: ["campaign"]), now: world.now, refresh: false)
+        let budgets = try Self.rows(book, by: "campaign", "budget_remaining")
+        for c in try world.oracle.book() { #expect(Self.agree(budgets[c.id] ?? nil, world.oracle.budgetRemaining([c])), "\(c.id)") }
+    }
 }

@@ -148,7 +148,9 @@ struct AnalyticsEvalSet {
                 let matching = entities.filter { $0.name.lowercased().contains(word) }.map(\.name)
                 let isWholeName = entities.contains { $0.name.lowercased() == word }
                 let isVocabulary = vocabulary.contains { $0.contains(word) || ($0.count >= 5 && word.contains($0)) }
-                if matching.count >= 2 && !isWholeName && !isVocabulary { out.append((String(raw), matching)) }
+                // Words people do not use as a name on their own.
+                let isCommon = ["every", "other", "about", "after", "their"].contains(word)
+                if matching.count >= 2 && !isWholeName && !isVocabulary && !isCommon { out.append((String(raw), matching)) }
             }
         }
         return out
@@ -415,10 +417,17 @@ struct AnalyticsEvalSet {
         try breakdown("conv3-2", "show it as a chart", M.spend, by: "date", within(camp(1), k.lastDays(14)), conversation: "conv3")
         try breakdown("conv3-3", "what about \(c[2])?", M.spend, by: "date", within(camp(2), k.lastDays(14)), conversation: "conv3")
 
-        try one("conv4-1", "How much has \(c[3]) spent so far?", M.spend, camp(3), conversation: "conv4")
-        try one("conv4-2", "and its eCPM?", M.ecpm, camp(3), conversation: "conv4")
-        try one("conv4-3", "only on mobile", M.ecpm, camp(3).with("device", "mobile"), conversation: "conv4")
-        try one("conv4-4", "and last week?", M.ecpm, within(camp(3), k.lastWeek).with("device", "mobile"), conversation: "conv4")
+        // A campaign's eCPM is its price; an advertiser whose campaigns bid differently has an eCPM that filters move.
+        let mixed =
+            try oracle.strings(
+                "SELECT ev.advertiser FROM ev JOIN main.campaigns AS c ON c.id = ev.campaign WHERE ev.kind = 'impression' "
+                    + "GROUP BY ev.advertiser HAVING COUNT(DISTINCT c.cpm_bid_cents) > 1 ORDER BY COUNT(*) DESC"
+            ).first.flatMap { id in advertisers.first { $0.id == id } } ?? advertisers[0]
+        let mixedScope = Scope(only: ["advertiser": [mixed.id]])
+        try one("conv4-1", "How much has \(mixed.name) spent so far?", M.spend, mixedScope, conversation: "conv4")
+        try one("conv4-2", "and its eCPM?", M.ecpm, mixedScope, conversation: "conv4")
+        try one("conv4-3", "only on mobile", M.ecpm, mixedScope.with("device", "mobile"), conversation: "conv4")
+        try one("conv4-4", "and last week?", M.ecpm, within(mixedScope, k.lastWeek).with("device", "mobile"), conversation: "conv4")
 
         try numbers(
             "conv5-1", "Compare \(c[4]) and \(c[5]) on CTR", [try oracle.total(M.ctr, camp(4)), try oracle.total(M.ctr, camp(5))],
@@ -497,16 +506,17 @@ struct AnalyticsEvalSet {
         for (i, stem) in creativeStems.prefix(2).enumerated() {
             clarify("ambiguous-creative-\(i + 1)", "What's the completion rate of the \(stem) creative?")
         }
-        // A resolved ambiguity: the clarification, then the full name.
-        if let first = ambiguous.first,
-            let pick = try oracle.names("advertisers").first(where: { first.names.contains($0.name) })
-                ?? oracle.names("campaigns").first(where: { first.names.contains($0.name) })
-        {
-            let isAdvertiser = try oracle.names("advertisers").contains { $0.id == pick.id }
-            clarify("conv9-1", "How many clicks did \(first.word) get last week?", conversation: "conv9")
-            try one(
-                "conv9-2", pick.name, M.clicks, Scope(k.lastWeek, only: [isAdvertiser ? "advertiser" : "campaign": [pick.id]]),
-                conversation: "conv9")
+        // A resolved ambiguity: the clarification, then the full name (the candidate with the most clicks last week).
+        if let first = ambiguous.first {
+            let candidates =
+                try oracle.names("advertisers").filter { first.names.contains($0.name) }.map { ("advertiser", $0) }
+                + oracle.names("campaigns").filter { first.names.contains($0.name) }.map { ("campaign", $0) }
+            let clicks = try candidates.map { try oracle.count(M.clicks, Scope(k.lastWeek, only: [$0.0: [$0.1.id]])) }
+            if let best = clicks.indices.max(by: { clicks[$0] < clicks[$1] }) {
+                let (dimension, pick) = candidates[best]
+                clarify("conv9-1", "How many clicks did \(first.word) get last week?", conversation: "conv9")
+                try one("conv9-2", pick.name, M.clicks, Scope(k.lastWeek, only: [dimension: [pick.id]]), conversation: "conv9")
+            }
         }
 
         // Unknown names: asked back, never answered with a number.
