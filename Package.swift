@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "MarqueeCLITests",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage", "MarqueeTestSupport",
+                "MarqueeCore", "MarqueeStorage", "MarqueeTestSupport", "MarqueeAnalytics", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
