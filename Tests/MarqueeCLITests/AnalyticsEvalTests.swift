@@ -22,7 +22,7 @@ import Testing
 
     @Test func theEvaluationSetHasEveryIntentAndItsSQLRuns() async throws {
         let world = try await AnalyticsWorld.shared()
-        let set = try AnalyticsEvalSet(world: world)
+        let set = try await offThePool { try AnalyticsEvalSet(world: world) }
         let questions = set.questions
         #expect(questions.count >= 150, "only \(questions.count) questions (dropped: \(set.dropped))")
         let ids = questions.map(\.id)
@@ -46,7 +46,7 @@ import Testing
 
     @Test func theEngineAnswersTheEvaluationSet() async throws {
         let world = try await AnalyticsWorld.shared()
-        let set = try AnalyticsEvalSet(world: world)
+        let set = try await offThePool { try AnalyticsEvalSet(world: world) }
         let file = AnalyticsWorld.directory.appendingPathComponent("eval.jsonl")
         try set.jsonLines().write(to: file, atomically: true, encoding: .utf8)
         // MARQUEE_ANALYTICS_EVAL_OUT=DIR keeps a copy of the set and the world's file, to run `marquee ask --eval` by hand.
@@ -61,7 +61,7 @@ import Testing
                 toFile: URL(fileURLWithPath: out).appendingPathComponent("now.txt").path, atomically: true, encoding: .utf8)
         }
         let now = world.now.iso8601
-        let run = try CLI.run(["ask", "--db", world.path, "--now", now, "--eval", file.path], timeout: 600)
+        let run = try await CLI.runOffPool(["ask", "--db", world.path, "--now", now, "--eval", file.path], timeout: 600)
         try #require(run.status == 0, "marquee ask --eval failed: \(run.stderr.suffix(2000))")
         // accuracy: C/T (P%) wrong: W clarified-or-refused: R median-ms: M
         let line = try #require(
@@ -76,7 +76,7 @@ import Testing
         #expect(wrong == 0, "\(line)")
 
         // The same run as JSON, scored again here: the wrong answers by name.
-        let json = try CLI.run(["ask", "--db", world.path, "--now", now, "--eval", file.path, "--json"], timeout: 600)
+        let json = try await CLI.runOffPool(["ask", "--db", world.path, "--now", now, "--eval", file.path, "--json"], timeout: 600)
         try #require(json.status == 0, "\(json.stderr.suffix(2000))")
         let expected = Dictionary(uniqueKeysWithValues: set.questions.map { ($0.id, $0) })
         var rescoredCorrect = 0
@@ -323,7 +323,7 @@ import Testing
         let before = try Self.tableChecksums(path)
         var failures: [String] = []
         for (n, question) in questions.enumerated() {
-            let run = try CLI.run(["ask", "--db", path, "--now", world.now.iso8601, "--json", question], timeout: 120)
+            let run = try await CLI.runOffPool(["ask", "--db", path, "--now", world.now.iso8601, "--json", question], timeout: 120)
             // A refusal is an answer too: exit 0 with the JSON object saying what can be asked instead.
             guard run.status == 0 else {
                 failures.append("hostile \(n + 1) \(question): status \(run.status), \(run.stderr.suffix(500))")

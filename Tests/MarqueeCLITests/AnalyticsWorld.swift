@@ -36,17 +36,20 @@ struct AnalyticsWorld: Sendable {
     private static func build() async throws -> AnalyticsWorld {
         let path = directory.appendingPathComponent("world.sqlite").path
         let started = Date()
-        let generated = try CLI.run(["demo", "--generate-only", "--db", path] + demoOptions, timeout: 900)
+        let generated = try await CLI.runOffPool(["demo", "--generate-only", "--db", path] + demoOptions, timeout: 900)
         guard generated.status == 0 else { throw CLIError("marquee demo failed: \(generated.stderr.suffix(2000))") }
         let seconds = Date().timeIntervalSince(started)
         // The facts are derived now, once: the tests' readers and the `marquee ask` runs then find them current.
         let store = try SQLiteStore(path: path)
         _ = try await store.refreshAnalyticsFacts()
         try store.close()
-        try checkpoint(path)
-        let oracle = try AnalyticsOracle(path: path)
-        let now = try oracle.chooseNow()
-        oracle.now = now
+        let (oracle, now) = try await offThePool { () throws -> (AnalyticsOracle, Timestamp) in
+            try checkpoint(path)
+            let oracle = try AnalyticsOracle(path: path)
+            let now = try oracle.chooseNow()
+            oracle.now = now
+            return (oracle, now)
+        }
         print("analytics world: \(path), generated in \(String(format: "%.1f", seconds)) s, now = \(now.iso8601)")
         return AnalyticsWorld(path: path, now: now, oracle: oracle, generationSeconds: seconds)
     }
