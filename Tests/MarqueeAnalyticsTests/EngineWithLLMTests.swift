@@ -18,7 +18,7 @@ import Testing
 
     func engine(_ base: String) async throws -> QuestionEngine {
         let store = try await AnalyticsWorld.store()
-        let llm = LLMAnswerer(configuration: try LLMConfiguration(baseURL: base, model: "test-model", apiKey: nil, timeout: .seconds(5)))
+        let llm = LLMAnswerer(configuration: try LLMConfiguration(baseURL: base, model: "test-model", apiKey: nil, timeout: .seconds(600)))
         return QuestionEngine(reporter: AnalyticsReporter(store: store), llm: llm)
     }
 
