@@ -72,7 +72,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public var description: String { iso8601 }
 
-    static func daysFromCivil(year y0: Int64, month m: Int64, day d: Int64) -> Int64 {
+    /// Days since 1970-01-01 of a civil date (proleptic Gregorian; Howard Hinnant's days_from_civil).
+    public static func daysFromCivil(year y0: Int64, month m: Int64, day d: Int64) -> Int64 {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400

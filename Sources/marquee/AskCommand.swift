@@ -78,8 +78,8 @@ struct AskCommand: AsyncParsableCommand {
             switch v {
             case .null: return "–"
             case .text(let s): return s
-            case .integer(let i): return c.format == nil ? String(i) : Self.format(Double(i), c.format!)
-            case .real(let d): return c.format == nil ? (d == d.rounded() ? String(Int64(d)) : String(d)) : Self.format(d, c.format!)
+            case .integer(let i): return c.format.map { Wording.format(Double(i), $0) } ?? String(i)
+            case .real(let d): return c.format.map { Wording.format(d, $0) } ?? (d == d.rounded() ? String(Int64(d)) : String(d))
             }
         }
         var lines = [columns.map(\.label)]
@@ -97,15 +97,6 @@ struct AskCommand: AsyncParsableCommand {
                 return columns[k].kind == .measure ? pad + text : text + pad
             }.joined(separator: "  ")
         }.joined(separator: "\n")
-    }
-
-    static func format(_ v: Double, _ f: MeasureFormat) -> String {
-        switch f {
-        case .count: return v == v.rounded() ? String(Int64(v)) : String(format: "%.1f", v)
-        case .percent: return String(format: "%.2f%%", v * 100)
-        case .money: return String(format: "$%.2f", v)
-        case .number: return String(format: "%.2f", v)
-        }
     }
 
     // MARK: Evaluation

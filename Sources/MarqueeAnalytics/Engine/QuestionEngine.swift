@@ -307,8 +307,8 @@ public final class QuestionEngine: Sendable {
     }
 }
 
-/// Lists in words: "A, B and C".
-enum Wording {
+/// The engine's wording, beside Core's counts and sizes: lists ("A, B and C") and measure values.
+extension Wording {
     static func list(_ items: [String], conjunction: String) -> String {
         switch items.count {
         case 0: return ""
@@ -317,7 +317,8 @@ enum Wording {
         }
     }
 
-    static func format(_ value: Double?, _ format: MeasureFormat) -> String {
+    /// A measure's value as answers show it: "1,234", "1.23%", "$1,234.56", "2.10"; "n/a" for none.
+    public static func format(_ value: Double?, _ format: MeasureFormat) -> String {
         guard let value, value.isFinite else { return "n/a" }
         switch format {
         case .count:

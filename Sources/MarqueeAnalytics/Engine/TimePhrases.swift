@@ -36,9 +36,8 @@ enum TimePhrases {
             m += 12
             y -= 1
         }
-        return Timestamp(millisecondsSinceEpoch: Timestamp.daysFromCivilPublic(year: y, month: m, day: day) * day_)
+        return Timestamp(millisecondsSinceEpoch: Timestamp.daysFromCivil(year: y, month: m, day: day) * Self.day)
     }
-    private static let day_: Int64 = 86_400_000
 
     /// Monday 00:00 UTC of the week holding `t`.
     static func weekStart(_ t: Timestamp) -> Timestamp {
@@ -192,17 +191,5 @@ enum TimePhrases {
         let before = r.lowerBound == text.startIndex || !text[text.index(before: r.lowerBound)].isLetter
         let after = r.upperBound == text.endIndex || !text[r.upperBound].isLetter
         return before && after
-    }
-}
-
-extension Timestamp {
-    /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-    static func daysFromCivilPublic(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }
