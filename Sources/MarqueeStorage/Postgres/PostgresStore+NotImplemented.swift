@@ -1,0 +1,232 @@
+import MarqueeCore
+
+/// The protocols of `MarqueeStore` not implemented on PostgreSQL yet: every method throws `unavailable` with
+/// code `not_implemented`, naming what is missing. They come in later steps of issue 18 (the README lists them).
+extension PostgresStore {
+    static func notImplemented(_ what: String) -> MarqueeError {
+        MarqueeError(.unavailable, code: "not_implemented", message: "\(what) is not available on PostgreSQL yet")
+    }
+}
+
+extension PostgresStore: AdStore {
+    public func upsertAdvertisers(_ advertisers: [Advertiser]) async throws {
+        throw Self.notImplemented("the ad book (AdStore.upsertAdvertisers)")
+    }
+
+    public func upsertCampaigns(_ campaigns: [Campaign]) async throws {
+        throw Self.notImplemented("the ad book (AdStore.upsertCampaigns)")
+    }
+
+    public func upsertCreatives(_ creatives: [Creative]) async throws {
+        throw Self.notImplemented("the ad book (AdStore.upsertCreatives)")
+    }
+
+    public func campaigns() async throws -> [Campaign] {
+        throw Self.notImplemented("the ad book (AdStore.campaigns)")
+    }
+
+    public func creatives() async throws -> [Creative] {
+        throw Self.notImplemented("the ad book (AdStore.creatives)")
+    }
+
+    public func advertiser(id: AdvertiserID) async throws -> Advertiser? {
+        throw Self.notImplemented("the ad book (AdStore.advertiser)")
+    }
+
+    public func advertisers(limit: Int, offset: Int) async throws -> Page<Advertiser> {
+        throw Self.notImplemented("the ad book (AdStore.advertisers)")
+    }
+
+    public func insertAdvertiser(_ advertiser: Advertiser) async throws {
+        throw Self.notImplemented("the ad book (AdStore.insertAdvertiser)")
+    }
+
+    public func replaceAdvertiser(_ advertiser: Advertiser) async throws -> Bool {
+        throw Self.notImplemented("the ad book (AdStore.replaceAdvertiser)")
+    }
+
+    public func deleteAdvertiser(id: AdvertiserID) async throws -> Bool {
+        throw Self.notImplemented("the ad book (AdStore.deleteAdvertiser)")
+    }
+
+    public func campaign(id: CampaignID) async throws -> Campaign? {
+        throw Self.notImplemented("the ad book (AdStore.campaign)")
+    }
+
+    public func campaigns(advertiser: AdvertiserID?, status: CampaignStatus?, limit: Int, offset: Int) async throws -> Page<Campaign> {
+        throw Self.notImplemented("the ad book (AdStore.campaigns)")
+    }
+
+    public func insertCampaign(_ campaign: Campaign) async throws {
+        throw Self.notImplemented("the ad book (AdStore.insertCampaign)")
+    }
+
+    public func replaceCampaign(_ campaign: Campaign) async throws -> Bool {
+        throw Self.notImplemented("the ad book (AdStore.replaceCampaign)")
+    }
+
+    public func archiveCampaign(id: CampaignID) async throws -> Bool {
+        throw Self.notImplemented("the ad book (AdStore.archiveCampaign)")
+    }
+
+    public func creative(id: CreativeID) async throws -> Creative? {
+        throw Self.notImplemented("the ad book (AdStore.creative)")
+    }
+
+    public func creatives(campaign: CampaignID?, status: CampaignStatus?, limit: Int, offset: Int) async throws -> Page<Creative> {
+        throw Self.notImplemented("the ad book (AdStore.creatives)")
+    }
+
+    public func insertCreative(_ creative: Creative) async throws {
+        throw Self.notImplemented("the ad book (AdStore.insertCreative)")
+    }
+
+    public func replaceCreative(_ creative: Creative) async throws -> Bool {
+        throw Self.notImplemented("the ad book (AdStore.replaceCreative)")
+    }
+
+    public func archiveCreative(id: CreativeID) async throws -> Bool {
+        throw Self.notImplemented("the ad book (AdStore.archiveCreative)")
+    }
+}
+
+extension PostgresStore: DecisionLogStore {
+    public func appendHomeDecisions(_ records: [HomeDecisionRecord], countingArtwork: Bool) async throws {
+        throw Self.notImplemented("the home decision log (DecisionLogStore.appendHomeDecisions)")
+    }
+
+    public func addArtworkImpressions(_ counts: [ArtworkImpressionCount]) async throws {
+        throw Self.notImplemented("the home decision log (DecisionLogStore.addArtworkImpressions)")
+    }
+
+    public func homeDecisionCount() async throws -> Int {
+        throw Self.notImplemented("the home decision log (DecisionLogStore.homeDecisionCount)")
+    }
+
+    public func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord? {
+        throw Self.notImplemented("the home decision log (DecisionLogStore.homeDecision)")
+    }
+
+    public func artworkLog(limit: Int) async throws -> [ArtworkLogEntry] {
+        throw Self.notImplemented("the home decision log (DecisionLogStore.artworkLog)")
+    }
+
+    public func artworkStats() async throws -> [ArtworkStat] {
+        throw Self.notImplemented("the home decision log (DecisionLogStore.artworkStats)")
+    }
+
+    public func deleteHomeDecisions(servedBefore bound: Timestamp) async throws -> Int {
+        throw Self.notImplemented("the home decision log (DecisionLogStore.deleteHomeDecisions)")
+    }
+}
+
+extension PostgresStore: AdDecisionLogStore {
+    public func appendAdDecisions(_ records: [AdDecisionRecord]) async throws {
+        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.appendAdDecisions)")
+    }
+
+    public func adDecision(id: DecisionID) async throws -> AdDecisionRecord? {
+        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.adDecision)")
+    }
+
+    public func adDecisions(after position: (servedAt: Timestamp, id: DecisionID)?, limit: Int) async throws -> [AdDecisionRecord] {
+        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.adDecisions)")
+    }
+
+    public func adDecisionCount() async throws -> Int {
+        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.adDecisionCount)")
+    }
+
+    public func adOutcomes(of decisions: [DecisionID]) async throws -> [DecisionID: AdSlotOutcomes] {
+        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.adOutcomes)")
+    }
+
+    public func appendBeaconEvent(_ event: Event, receivedAt: Timestamp) async throws -> EventAppendStatus {
+        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.appendBeaconEvent)")
+    }
+
+    public func contextualAdEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {
+        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.contextualAdEvents)")
+    }
+}
+
+extension PostgresStore: DeliveryLedgerStore {
+    public func reserveAndLog(_ decisions: [LedgerDecision]) async throws -> [[ReservationOutcome]] {
+        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.reserveAndLog)")
+    }
+
+    public func releaseExpiredReservations(servedBefore: Timestamp) async throws -> Int {
+        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.releaseExpiredReservations)")
+    }
+
+    public func campaignDeliveryTotals(day: Int64) async throws -> [CampaignDeliveryTotals] {
+        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.campaignDeliveryTotals)")
+    }
+
+    public func exposureCounts(profileKey: String, day: Int64) async throws -> [CampaignID: CampaignExposures] {
+        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.exposureCounts)")
+    }
+
+    public func sessionCounts(sessionID: SessionID) async throws -> [CampaignID: Int] {
+        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.sessionCounts)")
+    }
+}
+
+extension PostgresStore: ExperimentStore {
+    public func experiments() async throws -> [Experiment] {
+        throw Self.notImplemented("experiments (ExperimentStore.experiments)")
+    }
+
+    public func experiment(key: String) async throws -> Experiment? {
+        throw Self.notImplemented("experiments (ExperimentStore.experiment)")
+    }
+
+    public func insertExperiment(_ experiment: Experiment) async throws -> Bool {
+        throw Self.notImplemented("experiments (ExperimentStore.insertExperiment)")
+    }
+
+    public func replaceExperiment(_ experiment: Experiment) async throws -> Bool {
+        throw Self.notImplemented("experiments (ExperimentStore.replaceExperiment)")
+    }
+
+    public func changeExperiments(_ change: @escaping @Sendable ([Experiment]) throws -> Experiment) async throws -> Experiment {
+        throw Self.notImplemented("experiments (ExperimentStore.changeExperiments)")
+    }
+
+    public func recordExposures(_ exposures: [ExperimentExposure]) async throws {
+        throw Self.notImplemented("experiments (ExperimentStore.recordExposures)")
+    }
+
+    public func exposures(experiment: String) async throws -> [ExperimentExposure] {
+        throw Self.notImplemented("experiments (ExperimentStore.exposures)")
+    }
+
+    public func experimentHoldout() async throws -> Double {
+        throw Self.notImplemented("experiments (ExperimentStore.experimentHoldout)")
+    }
+
+    public func setExperimentHoldout(_ share: Double) async throws {
+        throw Self.notImplemented("experiments (ExperimentStore.setExperimentHoldout)")
+    }
+}
+
+extension PostgresStore: MetricStore {
+    public func unitMetrics(
+        _ windows: [MetricUnitWindow], metrics: [String], pricing: PlanPricing
+    ) async throws -> [ProfileID: [String: UnitMetricValue]] {
+        throw Self.notImplemented("experiment metrics (MetricStore.unitMetrics)")
+    }
+}
+
+extension PostgresStore: AnalyticsStore {
+    public var analyticsDialect: AnalyticsDialect { .postgresql }
+    public func refreshAnalyticsFacts() async throws -> Int {
+        throw Self.notImplemented("ad analytics (AnalyticsStore.refreshAnalyticsFacts)")
+    }
+
+    public func analyticsQuery(_ statement: AnalyticsStatement, timeLimit: Double, rowLimit: Int) async throws -> AnalyticsRows {
+        throw Self.notImplemented("ad analytics (AnalyticsStore.analyticsQuery)")
+    }
+}
+
+extension PostgresStore: MarqueeStore {}

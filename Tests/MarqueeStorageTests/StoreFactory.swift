@@ -1,0 +1,67 @@
+import Foundation
+import MarqueeCore
+import Testing
+
+@testable import MarqueeStorage
+
+/// A way to make a fresh, empty store, for the contract suite: SQLite always, PostgreSQL when
+/// `MARQUEE_TEST_DATABASE_URL` is set (scripts/test.sh starts a throwaway server and sets it).
+struct StoreFactory: Sendable, CustomTestStringConvertible {
+    enum Backend: Sendable { case sqlite, postgres(url: String) }
+
+    let backend: Backend
+
+    var testDescription: String {
+        switch backend {
+        case .sqlite: return "SQLite"
+        case .postgres: return "PostgreSQL"
+        }
+    }
+
+    /// The PostgreSQL server of the tests, if any.
+    static var databaseURL: String? {
+        guard let url = ProcessInfo.processInfo.environment["MARQUEE_TEST_DATABASE_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    /// Every backend the contract suite runs against here.
+    static var all: [StoreFactory] {
+        var factories = [StoreFactory(backend: .sqlite)]
+        if let url = databaseURL { factories.append(StoreFactory(backend: .postgres(url: url))) }
+        return factories
+    }
+
+    /// Runs `body` with a fresh store (a new SQLite file, or a new schema of the PostgreSQL database),
+    /// closed afterwards.
+    func withStore<T>(_ body: (any MarqueeStore) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite:
+            let store = try SQLiteStore(path: try temporaryStorePath())
+            do {
+                let value = try await body(store)
+                try store.close()
+                return value
+            } catch {
+                try? store.close()
+                throw error
+            }
+        case .postgres(let url):
+            let store = try await Self.freshPostgresStore(url: url)
+            do {
+                let value = try await body(store)
+                await store.close()
+                return value
+            } catch {
+                await store.close()
+                throw error
+            }
+        }
+    }
+
+    /// A PostgreSQL store in a schema of its own.
+    static func freshPostgresStore(url: String) async throws -> PostgresStore {
+        let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await PostgresStore.createSchema(schema, url: url)
+        return try await PostgresStore.open(url: url, schema: schema)
+    }
+}
