@@ -267,7 +267,7 @@ import Testing
         }
     }
 
-    /// Writing titles bumps the catalog version, profiles the profiles version, and nothing else.
+    /// Writing titles bumps the catalog version, profiles the profiles version, the ad book its own, and nothing else.
     @Test(arguments: StoreFactory.all)
     func writesBumpTheirChangeVersion(_ factory: StoreFactory) async throws {
         try await factory.withStore { (store: any MarqueeStore) async throws in
@@ -282,9 +282,13 @@ import Testing
             let afterProfiles = try await store.changeVersions()
             #expect(afterProfiles.profiles > afterTitles.profiles)
             #expect(afterProfiles.catalog == afterTitles.catalog)
-            // Events change neither.
+            try await store.upsertAdvertisers([Advertiser(id: AdvertiserID(trusted: "a1"), name: "Acme", category: "retail")])
+            let afterAds = try await store.changeVersions()
+            #expect(afterAds.adBook > afterProfiles.adBook)
+            #expect(afterAds.catalog == afterProfiles.catalog && afterAds.profiles == afterProfiles.profiles)
+            // Events change none.
             _ = try await store.appendEvents([Self.play("x", "p1", "t1", at: Self.t0)], receivedAt: Self.t0)
-            #expect(try await store.changeVersions() == afterProfiles)
+            #expect(try await store.changeVersions() == afterAds)
         }
     }
 

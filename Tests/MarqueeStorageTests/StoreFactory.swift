@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MarqueeCore
 import Testing
 
@@ -55,6 +56,17 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
                 await store.close()
                 throw error
             }
+        }
+    }
+
+    /// Runs plain SQL on the store's database (to damage a row, or to check what the schema refuses).
+    static func execute(_ sql: String, on store: any MarqueeStore) async throws {
+        if let sqlite = store as? SQLiteStore {
+            try await sqlite.pool.write { db in try db.execute(sql: sql) }
+        } else if let postgres = store as? PostgresStore {
+            try await postgres.execute(sql)
+        } else {
+            Issue.record("no SQL for a \(type(of: store))")
         }
     }
 

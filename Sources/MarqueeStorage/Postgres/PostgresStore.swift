@@ -205,7 +205,8 @@ public final class PostgresStore: Sendable {
                 .unavailable, code: "insufficient_storage",
                 message: "\(what) failed: the disk holding the database is full; nothing was stored, retry once space is freed")
         }
-        return MarqueeError(.internalFailure, code: "store_failure", message: "\(what) failed: \(reason(error))")
+        return MarqueeError(
+            .internalFailure, code: "store_failure", message: "\(what) failed: \(reason(error))", cause: error as? PSQLError)
     }
 
     // MARK: Queries
