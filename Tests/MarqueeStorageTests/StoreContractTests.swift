@@ -9,14 +9,6 @@ import Testing
 @Suite struct StoreContractTests {
     static let t0 = Timestamp(iso8601: "2026-01-01T00:00:00Z")!
 
-    /// Titles, profiles and events of `data`, written through the protocols only.
-    func load(_ data: Dataset, into store: any MarqueeStore) async throws {
-        try await store.upsertTitles(data.titles)
-        try await store.upsertProfiles(data.profiles)
-        let statuses = try await store.appendEvents(data.events, receivedAt: Self.t0)
-        #expect(statuses.allSatisfy { $0 == .inserted })
-    }
-
     static func play(_ id: String, _ profile: String, _ title: String, at time: Timestamp, type: EventType = .play) -> Event {
         Event(
             id: EventID(trusted: id), profileID: ProfileID(trusted: profile), type: type, timestamp: time, titleID: TitleID(trusted: title))
@@ -318,6 +310,37 @@ import Testing
             #expect(try await !store.deleteEditorialRule(id: pin.id))
             #expect(try await store.editorialRules() == [boost])
             #expect(try await store.changeVersions().editorial > v1)
+        }
+    }
+
+    /// Clicks on one page and title appended by concurrent batches credit the artwork shown once.
+    @Test(arguments: StoreFactory.all)
+    func concurrentFirstClicksCreditTheArtworkOnce(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await load(smallDataset(), into: store)
+            let served = Timestamp(iso8601: "2026-01-02T20:00:00Z")!
+            let page = HomeDecisionRecord(
+                decisionID: DecisionID(trusted: "h-1"), profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv,
+                daypart: .evening,
+                items: [
+                    ServedItem(
+                        rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"), artworkVariant: ArtworkVariantID(trusted: "t1-a"),
+                        artworkSegment: "s", artworkPropensity: 0.5)
+                ])
+            try await store.appendHomeDecisions([page])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for k in 0..<8 {
+                    group.addTask {
+                        let click = Event(
+                            id: EventID(trusted: "click-\(k)"), profileID: ProfileID(trusted: "p1"), type: k % 2 == 0 ? .click : .play,
+                            timestamp: served.adding(seconds: Double(k)), titleID: TitleID(trusted: "t1"), decisionID: page.decisionID)
+                        _ = try await store.appendEvents([click], receivedAt: served)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.artworkStats().map(\.rewards) == [1])
+            #expect(try await store.artworkStats().map(\.impressions) == [1])
         }
     }
 }

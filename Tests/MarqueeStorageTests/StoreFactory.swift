@@ -77,3 +77,19 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         return try await PostgresStore.open(url: url, schema: schema)
     }
 }
+
+/// Writes a dataset through the store protocols only (titles, profiles, the ad book, then the events in one batch),
+/// so that it works on every backend; every event must be stored.
+func load(
+    _ data: Dataset, into store: any MarqueeStore, receivedAt: Timestamp = Timestamp(iso8601: "2026-01-01T00:00:00Z")!
+)
+    async throws
+{
+    try await store.upsertTitles(data.titles)
+    try await store.upsertProfiles(data.profiles)
+    try await store.upsertAdvertisers(data.advertisers)
+    try await store.upsertCampaigns(data.campaigns)
+    try await store.upsertCreatives(data.creatives)
+    let statuses = try await store.appendEvents(data.events, receivedAt: receivedAt)
+    #expect(statuses.allSatisfy { $0 == .inserted })
+}

@@ -12,9 +12,9 @@ extension PostgresStore: EventStore, EventLogReader {
     /// 3. the new events take their `seq` values from the sequence in one query, in batch order, and are
     ///    written by one multi-row INSERT (per 3,000 events), so a duplicate never consumes a sequence value.
     ///
-    /// Not yet on PostgreSQL: ad impressions do not charge the delivery ledger and plays do not credit the
-    /// artwork statistics, as the SQLite store does in the same transaction (those stores are not implemented
-    /// here yet).
+    /// Then, in the same transaction, a click or play that first joins a logged home page for a title credits
+    /// the artwork shown (`creditArtworkRewards`). Not yet on PostgreSQL: an ad impression does not charge the
+    /// delivery ledger, as the SQLite store does in the same transaction (the ledger is not implemented here yet).
     public func appendEvents(_ events: [Event], receivedAt: Timestamp) async throws -> [EventAppendStatus] {
         if events.isEmpty { return [] }
         try await ensurePartitions(for: events.map(\.timestamp.millisecondsSinceEpoch))
@@ -65,6 +65,7 @@ extension PostgresStore: EventStore, EventLogReader {
                     try await connection.query(try Self.insertEvents(rows, receivedAt: receivedAt), logger: logger)
                     start = end
                 }
+                try await creditArtworkRewards(new.map { events[$0] }, on: connection)
             }
         }
         return statuses.map { $0 ?? .duplicate }

@@ -8,36 +8,6 @@ extension PostgresStore {
     }
 }
 
-extension PostgresStore: DecisionLogStore {
-    public func appendHomeDecisions(_ records: [HomeDecisionRecord], countingArtwork: Bool) async throws {
-        throw Self.notImplemented("the home decision log (DecisionLogStore.appendHomeDecisions)")
-    }
-
-    public func addArtworkImpressions(_ counts: [ArtworkImpressionCount]) async throws {
-        throw Self.notImplemented("the home decision log (DecisionLogStore.addArtworkImpressions)")
-    }
-
-    public func homeDecisionCount() async throws -> Int {
-        throw Self.notImplemented("the home decision log (DecisionLogStore.homeDecisionCount)")
-    }
-
-    public func homeDecision(id: DecisionID) async throws -> HomeDecisionRecord? {
-        throw Self.notImplemented("the home decision log (DecisionLogStore.homeDecision)")
-    }
-
-    public func artworkLog(limit: Int) async throws -> [ArtworkLogEntry] {
-        throw Self.notImplemented("the home decision log (DecisionLogStore.artworkLog)")
-    }
-
-    public func artworkStats() async throws -> [ArtworkStat] {
-        throw Self.notImplemented("the home decision log (DecisionLogStore.artworkStats)")
-    }
-
-    public func deleteHomeDecisions(servedBefore bound: Timestamp) async throws -> Int {
-        throw Self.notImplemented("the home decision log (DecisionLogStore.deleteHomeDecisions)")
-    }
-}
-
 extension PostgresStore: AdDecisionLogStore {
     public func appendAdDecisions(_ records: [AdDecisionRecord]) async throws {
         throw Self.notImplemented("the ad decision log (AdDecisionLogStore.appendAdDecisions)")

@@ -214,6 +214,16 @@ extension PostgresStore {
                 """,
                 "CREATE INDEX home_decisions_by_id ON home_decisions (decision_id)",
                 "CREATE INDEX home_decisions_by_time ON home_decisions (served_at)",
+                // The (decision, title) pairs a click or play has joined: the first join of a pair credits the
+                // artwork shown with a reward, exactly once however many processes append at once.
+                """
+                CREATE TABLE artwork_rewards (
+                    profile_id TEXT NOT NULL,
+                    decision_id TEXT NOT NULL,
+                    title_id TEXT NOT NULL,
+                    PRIMARY KEY (profile_id, decision_id, title_id)
+                )
+                """,
                 """
                 CREATE TABLE artwork_stats (
                     title_id TEXT NOT NULL,
