@@ -8,36 +8,6 @@ extension PostgresStore {
     }
 }
 
-extension PostgresStore: AdDecisionLogStore {
-    public func appendAdDecisions(_ records: [AdDecisionRecord]) async throws {
-        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.appendAdDecisions)")
-    }
-
-    public func adDecision(id: DecisionID) async throws -> AdDecisionRecord? {
-        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.adDecision)")
-    }
-
-    public func adDecisions(after position: (servedAt: Timestamp, id: DecisionID)?, limit: Int) async throws -> [AdDecisionRecord] {
-        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.adDecisions)")
-    }
-
-    public func adDecisionCount() async throws -> Int {
-        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.adDecisionCount)")
-    }
-
-    public func adOutcomes(of decisions: [DecisionID]) async throws -> [DecisionID: AdSlotOutcomes] {
-        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.adOutcomes)")
-    }
-
-    public func appendBeaconEvent(_ event: Event, receivedAt: Timestamp) async throws -> EventAppendStatus {
-        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.appendBeaconEvent)")
-    }
-
-    public func contextualAdEvents(afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, event: Event)] {
-        throw Self.notImplemented("the ad decision log (AdDecisionLogStore.contextualAdEvents)")
-    }
-}
-
 extension PostgresStore: DeliveryLedgerStore {
     public func reserveAndLog(_ decisions: [LedgerDecision]) async throws -> [[ReservationOutcome]] {
         throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.reserveAndLog)")
