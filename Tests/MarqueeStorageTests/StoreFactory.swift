@@ -59,6 +59,34 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// Runs `body` with two stores on one fresh database (two pools, as two processes have), closed afterwards.
+    func withTwoStores<T>(_ body: (any MarqueeStore, any MarqueeStore) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite:
+            let path = try temporaryStorePath()
+            let first = try SQLiteStore(path: path)
+            let second = try SQLiteStore(path: path)
+            defer {
+                try? second.close()
+                try? first.close()
+            }
+            return try await body(first, second)
+        case .postgres(let url):
+            let first = try await Self.freshPostgresStore(url: url)
+            let second = try await PostgresStore.open(url: url, schema: first.schema)
+            do {
+                let value = try await body(first, second)
+                await second.close()
+                await first.close()
+                return value
+            } catch {
+                await second.close()
+                await first.close()
+                throw error
+            }
+        }
+    }
+
     /// Runs plain SQL on the store's database (to damage a row, or to check what the schema refuses).
     static func execute(_ sql: String, on store: any MarqueeStore) async throws {
         if let sqlite = store as? SQLiteStore {

@@ -2,8 +2,7 @@ import Foundation
 import MarqueeCore
 import PostgresNIO
 
-/// The ad decision log and the contextual ad events on PostgreSQL. Not yet: the delivery ledger, so a
-/// beacon's impression is recorded but charges nothing (see `DeliveryLedgerStore`).
+/// The ad decision log and the contextual ad events on PostgreSQL.
 extension PostgresStore: AdDecisionLogStore {
     public func appendAdDecisions(_ records: [AdDecisionRecord]) async throws {
         guard !records.isEmpty else { return }
@@ -135,6 +134,7 @@ extension PostgresStore: AdDecisionLogStore {
                     \(e.context.sessionID?.rawValue), \(e.rank), \(creative.rawValue), \(e.campaignID?.rawValue), \(e.quartile),
                     \(e.errorCode))
                 """, logger: self.logger)
+            try await self.ledgerImpressions([event], on: connection)
             return .inserted
         }
     }

@@ -13,8 +13,8 @@ extension PostgresStore: EventStore, EventLogReader {
     ///    written by one multi-row INSERT (per 3,000 events), so a duplicate never consumes a sequence value.
     ///
     /// Then, in the same transaction, a click or play that first joins a logged home page for a title credits
-    /// the artwork shown (`creditArtworkRewards`). Not yet on PostgreSQL: an ad impression does not charge the
-    /// delivery ledger, as the SQLite store does in the same transaction (the ledger is not implemented here yet).
+    /// the artwork shown (`creditArtworkRewards`), and an ad impression confirms its reservation or is charged
+    /// (`ledgerImpressions`).
     public func appendEvents(_ events: [Event], receivedAt: Timestamp) async throws -> [EventAppendStatus] {
         if events.isEmpty { return [] }
         try await ensurePartitions(for: events.map(\.timestamp.millisecondsSinceEpoch))
@@ -66,6 +66,7 @@ extension PostgresStore: EventStore, EventLogReader {
                     start = end
                 }
                 try await creditArtworkRewards(new.map { events[$0] }, on: connection)
+                try await ledgerImpressions(new.map { events[$0] }, on: connection)
             }
         }
         return statuses.map { $0 ?? .duplicate }

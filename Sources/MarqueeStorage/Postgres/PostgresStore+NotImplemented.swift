@@ -8,28 +8,6 @@ extension PostgresStore {
     }
 }
 
-extension PostgresStore: DeliveryLedgerStore {
-    public func reserveAndLog(_ decisions: [LedgerDecision]) async throws -> [[ReservationOutcome]] {
-        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.reserveAndLog)")
-    }
-
-    public func releaseExpiredReservations(servedBefore: Timestamp) async throws -> Int {
-        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.releaseExpiredReservations)")
-    }
-
-    public func campaignDeliveryTotals(day: Int64) async throws -> [CampaignDeliveryTotals] {
-        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.campaignDeliveryTotals)")
-    }
-
-    public func exposureCounts(profileKey: String, day: Int64) async throws -> [CampaignID: CampaignExposures] {
-        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.exposureCounts)")
-    }
-
-    public func sessionCounts(sessionID: SessionID) async throws -> [CampaignID: Int] {
-        throw Self.notImplemented("the delivery ledger (DeliveryLedgerStore.sessionCounts)")
-    }
-}
-
 extension PostgresStore: ExperimentStore {
     public func experiments() async throws -> [Experiment] {
         throw Self.notImplemented("experiments (ExperimentStore.experiments)")
