@@ -445,6 +445,48 @@ import Testing
         }
     }
 
+    /// Reservations of two campaigns proposed in either order, impressions confirming them or charged without
+    /// one, and sweeps releasing expired reservations, all at once from two stores: nothing fails (no deadlock,
+    /// no constraint broken) and the accounts add up: every impression charged once at 1200, and exactly the
+    /// unexpired unconfirmed reservations still reserved.
+    @Test(arguments: StoreFactory.all)
+    func reservingConfirmingAndReleasingAtOnceKeepTheAccountsExact(_ factory: StoreFactory) async throws {
+        try await factory.withTwoStores { (first: any MarqueeStore, second: any MarqueeStore) async throws in
+            try await Self.prepare(first, campaigns: ["k1", "k2"])
+            let at = Self.at(day: Self.day0, seconds: 3600)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for t in 0..<8 {
+                    let store = t % 2 == 0 ? first : second
+                    group.addTask {
+                        for j in 0..<6 {
+                            let id = "t\(t)-\(j)"
+                            let order = (t + j) % 2 == 0 ? ["k1", "k2"] : ["k2", "k1"]
+                            // Even rounds served an hour earlier: their open reservations expire in the sweeps.
+                            let served = j % 2 == 0 ? at.adding(seconds: -3600) : at
+                            _ = try await store.reserveAndLog([Self.decision(id, viewer: "p\(1 + t % 3)", at: served, campaigns: order)])
+                            // Slot 0 shown; every third task also shows an ad nothing reserved.
+                            var shown = [Self.impression("i-\(id)", campaign: order[0], decision: id, rank: 0, at: at)]
+                            if t % 3 == 0 { shown.append(Self.impression("u-\(id)", campaign: order[1], decision: nil, rank: nil, at: at)) }
+                            _ = try await store.appendEvents(shown, receivedAt: at)
+                            if j % 3 == 2 { _ = try await store.releaseExpiredReservations(servedBefore: at.adding(seconds: -60)) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            _ = try await first.releaseExpiredReservations(servedBefore: at.adding(seconds: -60))
+            // 48 decisions of two ads each: slot 0 confirmed, slot 1 reserved, and released for the 24 served early;
+            // 3 tasks (0, 3, 6) × 6 ads shown unreserved.
+            let totals = try await Self.totals(second, day: Self.day0)
+            let spent = totals.values.map(\.spentMillicents).reduce(0, +)
+            let reserved = totals.values.map(\.reservedMillicents).reduce(0, +)
+            let impressions = totals.values.map(\.impressions).reduce(0, +)
+            #expect(impressions == 48 + 18)
+            #expect(spent == Int64(impressions) * 1200)
+            #expect(reserved == 24 * 1200)
+        }
+    }
+
     // MARK: Migration
 
     /// A store with ad history written before the ledger: after the migration its accounts hold the
