@@ -8,44 +8,6 @@ extension PostgresStore {
     }
 }
 
-extension PostgresStore: ExperimentStore {
-    public func experiments() async throws -> [Experiment] {
-        throw Self.notImplemented("experiments (ExperimentStore.experiments)")
-    }
-
-    public func experiment(key: String) async throws -> Experiment? {
-        throw Self.notImplemented("experiments (ExperimentStore.experiment)")
-    }
-
-    public func insertExperiment(_ experiment: Experiment) async throws -> Bool {
-        throw Self.notImplemented("experiments (ExperimentStore.insertExperiment)")
-    }
-
-    public func replaceExperiment(_ experiment: Experiment) async throws -> Bool {
-        throw Self.notImplemented("experiments (ExperimentStore.replaceExperiment)")
-    }
-
-    public func changeExperiments(_ change: @escaping @Sendable ([Experiment]) throws -> Experiment) async throws -> Experiment {
-        throw Self.notImplemented("experiments (ExperimentStore.changeExperiments)")
-    }
-
-    public func recordExposures(_ exposures: [ExperimentExposure]) async throws {
-        throw Self.notImplemented("experiments (ExperimentStore.recordExposures)")
-    }
-
-    public func exposures(experiment: String) async throws -> [ExperimentExposure] {
-        throw Self.notImplemented("experiments (ExperimentStore.exposures)")
-    }
-
-    public func experimentHoldout() async throws -> Double {
-        throw Self.notImplemented("experiments (ExperimentStore.experimentHoldout)")
-    }
-
-    public func setExperimentHoldout(_ share: Double) async throws {
-        throw Self.notImplemented("experiments (ExperimentStore.setExperimentHoldout)")
-    }
-}
-
 extension PostgresStore: MetricStore {
     public func unitMetrics(
         _ windows: [MetricUnitWindow], metrics: [String], pricing: PlanPricing

@@ -13,6 +13,8 @@ extension PostgresStore {
     ///
     /// The tables are the SQLite store's (SQLiteStore+Schema.swift, as of its v14), with these differences:
     /// - Times stay integers (milliseconds since the epoch), so the analytics SQL is the same in both dialects.
+    /// - Text columns collate bytewise (`COLLATE "C"`), as SQLite compares: lists ordered by id come in the same
+    ///   order on both stores whatever the database's locale.
     /// - Every per-viewer table has `profile_id` (or `profile_key`, the requested viewer) in its primary key,
     ///   so that Citus can distribute it by that column and keep a viewer's rows on one node.
     /// - The event log is partitioned by month of `occurred_at` (declarative range partitioning; partitions
@@ -29,68 +31,68 @@ extension PostgresStore {
             statements: [
                 """
                 CREATE TABLE meta (
-                    key TEXT PRIMARY KEY,
-                    value TEXT NOT NULL
+                    key TEXT COLLATE "C" PRIMARY KEY,
+                    value TEXT COLLATE "C" NOT NULL
                 )
                 """,
                 """
                 CREATE TABLE profiles (
-                    id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
-                    plan TEXT NOT NULL CHECK (plan IN ('adFree', 'standardWithAds', 'basicWithAds')),
-                    region TEXT NOT NULL CHECK (length(region) BETWEEN 1 AND 32),
-                    language TEXT NOT NULL CHECK (length(language) BETWEEN 1 AND 16),
-                    maturity_limit TEXT NOT NULL CHECK (maturity_limit IN ('ALL', '7+', '13+', '16+', '18+')),
+                    id TEXT COLLATE "C" PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+                    plan TEXT COLLATE "C" NOT NULL CHECK (plan IN ('adFree', 'standardWithAds', 'basicWithAds')),
+                    region TEXT COLLATE "C" NOT NULL CHECK (length(region) BETWEEN 1 AND 32),
+                    language TEXT COLLATE "C" NOT NULL CHECK (length(language) BETWEEN 1 AND 16),
+                    maturity_limit TEXT COLLATE "C" NOT NULL CHECK (maturity_limit IN ('ALL', '7+', '13+', '16+', '18+')),
                     created_at BIGINT NOT NULL
                 )
                 """,
                 "CREATE INDEX profiles_by_plan ON profiles (plan, id)",
                 """
                 CREATE TABLE titles (
-                    id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
-                    kind TEXT NOT NULL CHECK (kind IN ('movie', 'series', 'episode')),
-                    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
-                    maturity_rating TEXT NOT NULL CHECK (maturity_rating IN ('ALL', '7+', '13+', '16+', '18+')),
+                    id TEXT COLLATE "C" PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+                    kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('movie', 'series', 'episode')),
+                    name TEXT COLLATE "C" NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+                    maturity_rating TEXT COLLATE "C" NOT NULL CHECK (maturity_rating IN ('ALL', '7+', '13+', '16+', '18+')),
                     release_year INTEGER CHECK (release_year BETWEEN 1870 AND 2100),
                     runtime_seconds INTEGER CHECK (runtime_seconds > 0),
                     date_added BIGINT NOT NULL,
-                    series_id TEXT,
+                    series_id TEXT COLLATE "C",
                     doc JSONB NOT NULL
                 )
                 """,
                 """
                 CREATE TABLE artwork_images (
-                    title_id TEXT NOT NULL REFERENCES titles (id) ON DELETE CASCADE,
-                    variant_id TEXT NOT NULL,
-                    content_type TEXT NOT NULL,
+                    title_id TEXT COLLATE "C" NOT NULL REFERENCES titles (id) ON DELETE CASCADE,
+                    variant_id TEXT COLLATE "C" NOT NULL,
+                    content_type TEXT COLLATE "C" NOT NULL,
                     body BYTEA NOT NULL,
                     PRIMARY KEY (title_id, variant_id)
                 )
                 """,
                 """
                 CREATE TABLE advertisers (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    category TEXT NOT NULL
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    name TEXT COLLATE "C" NOT NULL,
+                    category TEXT COLLATE "C" NOT NULL
                 )
                 """,
                 """
                 CREATE TABLE campaigns (
-                    id TEXT PRIMARY KEY,
-                    advertiser_id TEXT NOT NULL REFERENCES advertisers (id),
-                    name TEXT NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'archived')),
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    advertiser_id TEXT COLLATE "C" NOT NULL REFERENCES advertisers (id),
+                    name TEXT COLLATE "C" NOT NULL,
+                    status TEXT COLLATE "C" NOT NULL CHECK (status IN ('active', 'paused', 'archived')),
                     starts_at BIGINT NOT NULL,
                     ends_at BIGINT NOT NULL CHECK (ends_at > starts_at),
                     total_budget_cents BIGINT NOT NULL CHECK (total_budget_cents > 0),
                     daily_budget_cents BIGINT CHECK (daily_budget_cents > 0),
                     cpm_bid_cents BIGINT NOT NULL CHECK (cpm_bid_cents >= 0),
-                    priority TEXT NOT NULL CHECK (priority IN ('sponsorship', 'standard', 'house')),
-                    pacing TEXT NOT NULL CHECK (pacing IN ('even', 'asFastAsPossible')),
+                    priority TEXT COLLATE "C" NOT NULL CHECK (priority IN ('sponsorship', 'standard', 'house')),
+                    pacing TEXT COLLATE "C" NOT NULL CHECK (pacing IN ('even', 'asFastAsPossible')),
                     targeting JSONB NOT NULL,
                     cap_per_day INTEGER CHECK (cap_per_day > 0),
                     cap_per_week INTEGER CHECK (cap_per_week > 0),
                     cap_per_session INTEGER CHECK (cap_per_session > 0),
-                    competitive_category TEXT
+                    competitive_category TEXT COLLATE "C"
                         CHECK (competitive_category IS NULL OR length(competitive_category) BETWEEN 1 AND 64)
                 )
                 """,
@@ -98,20 +100,20 @@ extension PostgresStore {
                 "CREATE INDEX campaigns_by_status ON campaigns (status, id)",
                 """
                 CREATE TABLE creatives (
-                    id TEXT PRIMARY KEY,
-                    campaign_id TEXT NOT NULL REFERENCES campaigns (id),
-                    name TEXT NOT NULL,
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    campaign_id TEXT COLLATE "C" NOT NULL REFERENCES campaigns (id),
+                    name TEXT COLLATE "C" NOT NULL,
                     duration_seconds INTEGER NOT NULL CHECK (duration_seconds IN (6, 15, 30, 60)),
-                    media_url TEXT NOT NULL,
-                    click_url TEXT NOT NULL,
-                    category TEXT NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'archived'))
+                    media_url TEXT COLLATE "C" NOT NULL,
+                    click_url TEXT COLLATE "C" NOT NULL,
+                    category TEXT COLLATE "C" NOT NULL,
+                    status TEXT COLLATE "C" NOT NULL CHECK (status IN ('active', 'paused', 'archived'))
                 )
                 """,
                 "CREATE INDEX creatives_by_campaign ON creatives (campaign_id, id)",
                 """
                 CREATE TABLE event_types (
-                    name TEXT PRIMARY KEY,
+                    name TEXT COLLATE "C" PRIMARY KEY,
                     is_ad BOOLEAN NOT NULL
                 )
                 """,
@@ -122,7 +124,7 @@ extension PostgresStore {
                     ('adImpression', true), ('adQuartile', true), ('adComplete', true), ('adClick', true), ('adSkip', true),
                     ('adError', true)
                 """,
-                "CREATE TABLE devices (name TEXT PRIMARY KEY)",
+                #"CREATE TABLE devices (name TEXT COLLATE "C" PRIMARY KEY)"#,
                 "INSERT INTO devices (name) VALUES ('tv'), ('mobile'), ('web'), ('tablet')",
 
                 // The event log. seq: the order of arrival, from a sequence (see above). The ad types are
@@ -130,30 +132,30 @@ extension PostgresStore {
                 "CREATE SEQUENCE events_seq AS BIGINT",
                 """
                 CREATE TABLE event_ids (
-                    id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128)
+                    id TEXT COLLATE "C" PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128)
                 )
                 """,
                 """
                 CREATE TABLE events (
                     seq BIGINT NOT NULL DEFAULT nextval('events_seq'),
-                    id TEXT NOT NULL CHECK (length(id) BETWEEN 1 AND 128),
-                    profile_id TEXT NOT NULL REFERENCES profiles (id),
-                    type TEXT NOT NULL REFERENCES event_types (name),
+                    id TEXT COLLATE "C" NOT NULL CHECK (length(id) BETWEEN 1 AND 128),
+                    profile_id TEXT COLLATE "C" NOT NULL REFERENCES profiles (id),
+                    type TEXT COLLATE "C" NOT NULL REFERENCES event_types (name),
                     occurred_at BIGINT NOT NULL,
                     received_at BIGINT NOT NULL,
-                    title_id TEXT REFERENCES titles (id),
-                    decision_id TEXT,
-                    device TEXT REFERENCES devices (name),
-                    region TEXT,
-                    session_id TEXT,
+                    title_id TEXT COLLATE "C" REFERENCES titles (id),
+                    decision_id TEXT COLLATE "C",
+                    device TEXT COLLATE "C" REFERENCES devices (name),
+                    region TEXT COLLATE "C",
+                    session_id TEXT COLLATE "C",
                     local_offset_minutes INTEGER CHECK (local_offset_minutes BETWEEN -840 AND 840),
                     position_seconds DOUBLE PRECISION CHECK (position_seconds >= 0),
                     duration_seconds DOUBLE PRECISION CHECK (duration_seconds > 0),
                     rating INTEGER CHECK (rating BETWEEN 1 AND 5),
-                    row_name TEXT,
+                    row_name TEXT COLLATE "C",
                     rank INTEGER CHECK (rank >= 0),
-                    creative_id TEXT REFERENCES creatives (id),
-                    campaign_id TEXT,
+                    creative_id TEXT COLLATE "C" REFERENCES creatives (id),
+                    campaign_id TEXT COLLATE "C",
                     quartile INTEGER CHECK (quartile BETWEEN 1 AND 3),
                     error_code INTEGER
                         CHECK (error_code IS NULL OR (type = 'adError' AND error_code BETWEEN 100 AND 999)),
@@ -181,33 +183,33 @@ extension PostgresStore {
                 """,
                 """
                 CREATE TABLE api_keys (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    scope TEXT NOT NULL CHECK (scope IN ('admin', 'ingest', 'read')),
-                    key_hash TEXT NOT NULL UNIQUE CHECK (length(key_hash) = 64),
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    name TEXT COLLATE "C" NOT NULL,
+                    scope TEXT COLLATE "C" NOT NULL CHECK (scope IN ('admin', 'ingest', 'read')),
+                    key_hash TEXT COLLATE "C" NOT NULL UNIQUE CHECK (length(key_hash) = 64),
                     created_at BIGINT NOT NULL,
                     expires_at BIGINT,
                     revoked_at BIGINT,
-                    last_four TEXT CHECK (last_four IS NULL OR length(last_four) <= 4)
+                    last_four TEXT COLLATE "C" CHECK (last_four IS NULL OR length(last_four) <= 4)
                 )
                 """,
 
                 // Home pages: editorial rules and the decision log (items in the compact format 2 encoding).
                 """
                 CREATE TABLE editorial_rules (
-                    id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
-                    kind TEXT NOT NULL CHECK (kind IN ('pin', 'boost', 'block', 'collection')),
+                    id TEXT COLLATE "C" PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+                    kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('pin', 'boost', 'block', 'collection')),
                     created_at BIGINT NOT NULL,
                     doc JSONB NOT NULL
                 )
                 """,
                 """
                 CREATE TABLE home_decisions (
-                    profile_id TEXT NOT NULL,
-                    decision_id TEXT NOT NULL,
+                    profile_id TEXT COLLATE "C" NOT NULL,
+                    decision_id TEXT COLLATE "C" NOT NULL,
                     served_at BIGINT NOT NULL,
-                    device TEXT,
-                    daypart TEXT NOT NULL,
+                    device TEXT COLLATE "C",
+                    daypart TEXT COLLATE "C" NOT NULL,
                     items BYTEA NOT NULL,
                     PRIMARY KEY (profile_id, decision_id)
                 )
@@ -218,17 +220,17 @@ extension PostgresStore {
                 // artwork shown with a reward, exactly once however many processes append at once.
                 """
                 CREATE TABLE artwork_rewards (
-                    profile_id TEXT NOT NULL,
-                    decision_id TEXT NOT NULL,
-                    title_id TEXT NOT NULL,
+                    profile_id TEXT COLLATE "C" NOT NULL,
+                    decision_id TEXT COLLATE "C" NOT NULL,
+                    title_id TEXT COLLATE "C" NOT NULL,
                     PRIMARY KEY (profile_id, decision_id, title_id)
                 )
                 """,
                 """
                 CREATE TABLE artwork_stats (
-                    title_id TEXT NOT NULL,
-                    variant TEXT NOT NULL,
-                    segment TEXT NOT NULL,
+                    title_id TEXT COLLATE "C" NOT NULL,
+                    variant TEXT COLLATE "C" NOT NULL,
+                    segment TEXT COLLATE "C" NOT NULL,
                     impressions BIGINT NOT NULL DEFAULT 0 CHECK (impressions >= 0),
                     rewards BIGINT NOT NULL DEFAULT 0 CHECK (rewards >= 0),
                     PRIMARY KEY (title_id, variant, segment)
@@ -238,13 +240,13 @@ extension PostgresStore {
                 // Ad decisions (profile_key: the requested viewer, which may be unknown to the store).
                 """
                 CREATE TABLE ad_decisions (
-                    profile_key TEXT NOT NULL,
-                    id TEXT NOT NULL,
-                    title_id TEXT NOT NULL,
+                    profile_key TEXT COLLATE "C" NOT NULL,
+                    id TEXT COLLATE "C" NOT NULL,
+                    title_id TEXT COLLATE "C" NOT NULL,
                     served_at BIGINT NOT NULL,
                     ad_count INTEGER NOT NULL CHECK (ad_count >= 0),
-                    doc TEXT NOT NULL,
-                    outcomes TEXT,
+                    doc TEXT COLLATE "C" NOT NULL,
+                    outcomes TEXT COLLATE "C",
                     PRIMARY KEY (profile_key, id)
                 )
                 """,
@@ -255,24 +257,24 @@ extension PostgresStore {
                 "CREATE SEQUENCE contextual_ad_events_seq AS BIGINT",
                 """
                 CREATE TABLE contextual_event_ids (
-                    id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128)
+                    id TEXT COLLATE "C" PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128)
                 )
                 """,
                 """
                 CREATE TABLE contextual_ad_events (
                     seq BIGINT NOT NULL DEFAULT nextval('contextual_ad_events_seq'),
-                    id TEXT NOT NULL CHECK (length(id) BETWEEN 1 AND 128),
-                    profile_key TEXT NOT NULL CHECK (length(profile_key) BETWEEN 1 AND 128),
-                    type TEXT NOT NULL REFERENCES event_types (name) CHECK (type ~ '^ad[A-Z]'),
+                    id TEXT COLLATE "C" NOT NULL CHECK (length(id) BETWEEN 1 AND 128),
+                    profile_key TEXT COLLATE "C" NOT NULL CHECK (length(profile_key) BETWEEN 1 AND 128),
+                    type TEXT COLLATE "C" NOT NULL REFERENCES event_types (name) CHECK (type ~ '^ad[A-Z]'),
                     occurred_at BIGINT NOT NULL,
                     received_at BIGINT NOT NULL,
-                    decision_id TEXT,
-                    device TEXT REFERENCES devices (name),
-                    region TEXT,
-                    session_id TEXT,
+                    decision_id TEXT COLLATE "C",
+                    device TEXT COLLATE "C" REFERENCES devices (name),
+                    region TEXT COLLATE "C",
+                    session_id TEXT COLLATE "C",
                     rank INTEGER CHECK (rank >= 0),
-                    creative_id TEXT NOT NULL REFERENCES creatives (id),
-                    campaign_id TEXT,
+                    creative_id TEXT COLLATE "C" NOT NULL REFERENCES creatives (id),
+                    campaign_id TEXT COLLATE "C",
                     quartile INTEGER CHECK (quartile BETWEEN 1 AND 3),
                     error_code INTEGER
                         CHECK (error_code IS NULL OR (type = 'adError' AND error_code BETWEEN 100 AND 999)),
@@ -289,13 +291,13 @@ extension PostgresStore {
                 // Shared serving state: secrets and a version per kind of cached state.
                 """
                 CREATE TABLE shared_secrets (
-                    name TEXT PRIMARY KEY,
+                    name TEXT COLLATE "C" PRIMARY KEY,
                     value BYTEA NOT NULL CHECK (octet_length(value) >= 32)
                 )
                 """,
                 """
                 CREATE TABLE change_versions (
-                    name TEXT PRIMARY KEY,
+                    name TEXT COLLATE "C" PRIMARY KEY,
                     version BIGINT NOT NULL DEFAULT 0
                 )
                 """,
@@ -314,7 +316,7 @@ extension PostgresStore {
                 // The delivery ledger (amounts in millicents, days since 1970-01-01 UTC).
                 """
                 CREATE TABLE ledger_accounts (
-                    campaign_id TEXT PRIMARY KEY REFERENCES campaigns (id),
+                    campaign_id TEXT COLLATE "C" PRIMARY KEY REFERENCES campaigns (id),
                     spent_millicents BIGINT NOT NULL CHECK (spent_millicents >= 0),
                     reserved_millicents BIGINT NOT NULL CHECK (reserved_millicents >= 0),
                     impressions BIGINT NOT NULL CHECK (impressions >= 0)
@@ -322,7 +324,7 @@ extension PostgresStore {
                 """,
                 """
                 CREATE TABLE ledger_account_days (
-                    campaign_id TEXT NOT NULL REFERENCES ledger_accounts (campaign_id),
+                    campaign_id TEXT COLLATE "C" NOT NULL REFERENCES ledger_accounts (campaign_id),
                     day BIGINT NOT NULL,
                     spent_millicents BIGINT NOT NULL CHECK (spent_millicents >= 0),
                     reserved_millicents BIGINT NOT NULL CHECK (reserved_millicents >= 0),
@@ -332,8 +334,8 @@ extension PostgresStore {
                 """,
                 """
                 CREATE TABLE ledger_exposures (
-                    profile_key TEXT NOT NULL,
-                    campaign_id TEXT NOT NULL,
+                    profile_key TEXT COLLATE "C" NOT NULL,
+                    campaign_id TEXT COLLATE "C" NOT NULL,
                     day BIGINT NOT NULL,
                     exposures BIGINT NOT NULL CHECK (exposures > 0),
                     PRIMARY KEY (profile_key, campaign_id, day)
@@ -341,8 +343,8 @@ extension PostgresStore {
                 """,
                 """
                 CREATE TABLE ledger_sessions (
-                    session_id TEXT NOT NULL,
-                    campaign_id TEXT NOT NULL,
+                    session_id TEXT COLLATE "C" NOT NULL,
+                    campaign_id TEXT COLLATE "C" NOT NULL,
                     ads BIGINT NOT NULL CHECK (ads > 0),
                     last_served_at BIGINT NOT NULL,
                     PRIMARY KEY (session_id, campaign_id)
@@ -350,13 +352,13 @@ extension PostgresStore {
                 """,
                 """
                 CREATE TABLE ledger_reservations (
-                    decision_id TEXT NOT NULL,
+                    decision_id TEXT COLLATE "C" NOT NULL,
                     slot INTEGER NOT NULL CHECK (slot >= 0),
-                    campaign_id TEXT NOT NULL REFERENCES ledger_accounts (campaign_id),
+                    campaign_id TEXT COLLATE "C" NOT NULL REFERENCES ledger_accounts (campaign_id),
                     day BIGINT NOT NULL,
                     served_at BIGINT NOT NULL,
                     price_millicents BIGINT NOT NULL CHECK (price_millicents >= 0),
-                    state TEXT NOT NULL CHECK (state IN ('reserved', 'confirmed', 'released')),
+                    state TEXT COLLATE "C" NOT NULL CHECK (state IN ('reserved', 'confirmed', 'released')),
                     PRIMARY KEY (decision_id, slot)
                 )
                 """,
@@ -365,7 +367,7 @@ extension PostgresStore {
                 // Consumers' checkpoints.
                 """
                 CREATE TABLE state_checkpoints (
-                    name TEXT PRIMARY KEY,
+                    name TEXT COLLATE "C" PRIMARY KEY,
                     format INTEGER NOT NULL,
                     progress BIGINT NOT NULL,
                     state BYTEA NOT NULL,
@@ -376,17 +378,17 @@ extension PostgresStore {
                 // Experiments.
                 """
                 CREATE TABLE experiments (
-                    key TEXT PRIMARY KEY,
+                    key TEXT COLLATE "C" PRIMARY KEY,
                     version BIGINT NOT NULL,
-                    status TEXT NOT NULL,
-                    body TEXT NOT NULL,
+                    status TEXT COLLATE "C" NOT NULL,
+                    body TEXT COLLATE "C" NOT NULL,
                     updated_at_ms BIGINT NOT NULL
                 )
                 """,
                 """
                 CREATE TABLE experiment_exposures (
-                    experiment_key TEXT NOT NULL,
-                    profile_id TEXT NOT NULL,
+                    experiment_key TEXT COLLATE "C" NOT NULL,
+                    profile_id TEXT COLLATE "C" NOT NULL,
                     variant INTEGER NOT NULL,
                     first_at_ms BIGINT NOT NULL,
                     PRIMARY KEY (profile_id, experiment_key)
@@ -395,7 +397,7 @@ extension PostgresStore {
                 "CREATE INDEX experiment_exposures_by_experiment ON experiment_exposures (experiment_key)",
                 """
                 CREATE TABLE experiment_settings (
-                    name TEXT PRIMARY KEY,
+                    name TEXT COLLATE "C" PRIMARY KEY,
                     value DOUBLE PRECISION NOT NULL
                 )
                 """,
@@ -406,19 +408,19 @@ extension PostgresStore {
                     source INTEGER NOT NULL,
                     seq BIGINT NOT NULL,
                     occurred_at BIGINT NOT NULL,
-                    profile_key TEXT NOT NULL,
-                    decision_id TEXT,
+                    profile_key TEXT COLLATE "C" NOT NULL,
+                    decision_id TEXT COLLATE "C",
                     pod_position INTEGER,
-                    campaign_id TEXT,
-                    advertiser_id TEXT,
-                    creative_id TEXT,
-                    device TEXT,
-                    region TEXT,
-                    plan TEXT,
-                    title_id TEXT,
-                    genre TEXT,
-                    daypart TEXT,
-                    break_kind TEXT,
+                    campaign_id TEXT COLLATE "C",
+                    advertiser_id TEXT COLLATE "C",
+                    creative_id TEXT COLLATE "C",
+                    device TEXT COLLATE "C",
+                    region TEXT COLLATE "C",
+                    plan TEXT COLLATE "C",
+                    title_id TEXT COLLATE "C",
+                    genre TEXT COLLATE "C",
+                    daypart TEXT COLLATE "C",
+                    break_kind TEXT COLLATE "C",
                     impressions BIGINT NOT NULL,
                     clicks BIGINT NOT NULL,
                     completions BIGINT NOT NULL,
