@@ -8,14 +8,6 @@ extension PostgresStore {
     }
 }
 
-extension PostgresStore: MetricStore {
-    public func unitMetrics(
-        _ windows: [MetricUnitWindow], metrics: [String], pricing: PlanPricing
-    ) async throws -> [ProfileID: [String: UnitMetricValue]] {
-        throw Self.notImplemented("experiment metrics (MetricStore.unitMetrics)")
-    }
-}
-
 extension PostgresStore: AnalyticsStore {
     public var analyticsDialect: AnalyticsDialect { .postgresql }
     public func refreshAnalyticsFacts() async throws -> Int {
