@@ -182,7 +182,8 @@ public final class PostgresStore: Sendable {
     ]
 
     /// A database error as Marquee's error: `unavailable` when the server cannot be reached or is shutting
-    /// down (the caller may retry; nothing of the transaction is stored), `internalFailure` otherwise.
+    /// down (not acknowledged: the caller retries, and a retried batch is a no-op where the lost COMMIT landed
+    /// after all), `internalFailure` otherwise.
     static func translate(_ error: any Error, doing what: String, location: PostgresLocation) -> MarqueeError {
         if let e = error as? MarqueeError { return e }
         let state = sqlState(error)
@@ -198,7 +199,7 @@ public final class PostgresStore: Sendable {
             return MarqueeError(
                 .unavailable, code: "database_unavailable",
                 message:
-                    "\(what) failed: PostgreSQL at \(location.redacted) cannot be reached (\(reason(error))); nothing was stored, retry")
+                    "\(what) failed: PostgreSQL at \(location.redacted) cannot be reached (\(reason(error))); not acknowledged, retry")
         }
         if state == "53100" {
             return MarqueeError(
