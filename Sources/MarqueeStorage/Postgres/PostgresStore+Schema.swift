@@ -24,6 +24,8 @@ extension PostgresStore {
     ///   partition has been detached and archived. `contextual_event_ids` does the same for the contextual log.
     /// - `seq` comes from a sequence: unique and increasing, but transactions may commit out of sequence
     ///   order and a rolled-back one leaves a gap; the runtime's `CommitOrderedCursor` handles both.
+    /// - Both logs' rows carry `txid`, the id of the transaction that wrote them: the analytics refresh folds
+    ///   the rows of transactions that have ended (below the snapshot's xmin), which no late commit can precede.
     /// - Change versions are bumped by statement-level triggers (one bump per statement, not per row).
     static let migrations: [PostgresMigration] = [
         PostgresMigration(
@@ -159,6 +161,7 @@ extension PostgresStore {
                     quartile INTEGER CHECK (quartile BETWEEN 1 AND 3),
                     error_code INTEGER
                         CHECK (error_code IS NULL OR (type = 'adError' AND error_code BETWEEN 100 AND 999)),
+                    txid BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
                     CHECK (type ~ '^ad[A-Z]' OR title_id IS NOT NULL),
                     CHECK (NOT type ~ '^ad[A-Z]' OR creative_id IS NOT NULL),
                     CHECK (type <> 'rate' OR rating IS NOT NULL),
@@ -168,6 +171,8 @@ extension PostgresStore {
                 """,
                 // The tail reads by seq; the ad state only ad events and abandons; joins go by decision.
                 "CREATE INDEX events_by_seq ON events (seq)",
+                // The analytics refresh folds rows by the transaction that wrote them (see refreshAnalyticsFacts).
+                "CREATE INDEX events_by_txid ON events (txid)",
                 "CREATE INDEX events_for_ads ON events (seq) WHERE type ~ '^ad[A-Z]' OR type = 'abandon'",
                 "CREATE INDEX events_by_decision ON events (decision_id) WHERE decision_id IS NOT NULL",
                 """
@@ -278,10 +283,12 @@ extension PostgresStore {
                     quartile INTEGER CHECK (quartile BETWEEN 1 AND 3),
                     error_code INTEGER
                         CHECK (error_code IS NULL OR (type = 'adError' AND error_code BETWEEN 100 AND 999)),
+                    txid BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
                     PRIMARY KEY (profile_key, seq)
                 )
                 """,
                 "CREATE INDEX contextual_ad_events_by_seq ON contextual_ad_events (seq)",
+                "CREATE INDEX contextual_ad_events_by_txid ON contextual_ad_events (txid)",
                 "CREATE INDEX contextual_ad_events_by_decision ON contextual_ad_events (decision_id) WHERE decision_id IS NOT NULL",
                 """
                 CREATE TRIGGER contextual_ad_events_are_append_only BEFORE UPDATE OR DELETE ON contextual_ad_events
@@ -436,10 +443,10 @@ extension PostgresStore {
                 """
                 CREATE TABLE analytics_cursors (
                     source INTEGER PRIMARY KEY,
-                    seq BIGINT NOT NULL
+                    txid BIGINT NOT NULL
                 )
                 """,
-                "INSERT INTO analytics_cursors (source, seq) VALUES (0, 0), (1, 0)",
+                "INSERT INTO analytics_cursors (source, txid) VALUES (0, 0), (1, 0)",
             ] + changeVersionTriggers
         )
     ]
