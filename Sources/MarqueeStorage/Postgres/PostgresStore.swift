@@ -10,8 +10,7 @@ import PostgresNIO
 /// store's own frozen migrations (`PostgresStore+Schema.swift`) and starts the pool. Every write is one
 /// transaction, committed before the caller hears about it. The schema and its decisions (the event log
 /// partitioned by month, the `event_ids` table, `seq` from a sequence, `profile_id` in every per-viewer
-/// key) are described in docs/ARCHITECTURE.md. Methods of the protocols not implemented on PostgreSQL
-/// yet throw `unavailable` with code `not_implemented` (`PostgresStore+NotImplemented.swift`).
+/// key) are described in docs/ARCHITECTURE.md. Each protocol is in a file of its own beside this one.
 public final class PostgresStore: Sendable {
     public let location: PostgresLocation
     /// The schema the store's tables live in (nil: the server's default search path, normally `public`).
