@@ -81,7 +81,7 @@ start() {
     for _ in 1 2 3 4 5; do
         port=$(free_port)
         if run_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
             start >/dev/null 2>&1; then
             echo "$port" >"$dir/port"
             break

@@ -73,7 +73,7 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
             return try await body(first, second)
         case .postgres(let url):
             let first = try await Self.freshPostgresStore(url: url)
-            let second = try await PostgresStore.open(url: url, schema: first.schema)
+            let second = try await PostgresStore.open(url: url, schema: first.schema, maximumConnections: Self.connectionsPerStore)
             do {
                 let value = try await body(first, second)
                 await second.close()
@@ -102,8 +102,12 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     static func freshPostgresStore(url: String) async throws -> PostgresStore {
         let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await PostgresStore.createSchema(schema, url: url)
-        return try await PostgresStore.open(url: url, schema: schema)
+        return try await PostgresStore.open(url: url, schema: schema, maximumConnections: connectionsPerStore)
     }
+
+    /// Every test opens its own stores, and swift-testing runs tests at once: a small pool each keeps them all
+    /// under the test server's `max_connections`.
+    static let connectionsPerStore = 4
 }
 
 /// Writes a dataset through the store protocols only (titles, profiles, the ad book, then the events in one batch),

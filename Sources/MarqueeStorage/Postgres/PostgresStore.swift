@@ -34,16 +34,26 @@ public final class PostgresStore: Sendable {
     /// Opens the store at `url` (`postgres://user:password@host:port/database`), bringing its schema up to date.
     /// `schema` puts every table in that schema instead of the default one (it must exist); tests use it
     /// to give each test a fresh store in one database.
-    public static func open(url: String, schema: String? = nil) async throws -> PostgresStore {
+    /// `maximumConnections` bounds the pool (PostgreSQL's own `max_connections` bounds every process's together).
+    public static func open(url: String, schema: String? = nil, maximumConnections: Int = 20) async throws -> PostgresStore {
         let location = try PostgresLocation(url: url)
-        return try await open(location, schema: schema)
+        return try await open(location, schema: schema, maximumConnections: maximumConnections)
     }
 
-    public static func open(_ location: PostgresLocation, schema: String? = nil) async throws -> PostgresStore {
+    public static func open(
+        _ location: PostgresLocation, schema: String? = nil, maximumConnections: Int = 20
+    ) async throws
+        -> PostgresStore
+    {
         try validate(schema: schema)
+        guard maximumConnections >= 1 else {
+            throw MarqueeError.invalidValue(field: "maximumConnections", reason: "must be at least 1 (got \(maximumConnections))")
+        }
         let logger = makeLogger()
         _ = try await migrate(location, schema: schema, logger: logger)
-        let client = PostgresClient(configuration: try clientConfiguration(location, schema: schema), backgroundLogger: logger)
+        var configuration = try clientConfiguration(location, schema: schema)
+        configuration.options.maximumConnections = maximumConnections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
         return PostgresStore(location: location, schema: schema, client: client, runner: runner, logger: logger)
     }
