@@ -86,14 +86,15 @@ let package = Package(
         .target(
             name: "MarqueeServer",
             dependencies: [
-                "MarqueeCore", "MarqueeRuntime", "MarqueeExperiments", "MarqueeAnalytics",
+                "MarqueeCore", "MarqueeKernels", "MarqueeRuntime", "MarqueeExperiments", "MarqueeAnalytics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("openapi.json")],
+            // The web app (issue 17): plain HTML, CSS and JavaScript modules served by WebAppController.
+            resources: [.copy("openapi.json"), .copy("WebApp")],
             swiftSettings: swiftSettings
         ),
         // The KPI simulator: the demo world run forward through the real serving runtime, in-process, as an experiment.
@@ -167,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "MarqueeCLITests",
             dependencies: [
-                "MarqueeCore", "MarqueeStorage", "MarqueeTestSupport",
+                "MarqueeCore", "MarqueeStorage", "MarqueeTestSupport", "MarqueeAnalytics", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

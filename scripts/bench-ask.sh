@@ -56,11 +56,13 @@ import json, sys, statistics
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 by = {}
 for r in rows:
-    by.setdefault(r["question"], []).append(r["milliseconds"])
-for q, ms in by.items():
-    print(f"{statistics.median(ms):8.1f} ms  {q}")
+    by.setdefault(r["question"], []).append((r["milliseconds"], r["cpuMilliseconds"]))
+print("  wall ms    cpu ms  question")
+for q, v in by.items():
+    print(f"{statistics.median([a for a, _ in v]):8.1f}  {statistics.median([b for _, b in v]):8.1f}  {q}")
 first = [r["milliseconds"] for r in rows if r["id"].startswith("r1-")]
 rest = [r["milliseconds"] for r in rows if not r["id"].startswith("r1-")]
-print(f"median over all {len(rows)} answers: {statistics.median([r['milliseconds'] for r in rows]):.1f} ms; "
+print(f"median over all {len(rows)} answers: {statistics.median([r['milliseconds'] for r in rows]):.1f} ms wall, "
+      f"{statistics.median([r['cpuMilliseconds'] for r in rows]):.1f} ms CPU (the work, whatever else the machine runs); "
       f"first round {statistics.median(first):.1f} ms; answered {sum(1 for r in rows if r['kind'] == 'answer')}/{len(rows)}")
 PY

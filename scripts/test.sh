@@ -21,3 +21,5 @@ trap 'bash scripts/postgres-test-server.sh stop "$MARQUEE_TEST_PG_DIR"' EXIT
 MARQUEE_TEST_DATABASE_URL=$(sed -n 's/^MARQUEE_TEST_DATABASE_URL=//p' <<<"$pg_env")
 export MARQUEE_TEST_DATABASE_URL
 swift test --skip-build
+# The web app in headless Chromium, against the debug build.
+bash scripts/browser-test.sh

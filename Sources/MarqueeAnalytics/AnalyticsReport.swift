@@ -136,7 +136,8 @@ public struct AnalyticsReporter: Sendable {
         for m in measures { columns.append(AnalyticsColumn(key: m.key, label: m.name, kind: .measure, format: m.format)) }
 
         // A group the book has and the facts do not (a campaign without impressions) counts zero of each fact.
-        let zeros = Dictionary(measures.flatMap(\.needs).map { ($0, 0.0) }, uniquingKeysWith: { a, _ in a })
+        // (Measures share components: clicks and CTR both need the clicks.)
+        let zeros = Dictionary(measures.flatMap(\.needs).map { ($0, 0.0) }) { first, _ in first }
         func measureValues(_ comps: [String: Double]) -> [AnalyticsValue] {
             let all = comps.merging(zeros) { have, _ in have }
             return measures.map { m in m.value(all).map { .real($0) } ?? .null }

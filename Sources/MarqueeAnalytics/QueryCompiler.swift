@@ -161,7 +161,7 @@ enum QueryCompiler {
             let values = f.values.map { binder.bind(.text($0)) }.joined(separator: ", ")
             spendConditions.append(f.operator == .notIn ? "\(column) NOT IN (\(values))" : "\(column) IN (\(values))")
         }
-        var conditions = ["c.status <> 'archived'"]
+        var conditions = ["c.status <> \(binder.bind(.text("archived")))"]
         for f in q.filters {
             let column = f.dimension == "advertiser" ? "c.advertiser_id" : "c.id"
             let values = f.values.map { binder.bind(.text($0)) }.joined(separator: ", ")

@@ -58,4 +58,31 @@ public protocol DeliveryLedgerStore: Sendable {
 
     /// The ads of each campaign served in the session.
     func sessionCounts(sessionID: SessionID) async throws -> [CampaignID: Int]
+
+    /// One campaign's delivery on each delivery day from `fromDay` through `toDay` (both included, in
+    /// order, days without delivery too): its creatives' impressions and clicks per UTC hour, from the
+    /// event log and the contextual ad events, and the ledger's spend of the day.
+    func campaignDelivery(_ campaign: CampaignID, fromDay: Int64, toDay: Int64) async throws -> [CampaignDeliveryDay]
+}
+
+/// One campaign's delivery on one delivery day (the ads console's charts).
+public struct CampaignDeliveryDay: Sendable, Hashable {
+    /// Days since 1970-01-01 (UTC).
+    public var day: Int64
+    /// Ad impressions in each UTC hour of the day (24 entries).
+    public var hourlyImpressions: [Int]
+    /// Ad clicks in each UTC hour of the day (24 entries).
+    public var hourlyClicks: [Int]
+    /// What the ledger charged the campaign that day.
+    public var spentMillicents: Int64
+
+    public init(day: Int64, hourlyImpressions: [Int], hourlyClicks: [Int], spentMillicents: Int64) {
+        self.day = day
+        self.hourlyImpressions = hourlyImpressions
+        self.hourlyClicks = hourlyClicks
+        self.spentMillicents = spentMillicents
+    }
+
+    public var impressions: Int { hourlyImpressions.reduce(0, +) }
+    public var clicks: Int { hourlyClicks.reduce(0, +) }
 }

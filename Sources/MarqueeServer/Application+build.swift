@@ -89,6 +89,8 @@ public func buildRouter(runtime: ServingRuntime, metrics: ServerMetrics, configu
         engine: QuestionEngine(reporter: reporter, llm: configuration.llm.map { LLMAnswerer(configuration: $0) }), auth: auth
     )
     .addRoutes(to: router)
+    DeliveryController(store: store, auth: auth, ads: ads).addRoutes(to: router)
+    WebAppController(assets: .bundled).addRoutes(to: router)
     knownRoutes.set(router.routes.map { ($0.method.rawValue, String(describing: $0.path)) })
     return router
 }

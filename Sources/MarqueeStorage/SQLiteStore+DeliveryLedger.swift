@@ -285,6 +285,53 @@ extension SQLiteStore: DeliveryLedgerStore {
             return counts
         }
     }
+
+    public func campaignDelivery(_ campaign: CampaignID, fromDay: Int64, toDay: Int64) async throws -> [CampaignDeliveryDay] {
+        guard fromDay <= toDay else { return [] }
+        return try await read("reading a campaign's delivery") { db in
+            let count = Int(toDay - fromDay + 1)
+            var days = (0..<count).map {
+                CampaignDeliveryDay(
+                    day: fromDay + Int64($0), hourlyImpressions: Array(repeating: 0, count: 24),
+                    hourlyClicks: Array(repeating: 0, count: 24),
+                    spentMillicents: 0)
+            }
+            let from = fromDay * DeliveryDay.milliseconds
+            let to = (toDay + 1) * DeliveryDay.milliseconds
+            // The ad-event condition repeats the partial index's, so that only ad events are scanned.
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT hour, SUM(impressions), SUM(clicks) FROM (
+                        SELECT occurred_at / 3600000 AS hour, type = 'adImpression' AS impressions, type = 'adClick' AS clicks
+                        FROM events
+                        WHERE (type GLOB 'ad[A-Z]*' OR type = 'abandon') AND type IN ('adImpression', 'adClick')
+                            AND occurred_at >= ? AND occurred_at < ?
+                            AND creative_id IN (SELECT id FROM creatives WHERE campaign_id = ?)
+                        UNION ALL
+                        SELECT occurred_at / 3600000, type = 'adImpression', type = 'adClick'
+                        FROM contextual_ad_events
+                        WHERE type IN ('adImpression', 'adClick') AND occurred_at >= ? AND occurred_at < ?
+                            AND creative_id IN (SELECT id FROM creatives WHERE campaign_id = ?)
+                    ) GROUP BY hour
+                    """, arguments: [from, to, campaign.rawValue, from, to, campaign.rawValue])
+            while let row = try rows.next() {
+                let hour: Int64 = row[0]
+                let index = Int(hour / 24 - fromDay)
+                guard index >= 0, index < count else { continue }
+                days[index].hourlyImpressions[Int(hour % 24)] = row[1]
+                days[index].hourlyClicks[Int(hour % 24)] = row[2]
+            }
+            let spent = try Row.fetchCursor(
+                db, sql: "SELECT day, spent_millicents FROM ledger_account_days WHERE campaign_id = ? AND day BETWEEN ? AND ?",
+                arguments: [campaign.rawValue, fromDay, toDay])
+            while let row = try spent.next() {
+                let day: Int64 = row[0]
+                days[Int(day - fromDay)].spentMillicents = row[1]
+            }
+            return days
+        }
+    }
 }
 
 /// The campaign accounts one write transaction touches: read once each, changed in memory, written once

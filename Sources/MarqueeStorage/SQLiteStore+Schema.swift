@@ -438,38 +438,40 @@ extension SQLiteStore {
             // dimensions of the decision that served it and its price, derived from the event log (source 0)
             // and the contextual ad events (source 1) by a cursor per source. Rebuildable from the logs.
             // profile_key is the viewer (a profile id, or a contextual viewer key); spend is in millicents
-            // (a CPM in cents is what one impression costs in thousandths of a cent).
+            // (a CPM in cents is what one impression costs in thousandths of a cent). The counters and the viewer
+            // come first in each row: the aggregates read them without decoding the dimensions after them.
             try db.execute(
                 sql: """
                     CREATE TABLE ad_facts (
+                        occurred_at INTEGER NOT NULL,
                         source INTEGER NOT NULL,
                         seq INTEGER NOT NULL,
-                        occurred_at INTEGER NOT NULL,
-                        profile_key TEXT NOT NULL,
-                        decision_id TEXT,
-                        pod_position INTEGER,
-                        campaign_id TEXT,
-                        advertiser_id TEXT,
-                        creative_id TEXT,
-                        device TEXT,
-                        region TEXT,
-                        plan TEXT,
-                        title_id TEXT,
-                        genre TEXT,
-                        daypart TEXT,
-                        break_kind TEXT,
                         impressions INTEGER NOT NULL,
                         clicks INTEGER NOT NULL,
                         completions INTEGER NOT NULL,
                         skips INTEGER NOT NULL,
                         abandons INTEGER NOT NULL,
                         spend_millicents INTEGER NOT NULL,
+                        profile_key TEXT NOT NULL,
+                        campaign_id TEXT,
+                        advertiser_id TEXT,
+                        creative_id TEXT,
+                        device TEXT,
+                        region TEXT,
+                        plan TEXT,
+                        daypart TEXT,
+                        genre TEXT,
+                        break_kind TEXT,
+                        pod_position INTEGER,
+                        title_id TEXT,
+                        decision_id TEXT,
                         PRIMARY KEY (occurred_at, source, seq)
                     ) WITHOUT ROWID;
                     -- Stored in time order: a question about a period reads only its rows. The source row is unique
                     -- (a refresh that meets it again skips it); a campaign's delivery is read from its index alone.
                     CREATE UNIQUE INDEX ad_facts_by_source ON ad_facts (source, seq);
                     CREATE INDEX ad_facts_by_campaign ON ad_facts (campaign_id, occurred_at, impressions, clicks, spend_millicents);
+                    CREATE INDEX ad_facts_by_advertiser ON ad_facts (advertiser_id, occurred_at);
                     CREATE TABLE analytics_cursors (
                         source INTEGER PRIMARY KEY NOT NULL,
                         seq INTEGER NOT NULL

@@ -133,6 +133,15 @@ struct AskCommand: AsyncParsableCommand {
         var correct: Bool
         var wrong: Bool
         var milliseconds: Double
+        /// CPU time of the process while answering (user + system): the work itself, whatever else runs on the machine.
+        var cpuMilliseconds: Double
+    }
+
+    static func cpuMilliseconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func ms(_ t: timeval) -> Double { Double(t.tv_sec) * 1000 + Double(t.tv_usec) / 1000 }
+        return ms(usage.ru_utime) + ms(usage.ru_stime)
     }
 
     static func matches(_ expected: Double, _ numbers: [Double]) -> Bool {
@@ -155,8 +164,10 @@ struct AskCommand: AsyncParsableCommand {
         let progress = ProgressBar("questions")
         for item in items {
             let started = DispatchTime.now().uptimeNanoseconds
+            let cpuStarted = Self.cpuMilliseconds()
             let answer = try await engine.ask(item.question, conversationId: item.conversation.flatMap { conversations[$0] }, now: now)
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            let cpu = Self.cpuMilliseconds() - cpuStarted
             if let c = item.conversation { conversations[c] = answer.conversationId }
             let numbers = answer.numbers.map(\.value)
             let expectedKind = item.expect.numbers != nil ? "answer" : item.expect.clarification == true ? "clarification" : "refusal"
@@ -175,14 +186,16 @@ struct AskCommand: AsyncParsableCommand {
                 EvalResult(
                     id: item.id, question: item.question, expected: item.expect.numbers, expectedKind: expectedKind,
                     kind: answer.kind.rawValue,
-                    answer: answer.answer, numbers: numbers, correct: correct, wrong: wrong, milliseconds: ms))
+                    answer: answer.answer, numbers: numbers, correct: correct, wrong: wrong, milliseconds: ms, cpuMilliseconds: cpu))
             progress.update(results.count, items.count)
         }
         let correct = results.filter(\.correct).count
         let wrong = results.filter(\.wrong).count
         let honest = results.filter { !$0.correct && !$0.wrong }.count
-        let times = results.map(\.milliseconds).sorted()
-        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        func median(_ values: [Double]) -> Double {
+            let v = values.sorted()
+            return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -197,7 +210,7 @@ struct AskCommand: AsyncParsableCommand {
         let percent = Double(correct) / Double(results.count) * 100
         print(
             String(
-                format: "accuracy: %d/%d (%.1f%%) wrong: %d clarified-or-refused: %d median-ms: %.1f", correct, results.count, percent,
-                wrong, honest, median))
+                format: "accuracy: %d/%d (%.1f%%) wrong: %d clarified-or-refused: %d median-ms: %.1f median-cpu-ms: %.1f", correct,
+                results.count, percent, wrong, honest, median(results.map(\.milliseconds)), median(results.map(\.cpuMilliseconds))))
     }
 }

@@ -11,7 +11,8 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             With no arguments: ./marquee-demo.sqlite, seed 42, 300 titles, 3000 profiles, 28 days of history, \
             served on http://127.0.0.1:8080. The same options always give the same world, byte for byte. \
-            Prints `Admin API key: <key>` (MARQUEE_ADMIN_KEY, when set, is that key).
+            Prints `Admin API key: <key>` (MARQUEE_ADMIN_KEY, when set, is that key) and the web app's URL with \
+            that key in its fragment (`Web app: http://127.0.0.1:8080/#admin=<key>`).
             """)
 
     @Option(help: "The SQLite store file (default: $MARQUEE_DB, else ./marquee-demo.sqlite).")
@@ -143,6 +144,17 @@ struct DemoCommand: AsyncParsableCommand {
         } else {
             key = try await demoAdminKey(store)
         }
-        try await runServer(store, options: server, limits: limits, snapshotPath: snapshotPath, banner: "Admin API key: \(key)")
+        let host = server.host.contains(":") ? "[\(server.host)]" : server.host
+        try await runServer(store, options: server, limits: limits, snapshotPath: snapshotPath) { port in
+            // The web app takes the key from the URL's fragment, which browsers never send to the server.
+            "Admin API key: \(key)\nWeb app: http://\(host):\(port)/#admin=\(webAppFragmentEncoded(key))"
+        }
     }
+}
+
+/// A key as a URL fragment's value: everything but unreserved characters percent-encoded.
+func webAppFragmentEncoded(_ value: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
 }

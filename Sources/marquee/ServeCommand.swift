@@ -128,7 +128,8 @@ func makeLogger() -> Logger {
 
 /// Serves until SIGINT or SIGTERM; in-flight requests finish, the decision log is flushed, then the store is closed.
 func runServer(
-    _ store: SQLiteStore, options: ServerOptions, limits: ConnectionLimits, snapshotPath: String, banner: String?
+    _ store: SQLiteStore, options: ServerOptions, limits: ConnectionLimits, snapshotPath: String,
+    banner: (@Sendable (_ port: Int) -> String)?
 ) async throws {
     let logger = makeLogger()
     let protectReads = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["MARQUEE_PROTECT_READS"]?.lowercased() ?? "")
@@ -145,7 +146,7 @@ func runServer(
             logger: logger,
             onRunning: { port in
                 print("Marquee is serving on http://\(options.host):\(port)")
-                if let banner { print(banner) }
+                if let banner { print(banner(port)) }
                 fflush(nil)
             }))
     do {

@@ -147,3 +147,21 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
 }
+
+/// Runs blocking work (a child process, long SQL) on a thread of its own rather than on one of Swift
+/// concurrency's cooperative threads: there are as many of those as cores (two here), and while a test blocks
+/// them, every other test's awaits (HTTP clients, servers, timers) wait too — and time out.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}
+
+extension CLI {
+    /// `run`, off the cooperative thread pool (see `offThePool`).
+    static func runOffPool(_ args: [String], environment: [String: String] = [:], timeout: TimeInterval = 300) async throws -> Result {
+        try await offThePool { try CLI.run(args, environment: environment, timeout: timeout) }
+    }
+}

@@ -163,11 +163,16 @@ func catalogIDs(_ db: String) async throws -> (profiles: [String], titles: [Stri
             environment: ["MARQUEE_ADMIN_KEY": "test-admin-key-0123456789"])
         try server.waitUntilServing()
         let deadline = Date().addingTimeInterval(10)
-        while !server.output.string.contains("Admin API key:") && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        while !server.output.string.contains("Web app:") && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.output.string.contains("\nAdmin API key: test-admin-key-0123456789"))
+        // The web app's URL carries the key in its fragment, which browsers keep to themselves.
+        #expect(server.output.string.contains("\nWeb app: http://127.0.0.1:\(server.port)/#admin=test-admin-key-0123456789\n"))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let health = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/healthz"), timeout: .seconds(10))
         #expect(health.status == .ok)
+        let page = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/"), timeout: .seconds(10))
+        #expect(page.status == .ok)
+        #expect(page.headers.first(name: "Content-Type") == "text/html; charset=utf-8")
         var post = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/titles")
         post.method = .POST
         post.headers.add(name: "Authorization", value: "Bearer test-admin-key-0123456789")

@@ -29,6 +29,32 @@ private func midRolls(_ xml: String) -> Int {
 }
 
 @Suite struct ExperimentAssignmentTests {
+    /// An experiment started after another one stopped is exposed to the units the first one already saw
+    /// (it takes the stopped one's place in the process's compiled table).
+    @Test func aNewExperimentExposesUnitsAStoppedOneSaw() async throws {
+        let fixture = try await Fixture.make(profiles: 12)
+        defer { fixture.cleanUp() }
+        let (app, runtime) = try await fixture.served()
+        let viewers = (1...6).map { "p\($0)" }
+        func serveHomePages() async throws {
+            try await app.test(.router) { client in
+                for p in viewers {
+                    try await client.execute(uri: "/v1/profiles/\(p)/home", method: .get) { r in #expect(r.status == .ok) }
+                }
+            }
+        }
+        _ = try await runtime.experiments.create(draft("first", ["home.explorationShare": .number(0.3)]))
+        try await serveHomePages()
+        var stop = draft("first", ["home.explorationShare": .number(0.3)])
+        stop.status = .stopped
+        _ = try await runtime.experiments.update("first", with: stop)
+        _ = try await runtime.experiments.create(draft("second", ["home.explorationShare": .number(0.5)]))
+        try await serveHomePages()
+        try await runtime.experiments.flushExposures()
+        #expect(try await fixture.store.exposures(experiment: "first").map(\.profileID.rawValue).sorted() == viewers)
+        #expect(try await fixture.store.exposures(experiment: "second").map(\.profileID.rawValue).sorted() == viewers)
+    }
+
     /// Exposures: one per unit and experiment, only when a request of the experiment's surface reads its
     /// parameters, with the variant the assignment gives; none for held-out units.
     @Test func exposuresAreLoggedOncePerUnitWhenTheirSurfaceIsServed() async throws {

@@ -45,6 +45,9 @@ public final class AdDecisionEngine: Sendable {
         state.withLock { $0.trafficCurve = curve }
     }
 
+    /// The hourly shape of ad traffic even pacing follows now.
+    public var trafficCurve: TrafficCurve { state.withLock { $0.trafficCurve } }
+
     /// Swaps in a rebuilt ad book. Delivery state is kept per campaign id.
     public func replace(inventory new: AdInventory) {
         let old = inventoryBox.withLock { current -> AdInventory in

@@ -104,7 +104,7 @@ struct Answerer {
                         + "frequency, budget or pacing — by campaign, advertiser, creative, region, device, plan, title, genre, daypart or time, "
                         + "for example \"What's the CTR of \(lexicon.entries(of: "campaign").first?.name ?? "a campaign") last week?\"",
                     state: ConversationState(slots: nil))
-            case .compare: s.measures = ["ad_ctr", "ad_impressions", "ad_clicks"]
+            case .compare: s.measures = Self.summary
             default: s.measures = ["ad_impressions"]
             }
         }
@@ -114,6 +114,8 @@ struct Answerer {
         let factFilters = s.filters.filter { SemanticLayer.dimension($0.dimension)?.onBook != true }
         if !bookOnly.isEmpty && (!factDimensions.isEmpty || !factFilters.isEmpty || s.intent == .trend || s.intent == .why) {
             s.measures.removeAll { bookOnly.contains($0) }
+            if s.measures.isEmpty && s.intent == .why { s.measures = ["ad_ctr"] }
+            if s.measures.isEmpty && s.intent == .trend { s.measures = ["spend"] }
             if s.measures.isEmpty {
                 return finish(
                     .refusal,
@@ -339,13 +341,7 @@ struct Answerer {
 
     mutating func trend(_ s0: QuestionSlots) async throws -> AskAnswer {
         var s = s0
-        if s.time == nil {
-            let today = now.startOfDayUTC
-            s.time = NamedRange(
-                range: .init(from: Timestamp(millisecondsSinceEpoch: today.millisecondsSinceEpoch - 14 * 86_400_000), to: now),
-                phrase: "over the last 14 days")
-        }
-        let granularity = s.granularity ?? "day"
+        let granularity = s.granularity ?? "week"
         var q = query(s)
         q.granularity = granularity
         q.limit = AnalyticsQuery.maxLimit

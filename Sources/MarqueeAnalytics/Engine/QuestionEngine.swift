@@ -225,15 +225,10 @@ public final class QuestionEngine: Sendable {
         }
 
         if let unknown = parsed.unknownNames.first {
-            let suggestions = parser.suggestions(for: unknown)
-            if suggestions.isEmpty {
-                let examples = lexicon.entries(of: "campaign").prefix(4).map(\.name)
-                return answerer.finish(
-                    .refusal,
-                    "I don't know a campaign, advertiser or creative called \"\(unknown)\". Campaigns include \(Wording.list(Array(examples), conjunction: "and")).",
-                    state: ConversationState(slots: state.slots))
-            }
-            let question = "I don't know \"\(unknown)\". Did you mean \(Wording.list(suggestions.map(\.name), conjunction: "or"))?"
+            var suggestions = parser.suggestions(for: unknown)
+            if suggestions.isEmpty { suggestions = parser.suggestions(for: unknown, limit: 3, threshold: 0) }
+            let question =
+                "I don't know a campaign, advertiser or creative called \"\(unknown)\". Did you mean \(Wording.list(suggestions.map(\.name), conjunction: "or"))?"
             var slots = parsed.slots
             if let previous = state.slots, !parsed.foundMeasure { slots = Self.merge(previous, parsed) }
             var out = answerer.finish(
@@ -245,7 +240,7 @@ public final class QuestionEngine: Sendable {
 
         var slots = parsed.slots
         if let previous = state.slots,
-            parsed.followUpCue || !parsed.foundMeasure || parsed.chartOnly || (parsed.pointsBack && !parsed.foundEntity)
+            parsed.followUpCue || !parsed.foundMeasure || parsed.chartOnly || (!parsed.foundEntity && !parsed.global)
         {
             if parsed.foundMeasure || parsed.foundEntity || parsed.foundTime || parsed.foundGrouping || parsed.slots.wantsChart
                 || parsed.followUpCue

@@ -60,6 +60,10 @@ struct ParsedQuestion {
     var followUpCue = false
     /// The question says "it", "that", "they": it is about the conversation's subject.
     var pointsBack = false
+    /// Refused as outside what the data can answer (a forecast, advice, a metric it does not have), not as hostile.
+    var unsupported = false
+    /// Says it is about everything ("our", "overall"): not a follow-up of the conversation's subject.
+    var global = false
     var ambiguities: [Ambiguity] = []
     /// Names the question seems to give that match nothing known.
     var unknownNames: [String] = []
@@ -91,7 +95,7 @@ struct QuestionParser {
         "unique", "saw", "seen", "see", "people", "users", "shown", "served", "spend", "spent", "budget", "remaining", "clicks",
         "impressions", "completion", "completions", "skips", "skip", "revenue", "frequency", "reach", "ctr", "ecpm", "cpm",
         "night", "nights", "morning", "evening", "afternoon", "tonight", "event", "events", "monday", "tuesday", "wednesday", "thursday",
-        "friday", "saturday", "sunday", "full", "value", "open", "back", "home", "game", "deals", "save",
+        "friday", "saturday", "sunday", "full", "value", "open",
     ]
     /// Words that point back at the conversation's subject ("is it on pace?").
     static let pronouns: Set<String> = ["it", "its", "that", "they", "them", "their", "this", "those", "these", "same", "one"]
@@ -102,6 +106,11 @@ struct QuestionParser {
 
         if let refusal = Self.refusal(for: " " + question.lowercased() + " ") ?? Self.refusal(for: text) {
             p.refusal = refusal
+            return p
+        }
+        if let unsupported = Self.unsupported(text) {
+            p.refusal = unsupported
+            p.unsupported = true
             return p
         }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -123,7 +132,9 @@ struct QuestionParser {
         }
 
         // After the time phrases ("this week" is not "this"): does it point back at the conversation's subject?
-        p.pointsBack = !Set(text.split(separator: " ").map(String.init)).isDisjoint(with: Self.pronouns)
+        let words0 = Set(text.split(separator: " ").map(String.init))
+        p.pointsBack = !words0.isDisjoint(with: Self.pronouns)
+        p.global = !words0.isDisjoint(with: ["our", "overall", "total", "all", "every", "everything", "across", "network", "platform"])
 
         // Names: exact phrases (longest first), then near-misses (typos), then distinctive single words.
         resolveNames(&text, &p)
@@ -146,7 +157,8 @@ struct QuestionParser {
         let words = text.split(separator: " ").map(String.init)
         func dimension(at i: Int) -> String? {
             guard i >= 0, i < words.count else { return nil }
-            // Two-word synonyms first.
+            // Longer synonyms first ("time of day", "break kind").
+            if i + 2 < words.count, let d = Self.dimensionWord(words[i] + " " + words[i + 1] + " " + words[i + 2]) { return d }
             if i + 1 < words.count, let d = Self.dimensionWord(words[i] + " " + words[i + 1]) { return d }
             return Self.dimensionWord(words[i])
         }
@@ -188,14 +200,24 @@ struct QuestionParser {
                 p.slots.intent = .rank
                 if t.contains(" which ") || t.contains(" what ") || word == "best" || word == "worst" { p.slots.limit = 1 }
                 if ["top", "bottom"].contains(word) { p.slots.limit = 5 }
+                // "Which 5 campaigns had the best …": the number asked for.
+                if let n = t.firstMatch(of: #/(?:which|what|the) (\d{1,3}) /#).flatMap({ Int($0.1) }) { p.slots.limit = n }
             }
-        } else if let m = t.firstMatch(of: #/(?:^| )(which|what) ([a-z-]+)(?: ([a-z-]+))?/#),
-            let d = Self.dimensionWord(String(m.2)) ?? m.3.flatMap({ Self.dimensionWord(String($0)) }),
+        } else if let m = t.firstMatch(of: #/(?:^| )(which|what) (?:(\d{1,3}) )?([a-z-]+)(?: ([a-z-]+))?/#),
+            let d = Self.dimensionWord(String(m.3)) ?? m.4.flatMap({ Self.dimensionWord(String($0)) }),
             Self.granularityOf(d) == nil
         {
             rankDimension = d
-            p.slots.intent = .rank
-            p.slots.limit = t.contains(" ones ") || String(m.2).hasSuffix("s") ? 5 : 1
+            if let n = m.2.flatMap({ Int($0) }) {
+                p.slots.intent = .rank
+                p.slots.limit = n
+            } else if String(m.3).hasSuffix("s") && !t.contains(" most ") && !t.contains(" least ") {
+                // "Which genres do its clicks come from?": every group.
+                p.slots.intent = .breakdown
+            } else {
+                p.slots.intent = .rank
+                p.slots.limit = 1
+            }
         }
         if let d = rankDimension, Self.granularityOf(d) == nil, !p.slots.groupBy.contains(d) {
             p.slots.groupBy.insert(d, at: 0)
@@ -213,7 +235,8 @@ struct QuestionParser {
         if lowered.contains(" why ") || lowered.hasPrefix(" why") || lowered.contains(" explain ") || lowered.contains(" what caused ") {
             let delivery = [
                 "under-deliver", "underdeliver", "under deliver", "behind", "not delivering", "not spending", "slow", "under-pac",
-                "underpac", "off pace", "pacing",
+                "underpac", "off pace", "pacing", "isnt spending", "not spend", "underspend", "under-spend", "spending its budget",
+                "spend its budget", "spending the budget", "not serving", "isnt serving", "isnt delivering",
             ]
             p.slots.intent = delivery.contains { lowered.contains($0) } ? .delivery : .why
         } else if p.slots.intent != .rank {
@@ -229,7 +252,7 @@ struct QuestionParser {
                 || lowered.contains(" declining")
             {
                 p.slots.intent = .trend
-                if p.slots.granularity == nil { p.slots.granularity = "day" }
+                if p.slots.granularity == nil { p.slots.granularity = "week" }
                 p.slots.asksDirection =
                     lowered.contains(" up") || lowered.contains(" down") || lowered.contains(" improving")
                     || lowered.contains(" declining") || lowered.hasPrefix(" is ") || lowered.hasPrefix(" are ")
@@ -237,9 +260,20 @@ struct QuestionParser {
                 p.slots.intent = .breakdown
             }
         }
+        if p.slots.intent == .rank && (lowered.contains(" ahead") || lowered.contains(" behind")) {
+            if !p.slots.measures.contains("pacing") { p.slots.measures.insert("pacing", at: 0) }
+            p.slots.descending = lowered.contains(" ahead")
+            p.foundMeasure = true
+        }
         if lowered.contains(" on pace") || lowered.contains(" on track") || lowered.contains(" pacing") {
             if !p.slots.measures.contains("pacing") && p.slots.intent != .delivery { p.slots.measures.append("pacing") }
             p.foundMeasure = true
+        }
+        // "clicks better", "click more often": a rate, not a count.
+        if p.slots.measures == ["ad_clicks"],
+            [" better", " worse", " more often", " less often", " best", " worst"].contains(where: { lowered.contains($0) })
+        {
+            p.slots.measures = ["ad_ctr"]
         }
         if [" chart", " graph", " plot", " visual"].contains(where: { lowered.contains($0) }) {
             p.slots.wantsChart = true
@@ -263,6 +297,34 @@ struct QuestionParser {
         for (i, w) in words.enumerated() {
             if i + 1 < words.count, let d = dimensionWord(w + " " + words[i + 1]) { return d }
             if let d = dimensionWord(w), granularityOf(d) == nil { return d }
+        }
+        return nil
+    }
+
+    /// Questions the data cannot answer: forecasts, advice, metrics Marquee does not log, anything off topic.
+    static func unsupported(_ text: String) -> String? {
+        let future = [
+            " will ", " going to be ", " forecast", " predict", " projection", " next month", " next week", " next year",
+            " tomorrow", " next quarter", " expected to ",
+        ]
+        if future.contains(where: { text.contains($0) }) {
+            return "I can't forecast: I answer with what the logs hold up to now. Ask how a measure went, or whether it is trending up."
+        }
+        let advice = [" should ", " recommend", " advice", " advise", " license", " what if ", " would happen"]
+        if advice.contains(where: { text.contains($0) }) {
+            return
+                "I can't give advice or decide for you; I can give the numbers behind a decision — delivery, CTR, spend, pacing by any dimension."
+        }
+        let unknownMetrics = [
+            "install", "conversion", "purchase", " sales", " roi", " roas", "signup", "sign-up", "sign up", "download", " leads",
+            "subscriber", "cancel", "churn", "retention", "watch time", "watch-time", "viewing time", "minutes watched", "hours watched",
+            "weather", "poem", "story", "joke", "song", "write me", "translate", "stock price", "profit", "margin", "brand lift",
+            "attention",
+        ]
+        if let word = unknownMetrics.first(where: { text.contains($0) }) {
+            return
+                "I can't answer about \(word.trimmingCharacters(in: .whitespaces)): the ad data holds impressions, clicks, CTR, completions, "
+                + "skips, abandons during breaks, spend and revenue, eCPM, reach, frequency, budget and pacing."
         }
         return nil
     }
@@ -326,6 +388,27 @@ struct QuestionParser {
             text.replaceSubrange(r, with: String(repeating: " ", count: text.distance(from: r.lowerBound, to: r.upperBound)))
         }
         var found: [EntityRef] = []
+        // 0. The start of creatives' names, longer than any other name ("Back to School 15s" of "… 15s A" and
+        //    "… 15s B"): the creative when one has it, a question back when several do.
+        let otherNames = Set(lexicon.entries.filter { $0.dimension != "creative" }.flatMap(\.phrases))
+        var prefixes: [String: [LexiconEntry]] = [:]
+        for e in lexicon.entries where e.dimension == "creative" {
+            let words = e.phrases[0].split(separator: " ").map(String.init)
+            guard words.count >= 3, Text.containsWords(text, e.phrases[0]) == nil else { continue }
+            for k in stride(from: words.count - 1, through: 2, by: -1) {
+                let prefix = words[0..<k].joined(separator: " ")
+                if otherNames.contains(prefix) { break }
+                if Text.containsWords(text, prefix) != nil {
+                    prefixes[prefix, default: []].append(e)
+                    break
+                }
+            }
+        }
+        if let (prefix, entries) = prefixes.max(by: { $0.key.count < $1.key.count }), let r = Text.containsWords(text, prefix) {
+            let refs = entries.map { EntityRef(dimension: $0.dimension, id: $0.id, name: $0.name) }
+            if refs.count == 1 { found.append(refs[0]) } else { p.ambiguities.append(Ambiguity(phrase: prefix, candidates: refs)) }
+            blank(r)
+        }
         // 1. Exact phrases, longest first.
         let phrases = lexicon.entries.flatMap { e in e.phrases.map { ($0, e) } }.filter { !$0.0.isEmpty }.sorted { $0.0.count > $1.0.count }
         for (phrase, e) in phrases {
@@ -396,13 +479,14 @@ struct QuestionParser {
         // Names given with a cue word that matched nothing: "campaign Autumn Thrills", "Autumn Thrills campaign".
         if found.isEmpty {
             for pattern in [
-                #/(?:campaign|advertiser|creative|brand)s? (?:called |named )?([a-z0-9][a-z0-9 -]{2,40}?)(?: (?:doing|this|last|in|on|by|vs|compared|campaign|ctr|impressions|spend)|$)/#,
+                #/(?:campaign|advertiser|creative|brand)s? (?:called|named) ([a-z0-9][a-z0-9 -]{2,40}?)(?: (?:doing|this|last|in|on|by|vs|compared|campaign|ctr|impressions|spend)|$)/#,
                 #/(?:about|for|of|did|is|was|has) ([a-z0-9][a-z0-9 -]{2,40}?) (?:campaign|advertiser|creative)/#,
                 #/what about ([a-z0-9][a-z0-9 -]{2,40})$/#,
                 #/how (?:is|are|was|were|did|does) ([a-z0-9][a-z0-9 -]{2,40}?) (?:doing|do|perform|performing|going|look|looking)/#,
             ] {
                 if let m = text.firstMatch(of: pattern) {
-                    let name = String(m.1).trimmingCharacters(in: .whitespaces)
+                    var name = String(m.1).trimmingCharacters(in: .whitespaces)
+                    if name.hasPrefix("the ") { name.removeFirst(4) }
                     let words = name.split(separator: " ").map(String.init)
                     if !words.allSatisfy({ Self.stopWords.contains($0) }) { p.unknownNames.append(name) }
                 }
@@ -442,20 +526,24 @@ struct QuestionParser {
             }
         }
         if !current.isEmpty { runs.append(current) }
+        let knownWords = known.flatMap { Text.normalize($0.name).split(separator: " ").map(String.init) }
         return runs.map { $0.joined(separator: " ") }.filter { run in
             let n = Text.normalize(run)
-            return !n.isEmpty && !knownText.contains(n) && !allNames.contains(n)
+            guard !n.isEmpty, !knownText.contains(n), !allNames.contains(n) else { return false }
+            // A misspelling of a name the question resolved ("Zero Sugr, Full Flavor", "Streastick") is not another name.
+            let words = n.split(separator: " ").map(String.init)
+            return !words.contains { w in knownWords.contains { Text.similarity($0, w) >= 0.75 } }
         }
     }
 
     /// The closest ad-book names to an unknown one (for "did you mean").
-    func suggestions(for name: String, limit: Int = 3) -> [EntityRef] {
+    func suggestions(for name: String, limit: Int = 3, threshold: Double = 0.5) -> [EntityRef] {
         let target = Text.normalize(name)
         let named = lexicon.entries.filter { ["campaign", "advertiser"].contains($0.dimension) }
         return
             named
             .map { e in (e, Text.similarity(target, e.phrases[0])) }
-            .filter { $0.1 >= 0.5 }
+            .filter { $0.1 >= threshold }
             .sorted { $0.1 > $1.1 }
             .prefix(limit)
             .map { EntityRef(dimension: $0.0.dimension, id: $0.0.id, name: $0.0.name) }

@@ -91,7 +91,7 @@ public final class ExperimentService: Sendable {
     private func expose(_ experiment: CompiledExperiment, variant: Int, unit: ProfileID) {
         exposureBook.withLock { book in
             // Read the clock only for a new exposure: a unit seen before costs one set lookup.
-            if book.seen.insert(ExposureKey(experiment: experiment.number, unit: unit.rawValue)).inserted {
+            if book.seen.insert(ExposureKey(experiment: experiment.key, unit: unit.rawValue)).inserted {
                 book.pending.append(ExperimentExposure(experiment: experiment.key, profileID: unit, variant: variant, firstAt: clock()))
             }
         }
@@ -132,9 +132,10 @@ public final class ExperimentService: Sendable {
     public var runningCount: Int { table.withLock { $0.layers.reduce(0) { $0 + $1.experiments.count } } }
 }
 
-/// An exposure already queued or written by this process.
+/// An exposure already queued or written by this process. Keyed by the experiment's key, not its place in the
+/// compiled table: an experiment started after another stopped takes that place, and its units are new to it.
 struct ExposureKey: Hashable {
-    var experiment: Int
+    var experiment: String
     var unit: String
 }
 
