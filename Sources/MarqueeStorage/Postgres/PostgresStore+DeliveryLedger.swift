@@ -249,6 +249,53 @@ extension PostgresStore: DeliveryLedgerStore {
         }
     }
 
+    public func campaignDelivery(_ campaign: CampaignID, fromDay: Int64, toDay: Int64) async throws -> [CampaignDeliveryDay] {
+        guard fromDay <= toDay else { return [] }
+        let count = Int(toDay - fromDay + 1)
+        var days = (0..<count).map {
+            CampaignDeliveryDay(
+                day: fromDay + Int64($0), hourlyImpressions: Array(repeating: 0, count: 24), hourlyClicks: Array(repeating: 0, count: 24),
+                spentMillicents: 0)
+        }
+        let from = fromDay * DeliveryDay.milliseconds
+        let to = (toDay + 1) * DeliveryDay.milliseconds
+        let id = campaign.rawValue
+        for row in try await rows(
+            "reading a campaign's delivery",
+            """
+            SELECT hour, SUM(impressions)::bigint, SUM(clicks)::bigint FROM (
+                SELECT occurred_at / 3600000 AS hour, (type = 'adImpression')::int AS impressions, (type = 'adClick')::int AS clicks
+                FROM events
+                WHERE type IN ('adImpression', 'adClick') AND occurred_at >= \(from) AND occurred_at < \(to)
+                    AND creative_id IN (SELECT c.id FROM creatives AS c WHERE c.campaign_id = \(id))
+                UNION ALL
+                SELECT occurred_at / 3600000, (type = 'adImpression')::int, (type = 'adClick')::int
+                FROM contextual_ad_events
+                WHERE type IN ('adImpression', 'adClick') AND occurred_at >= \(from) AND occurred_at < \(to)
+                    AND creative_id IN (SELECT c.id FROM creatives AS c WHERE c.campaign_id = \(id))
+            ) AS ads GROUP BY hour
+            """)
+        {
+            let r = row.makeRandomAccess()
+            let hour: Int64 = try r.value(0)
+            let index = Int(hour / 24 - fromDay)
+            guard index >= 0, index < count else { continue }
+            let impressions: Int64 = try r.value(1)
+            let clicks: Int64 = try r.value(2)
+            days[index].hourlyImpressions[Int(hour % 24)] = Int(impressions)
+            days[index].hourlyClicks[Int(hour % 24)] = Int(clicks)
+        }
+        for row in try await rows(
+            "reading a campaign's delivery",
+            "SELECT day, spent_millicents FROM ledger_account_days WHERE campaign_id = \(id) AND day BETWEEN \(fromDay) AND \(toDay)")
+        {
+            let r = row.makeRandomAccess()
+            let day: Int64 = try r.value(0)
+            days[Int(day - fromDay)].spentMillicents = try r.value(1)
+        }
+        return days
+    }
+
     public func exposureCounts(profileKey: String, day: Int64) async throws -> [CampaignID: CampaignExposures] {
         var counts: [CampaignID: CampaignExposures] = [:]
         for row in try await rows(
