@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "MarqueeKernels", exclude: ["README.md"], swiftSettings: numericSettings),
@@ -45,7 +46,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "MarqueeStorage",
-            dependencies: ["MarqueeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "MarqueeCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -13,6 +13,13 @@ swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Pa
 swift build --build-tests
 # Generated requests against a live server from the OpenAPI document: no 5xx, conforming responses.
 bash scripts/api-fuzz.sh
+# A throwaway PostgreSQL server for the store contract suite (and every test that takes
+# MARQUEE_TEST_DATABASE_URL), stopped and removed on exit, also when a test fails.
+pg_env=$(bash scripts/postgres-test-server.sh start)
+MARQUEE_TEST_PG_DIR=$(sed -n 's/^MARQUEE_TEST_PG_DIR=//p' <<<"$pg_env")
+trap 'bash scripts/postgres-test-server.sh stop "$MARQUEE_TEST_PG_DIR"' EXIT
+MARQUEE_TEST_DATABASE_URL=$(sed -n 's/^MARQUEE_TEST_DATABASE_URL=//p' <<<"$pg_env")
+export MARQUEE_TEST_DATABASE_URL
 swift test --skip-build
 # The web app in headless Chromium, against the debug build.
 bash scripts/browser-test.sh

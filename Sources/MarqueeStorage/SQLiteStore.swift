@@ -31,6 +31,20 @@ public final class SQLiteStore: MarqueeStore, @unchecked Sendable {
         }
     }
 
+    /// Creates the store at `path` when missing and applies the migrations it lacks; returns their names, in order.
+    public static func migrate(path: String) throws -> [String] {
+        var before: Set<String> = []
+        if FileManager.default.fileExists(atPath: path) {
+            do {
+                before = try DatabaseQueue(path: path).read { db in try migrator.appliedIdentifiers(db) }
+            } catch {
+                throw translate(error, doing: "reading the migrations of the store at \(path)")
+            }
+        }
+        try SQLiteStore(path: path).close()
+        return migrator.migrations.filter { !before.contains($0) }
+    }
+
     /// Closes the database: checkpoints the WAL into the main file.
     public func close() throws {
         do {

@@ -4,35 +4,40 @@ import Testing
 
 @testable import MarqueeStorage
 
-/// Consumers' checkpoints in the SQLite store: the furthest-reaching one stays, whichever process wrote it.
+/// Consumers' checkpoints: the furthest-reaching one stays, whichever process wrote it (the first two tests
+/// run on every backend).
 @Suite struct CheckpointStoreTests {
     static func checkpoint(_ name: String, progress: Int64, state: [UInt8], format: Int = 1) -> StateCheckpoint {
         StateCheckpoint(
             name: name, format: format, progress: progress, state: state, writtenAt: Timestamp(millisecondsSinceEpoch: 1_000 + progress))
     }
 
-    @Test func aSavedCheckpointIsReadBackWhole() async throws {
-        let store = try SQLiteStore(path: try temporaryStorePath())
-        #expect(try await store.checkpoint(named: "home.live-signals") == nil)
-        let state = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let saved = Self.checkpoint("home.live-signals", progress: 42, state: state)
-        #expect(try await store.saveCheckpoint(saved))
-        #expect(try await store.checkpoint(named: "home.live-signals") == saved)
-        #expect(try await store.checkpoint(named: "ads.delivery") == nil)
+    @Test(arguments: StoreFactory.all)
+    func aSavedCheckpointIsReadBackWhole(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            #expect(try await store.checkpoint(named: "home.live-signals") == nil)
+            let state = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let saved = Self.checkpoint("home.live-signals", progress: 42, state: state)
+            #expect(try await store.saveCheckpoint(saved))
+            #expect(try await store.checkpoint(named: "home.live-signals") == saved)
+            #expect(try await store.checkpoint(named: "ads.delivery") == nil)
+        }
     }
 
-    @Test func aCheckpointThatReachesLessFarIsIgnored() async throws {
-        let store = try SQLiteStore(path: try temporaryStorePath())
-        #expect(try await store.saveCheckpoint(Self.checkpoint("c", progress: 10, state: [1])))
-        #expect(try await !store.saveCheckpoint(Self.checkpoint("c", progress: 9, state: [2])))
-        #expect(try await store.checkpoint(named: "c")?.state == [1])
-        // As far (another process at the same position, perhaps in a newer format) replaces it.
-        #expect(try await store.saveCheckpoint(Self.checkpoint("c", progress: 10, state: [3], format: 2)))
-        let read = try await store.checkpoint(named: "c")
-        #expect(read?.state == [3])
-        #expect(read?.format == 2)
-        #expect(try await store.saveCheckpoint(Self.checkpoint("c", progress: 11, state: [])))
-        #expect(try await store.checkpoint(named: "c")?.state == [])
+    @Test(arguments: StoreFactory.all)
+    func aCheckpointThatReachesLessFarIsIgnored(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            #expect(try await store.saveCheckpoint(Self.checkpoint("c", progress: 10, state: [1])))
+            #expect(try await !store.saveCheckpoint(Self.checkpoint("c", progress: 9, state: [2])))
+            #expect(try await store.checkpoint(named: "c")?.state == [1])
+            // As far (another process at the same position, perhaps in a newer format) replaces it.
+            #expect(try await store.saveCheckpoint(Self.checkpoint("c", progress: 10, state: [3], format: 2)))
+            let read = try await store.checkpoint(named: "c")
+            #expect(read?.state == [3])
+            #expect(read?.format == 2)
+            #expect(try await store.saveCheckpoint(Self.checkpoint("c", progress: 11, state: [])))
+            #expect(try await store.checkpoint(named: "c")?.state == [])
+        }
     }
 
     @Test func twoStoresOnOneFileSeeEachOthersCheckpoints() async throws {

@@ -4,52 +4,57 @@ import Testing
 
 @testable import MarqueeStorage
 
+/// The home decision log and the artwork statistics, on every backend.
 @Suite struct DecisionLogStoreTests {
-    @Test func artworkLogJoinsAClickOnTheSameDecisionAndTitle() async throws {
-        let store = try SQLiteStore(path: try temporaryStorePath())
-        defer { try? store.close() }
-        _ = try await store.importDataset(smallDataset())  // profiles p1–p2, titles t1–t3
-        let served = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
-        let decision = DecisionID(trusted: "d1")
-        try await store.appendHomeDecisions([
-            HomeDecisionRecord(
-                decisionID: decision, profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv, daypart: .evening,
-                items: [
-                    ServedItem(
-                        rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"), artworkVariant: ArtworkVariantID(trusted: "t1-a"),
-                        artworkSegment: "drama-fans", artworkPropensity: 0.5),
-                    ServedItem(
-                        rowID: "top-picks", position: 1, titleID: TitleID(trusted: "t2"), artworkVariant: ArtworkVariantID(trusted: "t2-b"),
-                        artworkSegment: "drama-fans", artworkPropensity: 0.25),
-                    // No artwork choice: not in the artwork log.
-                    ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
-                ])
-        ])
-        let later = served.adding(seconds: 30)
-        let clicks = [
-            // The viewer clicked t1 on this page: t1's artwork choice is rewarded, t2's (another title) is not.
-            Event(
-                id: EventID(trusted: "click-1"), profileID: ProfileID(trusted: "p1"), type: .click, timestamp: later,
-                titleID: TitleID(trusted: "t1"), decisionID: decision, row: "top-picks", rank: 0),
-            // A click on t2 from another page does not reward t2's choice on this one either.
-            Event(
-                id: EventID(trusted: "click-2"), profileID: ProfileID(trusted: "p1"), type: .click, timestamp: later,
-                titleID: TitleID(trusted: "t2"), decisionID: DecisionID(trusted: "d-other"), row: "top-picks", rank: 1),
-        ]
-        let statuses = try await store.appendEvents(clicks, receivedAt: later)
-        #expect(statuses == [.inserted, .inserted])
-
-        let log = try await store.artworkLog(limit: 10)
-        #expect(
-            log == [
-                ArtworkLogEntry(
-                    titleID: TitleID(trusted: "t1"), segment: "drama-fans", variant: ArtworkVariantID(trusted: "t1-a"), propensity: 0.5,
-                    rewarded: true),
-                ArtworkLogEntry(
-                    titleID: TitleID(trusted: "t2"), segment: "drama-fans", variant: ArtworkVariantID(trusted: "t2-b"), propensity: 0.25,
-                    rewarded: false),
+    @Test(arguments: StoreFactory.all)
+    func artworkLogJoinsAClickOnTheSameDecisionAndTitle(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await load(smallDataset(), into: store)  // profiles p1–p2, titles t1–t3
+            let served = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
+            let decision = DecisionID(trusted: "d1")
+            try await store.appendHomeDecisions([
+                HomeDecisionRecord(
+                    decisionID: decision, profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv, daypart: .evening,
+                    items: [
+                        ServedItem(
+                            rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"),
+                            artworkVariant: ArtworkVariantID(trusted: "t1-a"),
+                            artworkSegment: "drama-fans", artworkPropensity: 0.5),
+                        ServedItem(
+                            rowID: "top-picks", position: 1, titleID: TitleID(trusted: "t2"),
+                            artworkVariant: ArtworkVariantID(trusted: "t2-b"),
+                            artworkSegment: "drama-fans", artworkPropensity: 0.25),
+                        // No artwork choice: not in the artwork log.
+                        ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
+                    ])
             ])
-        #expect(try await store.artworkLog(limit: 1).count == 1)
+            let later = served.adding(seconds: 30)
+            let clicks = [
+                // The viewer clicked t1 on this page: t1's artwork choice is rewarded, t2's (another title) is not.
+                Event(
+                    id: EventID(trusted: "click-1"), profileID: ProfileID(trusted: "p1"), type: .click, timestamp: later,
+                    titleID: TitleID(trusted: "t1"), decisionID: decision, row: "top-picks", rank: 0),
+                // A click on t2 from another page does not reward t2's choice on this one either.
+                Event(
+                    id: EventID(trusted: "click-2"), profileID: ProfileID(trusted: "p1"), type: .click, timestamp: later,
+                    titleID: TitleID(trusted: "t2"), decisionID: DecisionID(trusted: "d-other"), row: "top-picks", rank: 1),
+            ]
+            let statuses = try await store.appendEvents(clicks, receivedAt: later)
+            #expect(statuses == [.inserted, .inserted])
+
+            let log = try await store.artworkLog(limit: 10)
+            #expect(
+                log == [
+                    ArtworkLogEntry(
+                        titleID: TitleID(trusted: "t1"), segment: "drama-fans", variant: ArtworkVariantID(trusted: "t1-a"), propensity: 0.5,
+                        rewarded: true),
+                    ArtworkLogEntry(
+                        titleID: TitleID(trusted: "t2"), segment: "drama-fans", variant: ArtworkVariantID(trusted: "t2-b"),
+                        propensity: 0.25,
+                        rewarded: false),
+                ])
+            #expect(try await store.artworkLog(limit: 1).count == 1)
+        }
     }
 }
 
@@ -137,76 +142,81 @@ import Testing
 
     /// The store counts artwork impressions as pages are logged and a reward when a click or play first
     /// joins a page for a title (a second click on the same page and title is not a second reward).
-    @Test func artworkStatisticsFollowLoggedPagesAndTheirFirstClicks() async throws {
-        let store = try SQLiteStore(path: try temporaryStorePath())
-        defer { try? store.close() }
-        _ = try await store.importDataset(smallDataset())
-        let served = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
-        func page(_ id: String) -> HomeDecisionRecord {
-            HomeDecisionRecord(
-                decisionID: DecisionID(trusted: id), profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv, daypart: .evening,
-                items: [
-                    ServedItem(
-                        rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"), artworkVariant: ArtworkVariantID(trusted: "t1-a"),
-                        artworkSegment: "drama-fans", artworkPropensity: 0.5),
-                    ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
+    @Test(arguments: StoreFactory.all)
+    func artworkStatisticsFollowLoggedPagesAndTheirFirstClicks(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await load(smallDataset(), into: store)
+            let served = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
+            func page(_ id: String) -> HomeDecisionRecord {
+                HomeDecisionRecord(
+                    decisionID: DecisionID(trusted: id), profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv,
+                    daypart: .evening,
+                    items: [
+                        ServedItem(
+                            rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"),
+                            artworkVariant: ArtworkVariantID(trusted: "t1-a"),
+                            artworkSegment: "drama-fans", artworkPropensity: 0.5),
+                        ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
+                    ])
+            }
+            try await store.appendHomeDecisions([page("h-1"), page("h-2")])
+            try await store.appendHomeDecisions([page("h-2")])  // logged again: not counted again
+            func click(_ id: String, _ decision: String) -> Event {
+                Event(
+                    id: EventID(trusted: id), profileID: ProfileID(trusted: "p1"), type: .click, timestamp: served.adding(seconds: 5),
+                    titleID: TitleID(trusted: "t1"), decisionID: DecisionID(trusted: decision), row: "top-picks", rank: 0)
+            }
+            _ = try await store.appendEvents([click("c1", "h-1"), click("c2", "h-1")], receivedAt: served)
+            _ = try await store.appendEvents([click("c1", "h-1")], receivedAt: served)  // a retry: a duplicate
+            let stats = try await store.artworkStats()
+            #expect(
+                stats == [
+                    ArtworkStat(
+                        titleID: TitleID(trusted: "t1"), variant: ArtworkVariantID(trusted: "t1-a"), segment: "drama-fans", impressions: 2,
+                        rewards: 1)
                 ])
+            // The retention sweep deletes old pages and keeps the counts.
+            #expect(try await store.deleteHomeDecisions(servedBefore: served.adding(seconds: 1)) == 2)
+            #expect(try await store.homeDecisionCount() == 0)
+            #expect(try await store.artworkStats().first?.impressions == 2)
         }
-        try await store.appendHomeDecisions([page("h-1"), page("h-2")])
-        try await store.appendHomeDecisions([page("h-2")])  // logged again: not counted again
-        func click(_ id: String, _ decision: String) -> Event {
-            Event(
-                id: EventID(trusted: id), profileID: ProfileID(trusted: "p1"), type: .click, timestamp: served.adding(seconds: 5),
-                titleID: TitleID(trusted: "t1"), decisionID: DecisionID(trusted: decision), row: "top-picks", rank: 0)
-        }
-        _ = try await store.appendEvents([click("c1", "h-1"), click("c2", "h-1")], receivedAt: served)
-        _ = try await store.appendEvents([click("c1", "h-1")], receivedAt: served)  // a retry: a duplicate
-        let stats = try await store.artworkStats()
-        #expect(
-            stats == [
-                ArtworkStat(
-                    titleID: TitleID(trusted: "t1"), variant: ArtworkVariantID(trusted: "t1-a"), segment: "drama-fans", impressions: 2,
-                    rewards: 1)
-            ])
-        // The retention sweep deletes old pages and keeps the counts.
-        #expect(try await store.deleteHomeDecisions(servedBefore: served.adding(seconds: 1)) == 2)
-        #expect(try await store.homeDecisionCount() == 0)
-        #expect(try await store.artworkStats().first?.impressions == 2)
     }
 
     /// Pages logged without counting their artwork, and the counts of several batches summed and added at
     /// once (what the serving runtime's tally does): the same statistics as counting in each batch.
-    @Test func artworkImpressionsAddedLaterSumToTheCountsOfEachBatch() async throws {
-        let store = try SQLiteStore(path: try temporaryStorePath())
-        defer { try? store.close() }
-        _ = try await store.importDataset(smallDataset())
-        let served = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
-        func page(_ id: String, _ variant: String, segment: String) -> HomeDecisionRecord {
-            HomeDecisionRecord(
-                decisionID: DecisionID(trusted: id), profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv, daypart: .evening,
-                items: [
-                    ServedItem(
-                        rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"),
-                        artworkVariant: ArtworkVariantID(trusted: variant),
-                        artworkSegment: segment, artworkPropensity: 0.5),
-                    ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
-                ])
+    @Test(arguments: StoreFactory.all)
+    func artworkImpressionsAddedLaterSumToTheCountsOfEachBatch(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await load(smallDataset(), into: store)
+            let served = Timestamp(iso8601: "2026-11-20T20:00:00Z")!
+            func page(_ id: String, _ variant: String, segment: String) -> HomeDecisionRecord {
+                HomeDecisionRecord(
+                    decisionID: DecisionID(trusted: id), profileID: ProfileID(trusted: "p1"), servedAt: served, device: .tv,
+                    daypart: .evening,
+                    items: [
+                        ServedItem(
+                            rowID: "top-picks", position: 0, titleID: TitleID(trusted: "t1"),
+                            artworkVariant: ArtworkVariantID(trusted: variant),
+                            artworkSegment: segment, artworkPropensity: 0.5),
+                        ServedItem(rowID: "trending", position: 0, titleID: TitleID(trusted: "t3")),
+                    ])
+            }
+            let batches = [
+                [page("h-1", "t1-a", segment: "s1"), page("h-2", "t1-b", segment: "s1")],
+                [page("h-3", "t1-a", segment: "s1"), page("h-4", "t1-a", segment: "s2")],
+            ]
+            var tallied: [ArtworkImpressionCount] = []
+            for batch in batches {
+                try await store.appendHomeDecisions(batch, countingArtwork: false)
+                tallied += ArtworkImpressionCount.of(batch)
+            }
+            #expect(try await store.artworkStats().isEmpty)
+            try await store.addArtworkImpressions(ArtworkImpressionCount.merged(tallied))
+            // By hand: t1-a shown twice in s1 and once in s2, t1-b once in s1.
+            let stats = try await store.artworkStats().map { "\($0.variant.rawValue)/\($0.segment)=\($0.impressions)" }.sorted()
+            #expect(stats == ["t1-a/s1=2", "t1-a/s2=1", "t1-b/s1=1"])
+            #expect(try await store.homeDecisionCount() == 4)
         }
-        let batches = [
-            [page("h-1", "t1-a", segment: "s1"), page("h-2", "t1-b", segment: "s1")],
-            [page("h-3", "t1-a", segment: "s1"), page("h-4", "t1-a", segment: "s2")],
-        ]
-        var tallied: [ArtworkImpressionCount] = []
-        for batch in batches {
-            try await store.appendHomeDecisions(batch, countingArtwork: false)
-            tallied += ArtworkImpressionCount.of(batch)
-        }
-        #expect(try await store.artworkStats().isEmpty)
-        try await store.addArtworkImpressions(ArtworkImpressionCount.merged(tallied))
-        // By hand: t1-a shown twice in s1 and once in s2, t1-b once in s1.
-        let stats = try await store.artworkStats().map { "\($0.variant.rawValue)/\($0.segment)=\($0.impressions)" }.sorted()
-        #expect(stats == ["t1-a/s1=2", "t1-a/s2=1", "t1-b/s1=1"])
-        #expect(try await store.homeDecisionCount() == 4)
     }
 }
 

@@ -21,8 +21,14 @@ import Testing
     /// cB at 2500 with the 30-s crB. Home pages hd1 (t1 in top-picks, t2 in continue-watching, t3 in
     /// trending) and hd2 (t1 in because-you-watched:t3, t3 in editorial:staff-picks). Ad pod ad1: slot 0
     /// crA logged at a CPM of 1500 (not the campaign's 1200), slot 1 crB at 2500.
+    /// A SQLite store filled by `prepare` (the analytics facts' tests read it).
     static func store() async throws -> SQLiteStore {
         let store = try SQLiteStore(path: try temporaryStorePath())
+        try await prepare(store)
+        return store
+    }
+
+    static func prepare(_ store: any MarqueeStore) async throws {
         var data = Dataset()
         let genres: [(String, [String], Int)] = [
             ("t1", ["Drama", "Thriller"], 3600), ("t2", ["Comedy"], 1800), ("t3", ["drama", "Documentary"], 2400), ("t4", ["Kids"], 1200),
@@ -42,7 +48,7 @@ import Testing
                 id: CreativeID(trusted: $0.0), campaignID: CampaignID(trusted: $0.1), name: $0.0, durationSeconds: $0.2,
                 mediaURL: "https://ads.example/\($0.0).mp4", clickURL: "https://acme.example", category: "retail")
         }
-        _ = try await store.importDataset(data)
+        try await load(data, into: store)
 
         func item(_ row: String, _ position: Int, _ title: String) -> ServedItem {
             ServedItem(rowID: row, position: position, titleID: TitleID(trusted: title))
@@ -160,7 +166,6 @@ import Testing
 
         let statuses = try await store.appendEvents(events, receivedAt: at(40, 0, 0))
         #expect(statuses.allSatisfy { $0 == .inserted })
-        return store
     }
 
     static let windows = [
@@ -262,89 +267,100 @@ import Testing
         ],
     ]
 
-    @Test func everyMetricMatchesTheHandComputedValues() async throws {
-        let store = try await Self.store()
-        defer { try? store.close() }
-        let keys = MetricCatalog.all.map(\.key)
-        let values = try await store.unitMetrics(Self.windows, metrics: keys, pricing: PlanPricing())
-        #expect(values.count == 4)
-        for (profile, metrics) in Self.expected {
-            #expect(metrics.count == keys.count, "\(profile) checks every metric")
-            for (key, (numerator, denominator)) in metrics {
-                let value = try #require(values[ProfileID(trusted: profile)]?[key], "\(profile) \(key)")
-                #expect(abs(value.numerator - numerator) < 1e-9, "\(profile) \(key) numerator \(value.numerator), expected \(numerator)")
-                #expect(
-                    abs(value.denominator - denominator) < 1e-9,
-                    "\(profile) \(key) denominator \(value.denominator), expected \(denominator)")
+    @Test(arguments: StoreFactory.all)
+    func everyMetricMatchesTheHandComputedValues(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await Self.prepare(store)
+            let keys = MetricCatalog.all.map(\.key)
+            let values = try await store.unitMetrics(Self.windows, metrics: keys, pricing: PlanPricing())
+            #expect(values.count == 4)
+            for (profile, metrics) in Self.expected {
+                #expect(metrics.count == keys.count, "\(profile) checks every metric")
+                for (key, (numerator, denominator)) in metrics {
+                    let value = try #require(values[ProfileID(trusted: profile)]?[key], "\(profile) \(key)")
+                    #expect(
+                        abs(value.numerator - numerator) < 1e-9, "\(profile) \(key) numerator \(value.numerator), expected \(numerator)")
+                    #expect(
+                        abs(value.denominator - denominator) < 1e-9,
+                        "\(profile) \(key) denominator \(value.denominator), expected \(denominator)")
+                }
             }
         }
     }
 
     /// A subset runs only the statements it needs and answers only the keys asked; the pricing is the caller's.
-    @Test func aSubsetOfMetricsAndOwnPrices() async throws {
-        let store = try await Self.store()
-        defer { try? store.close() }
-        let values = try await store.unitMetrics(
-            Array(Self.windows.prefix(2)), metrics: ["revenue_per_viewer", "ad_ctr"], pricing: PlanPricing(standardWithAds: 10))
-        #expect(Set(values.keys) == [ProfileID(trusted: "p1"), ProfileID(trusted: "p2")])
-        let p1 = try #require(values[ProfileID(trusted: "p1")])
-        #expect(Set(p1.keys) == ["revenue_per_viewer", "ad_ctr"])
-        // 10 × 15 / 30 + 0.052.
-        #expect(abs(p1["revenue_per_viewer"]!.numerator - 5.052) < 1e-9)
-        #expect(p1["ad_ctr"] == UnitMetricValue(numerator: 1, denominator: 4))
+    @Test(arguments: StoreFactory.all)
+    func aSubsetOfMetricsAndOwnPrices(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await Self.prepare(store)
+            let values = try await store.unitMetrics(
+                Array(Self.windows.prefix(2)), metrics: ["revenue_per_viewer", "ad_ctr"], pricing: PlanPricing(standardWithAds: 10))
+            #expect(Set(values.keys) == [ProfileID(trusted: "p1"), ProfileID(trusted: "p2")])
+            let p1 = try #require(values[ProfileID(trusted: "p1")])
+            #expect(Set(p1.keys) == ["revenue_per_viewer", "ad_ctr"])
+            // 10 × 15 / 30 + 0.052.
+            #expect(abs(p1["revenue_per_viewer"]!.numerator - 5.052) < 1e-9)
+            #expect(p1["ad_ctr"] == UnitMetricValue(numerator: 1, denominator: 4))
+        }
     }
 
     /// A window that ends before an event's day hides it: p1 cut at day 7 09:00 no longer sees s2.
-    @Test func windowsCutEventsAtBothEnds() async throws {
-        let store = try await Self.store()
-        defer { try? store.close() }
-        let window = MetricUnitWindow(profileID: ProfileID(trusted: "p1"), from: Self.at(0, 10, 1), to: Self.at(7, 20, 0))
-        let values = try await store.unitMetrics(
-            [window], metrics: ["viewing_minutes", "home_starts", "ad_impressions", "sessions", "time_to_select", "active_day_7"],
-            pricing: PlanPricing())
-        let p1 = try #require(values[ProfileID(trusted: "p1")])
-        // From the play of t1 at 10:01 (inclusive): t1 0 → 610 and t2 1200 → 1800; the play of t3 at day 7
-        // 20:00 is the window's end (exclusive).
-        #expect(p1["viewing_minutes"]!.numerator == 1210.0 / 60)
-        // The click before 10:01 is outside: the play of t1 has no source; t2 carries hd1.
-        #expect(p1["home_starts"]!.numerator == 1)
-        #expect(p1["ad_impressions"]!.numerator == 2)
-        // s1 and the day-sessions of days 1 and 3 (days from 10:01 on day 0: day 1 12:00 is day 1, day 3 12:00 day 3).
-        #expect(p1["sessions"]!.numerator == 3)
-        // s1's first event in the window is the play itself.
-        #expect(p1["time_to_select"] == UnitMetricValue(numerator: 0, denominator: 1))
-        // Day 7 from day 0 10:01 starts at day 7 10:01; the window ends at day 7 20:00 before any event.
-        #expect(p1["active_day_7"]!.numerator == 0)
+    @Test(arguments: StoreFactory.all)
+    func windowsCutEventsAtBothEnds(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await Self.prepare(store)
+            let window = MetricUnitWindow(profileID: ProfileID(trusted: "p1"), from: Self.at(0, 10, 1), to: Self.at(7, 20, 0))
+            let values = try await store.unitMetrics(
+                [window], metrics: ["viewing_minutes", "home_starts", "ad_impressions", "sessions", "time_to_select", "active_day_7"],
+                pricing: PlanPricing())
+            let p1 = try #require(values[ProfileID(trusted: "p1")])
+            // From the play of t1 at 10:01 (inclusive): t1 0 → 610 and t2 1200 → 1800; the play of t3 at day 7
+            // 20:00 is the window's end (exclusive).
+            #expect(p1["viewing_minutes"]!.numerator == 1210.0 / 60)
+            // The click before 10:01 is outside: the play of t1 has no source; t2 carries hd1.
+            #expect(p1["home_starts"]!.numerator == 1)
+            #expect(p1["ad_impressions"]!.numerator == 2)
+            // s1 and the day-sessions of days 1 and 3 (days from 10:01 on day 0: day 1 12:00 is day 1, day 3 12:00 day 3).
+            #expect(p1["sessions"]!.numerator == 3)
+            // s1's first event in the window is the play itself.
+            #expect(p1["time_to_select"] == UnitMetricValue(numerator: 0, denominator: 1))
+            // Day 7 from day 0 10:01 starts at day 7 10:01; the window ends at day 7 20:00 before any event.
+            #expect(p1["active_day_7"]!.numerator == 0)
+        }
     }
 
-    @Test func badRequestsAreRefusedNamingTheField() async throws {
-        let store = try await Self.store()
-        defer { try? store.close() }
-        func message(_ body: () async throws -> Void) async -> String? {
-            do {
-                try await body()
-                return nil
-            } catch let error as MarqueeError {
-                #expect(error.kind == .invalidValue)
-                return error.message
-            } catch {
-                return "\(error)"
+    @Test(arguments: StoreFactory.all)
+    func badRequestsAreRefusedNamingTheField(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await Self.prepare(store)
+            func message(_ body: () async throws -> Void) async -> String? {
+                do {
+                    try await body()
+                    return nil
+                } catch let error as MarqueeError {
+                    #expect(error.kind == .invalidValue)
+                    return error.message
+                } catch {
+                    return "\(error)"
+                }
             }
+            let unknown = await message {
+                _ = try await store.unitMetrics(Self.windows, metrics: ["ad_ctr", "watch_time"], pricing: .standard)
+            }
+            #expect(unknown?.hasPrefix("metrics: unknown metric 'watch_time'") == true)
+            let twice = await message {
+                _ = try await store.unitMetrics([Self.windows[0], Self.windows[0]], metrics: ["ad_ctr"], pricing: .standard)
+            }
+            #expect(twice?.hasPrefix("windows: profile 'p1'") == true)
+            let empty = await message {
+                let w = MetricUnitWindow(profileID: ProfileID(trusted: "p1"), from: Self.t0, to: Self.t0)
+                _ = try await store.unitMetrics([w], metrics: ["ad_ctr"], pricing: .standard)
+            }
+            #expect(empty?.hasPrefix("windows: the window of profile 'p1'") == true)
+            let price = await message {
+                _ = try await store.unitMetrics(Self.windows, metrics: ["ad_ctr"], pricing: PlanPricing(adFree: -1))
+            }
+            #expect(price?.hasPrefix("pricing.adFree:") == true)
         }
-        let unknown = await message {
-            _ = try await store.unitMetrics(Self.windows, metrics: ["ad_ctr", "watch_time"], pricing: .standard)
-        }
-        #expect(unknown?.hasPrefix("metrics: unknown metric 'watch_time'") == true)
-        let twice = await message {
-            _ = try await store.unitMetrics([Self.windows[0], Self.windows[0]], metrics: ["ad_ctr"], pricing: .standard)
-        }
-        #expect(twice?.hasPrefix("windows: profile 'p1'") == true)
-        let empty = await message {
-            let w = MetricUnitWindow(profileID: ProfileID(trusted: "p1"), from: Self.t0, to: Self.t0)
-            _ = try await store.unitMetrics([w], metrics: ["ad_ctr"], pricing: .standard)
-        }
-        #expect(empty?.hasPrefix("windows: the window of profile 'p1'") == true)
-        let price = await message { _ = try await store.unitMetrics(Self.windows, metrics: ["ad_ctr"], pricing: PlanPricing(adFree: -1)) }
-        #expect(price?.hasPrefix("pricing.adFree:") == true)
     }
 }

@@ -70,31 +70,6 @@ func smallDataset() -> Dataset {
         }
     }
 
-    @Test func duplicatesAndMissingReferences() async throws {
-        let store = try SQLiteStore(path: try temporaryStorePath())
-        _ = try await store.importDataset(smallDataset())
-        let t = Timestamp(iso8601: "2026-02-01T00:00:00Z")!
-        let batch = [
-            Event(
-                id: EventID(trusted: "e1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
-            Event(
-                id: EventID(trusted: "n1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
-            Event(
-                id: EventID(trusted: "n1"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
-            Event(
-                id: EventID(trusted: "n2"), profileID: ProfileID(trusted: "p7"), type: .play, timestamp: t, titleID: TitleID(trusted: "t1")),
-            Event(
-                id: EventID(trusted: "n3"), profileID: ProfileID(trusted: "p1"), type: .play, timestamp: t, titleID: TitleID(trusted: "t7")),
-        ]
-        let statuses = try await store.appendEvents(batch, receivedAt: t)
-        #expect(statuses[0] == .duplicate)
-        #expect(statuses[1] == .inserted)
-        #expect(statuses[2] == .duplicate)
-        #expect(statuses[3] == .rejected(EventProblem(code: "unknown_profile", message: "no profile with id 'p7'")))
-        #expect(statuses[4] == .rejected(EventProblem(code: "unknown_title", message: "no title with id 't7'")))
-        #expect(try await store.eventCount() == 11)
-    }
-
     @Test func aFailedImportWritesNothing() async throws {
         let store = try SQLiteStore(path: try temporaryStorePath())
         var data = smallDataset()
@@ -116,31 +91,7 @@ func smallDataset() -> Dataset {
         let stored = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT key_hash || name || id FROM api_keys") }
         #expect(!stored.joined().contains(made.key))
     }
-
-    /// Expiry, revocation and the last four characters are kept; a revocation keeps its first time;
-    /// the list holds every key, oldest first.
-    @Test func keysListAndRevoke() async throws {
-        let store = try SQLiteStore(path: try temporaryStorePath())
-        defer { try? store.close() }
-        let t0 = Timestamp(iso8601: "2026-02-01T00:00:00Z")!
-        let first = APIKeys.make(scope: .admin, name: "first", now: t0)
-        let second = APIKeys.make(scope: .read, name: "second", now: t0.adding(seconds: 10), expiresAt: t0.adding(seconds: 86_400))
-        try await store.insertAPIKey(second.record, keyHash: second.hash)
-        try await store.insertAPIKey(first.record, keyHash: first.hash)
-        let listed = try await store.apiKeys()
-        #expect(listed.map(\.name) == ["first", "second"])
-        #expect(listed[1].expiresAt == t0.adding(seconds: 86_400))
-        #expect(listed[1].lastFour == String(second.key.suffix(4)))
-        #expect(listed.allSatisfy { $0.revokedAt == nil })
-
-        let revoked = try await store.revokeAPIKey(id: first.record.id, at: t0.adding(seconds: 60))
-        #expect(revoked?.revokedAt == t0.adding(seconds: 60))
-        let again = try await store.revokeAPIKey(id: first.record.id, at: t0.adding(seconds: 120))
-        #expect(again?.revokedAt == t0.adding(seconds: 60))
-        #expect(try await store.apiKey(hash: first.hash)?.revokedAt == t0.adding(seconds: 60))
-        #expect(try await store.apiKey(hash: second.hash)?.revokedAt == nil)
-        #expect(try await store.revokeAPIKey(id: APIKeyID(trusted: "key-nothing"), at: t0) == nil)
-    }
+    // Duplicates, missing references and key revocation are in StoreContractTests (every backend).
 }
 
 @Suite struct SchemaTests {

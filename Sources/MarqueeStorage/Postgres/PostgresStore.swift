@@ -1,0 +1,305 @@
+import Foundation
+import Logging
+import MarqueeCore
+import PostgresNIO
+
+/// Marquee's shared store: one PostgreSQL database behind a PostgresNIO connection pool, for several
+/// serving processes (replicas) at once.
+///
+/// Opening connects once (a clear error naming the URL without its password when it cannot), applies the
+/// store's own frozen migrations (`PostgresStore+Schema.swift`) and starts the pool. Every write is one
+/// transaction, committed before the caller hears about it. The schema and its decisions (the event log
+/// partitioned by month, the `event_ids` table, `seq` from a sequence, `profile_id` in every per-viewer
+/// key) are described in docs/ARCHITECTURE.md. Each protocol is in a file of its own beside this one.
+public final class PostgresStore: Sendable {
+    public let location: PostgresLocation
+    /// The schema the store's tables live in (nil: the server's default search path, normally `public`).
+    public let schema: String?
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    let logger: Logger
+    /// Months of the event log whose partition is known to exist.
+    let partitions = KnownPartitions()
+    /// Profiles, titles and creatives known to exist (never deleted, so a positive answer never goes stale).
+    let known = KnownIDs()
+
+    private init(location: PostgresLocation, schema: String?, client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+        self.location = location
+        self.schema = schema
+        self.client = client
+        self.runner = runner
+        self.logger = logger
+    }
+
+    /// Opens the store at `url` (`postgres://user:password@host:port/database`), bringing its schema up to date.
+    /// `schema` puts every table in that schema instead of the default one (it must exist); tests use it
+    /// to give each test a fresh store in one database.
+    /// `maximumConnections` bounds the pool (PostgreSQL's own `max_connections` bounds every process's together).
+    public static func open(url: String, schema: String? = nil, maximumConnections: Int = 20) async throws -> PostgresStore {
+        let location = try PostgresLocation(url: url)
+        return try await open(location, schema: schema, maximumConnections: maximumConnections)
+    }
+
+    public static func open(
+        _ location: PostgresLocation, schema: String? = nil, maximumConnections: Int = 20
+    ) async throws
+        -> PostgresStore
+    {
+        try validate(schema: schema)
+        guard maximumConnections >= 1 else {
+            throw MarqueeError.invalidValue(field: "maximumConnections", reason: "must be at least 1 (got \(maximumConnections))")
+        }
+        let logger = makeLogger()
+        _ = try await migrate(location, schema: schema, logger: logger)
+        var configuration = try clientConfiguration(location, schema: schema)
+        configuration.options.maximumConnections = maximumConnections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        return PostgresStore(location: location, schema: schema, client: client, runner: runner, logger: logger)
+    }
+
+    /// Applies the migrations not applied yet to the database at `location`; returns their names, in order.
+    /// Safe to run from several processes at once (an advisory lock serializes them).
+    public static func migrate(_ location: PostgresLocation, schema: String? = nil) async throws -> [String] {
+        try validate(schema: schema)
+        return try await migrate(location, schema: schema, logger: makeLogger())
+    }
+
+    /// Creates `schema` in the database at `url` unless it exists (then `open(url:schema:)` puts the store's
+    /// tables in it).
+    public static func createSchema(_ schema: String, url: String) async throws {
+        try validate(schema: schema)
+        let location = try PostgresLocation(url: url)
+        let logger = makeLogger()
+        let connection = try await connect(location, schema: nil, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw translate(error, doing: "creating the schema \(schema)", location: location)
+        }
+    }
+
+    /// Runs one statement of plain SQL (tests use it to check what the schema refuses).
+    func execute(_ sql: String) async throws {
+        _ = try await rows("running SQL", PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// Stops the pool: queries after this fail.
+    public func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+
+    static func makeLogger() -> Logger {
+        var logger = Logger(label: "marquee.postgres")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    static func validate(schema: String?) throws {
+        guard let schema else { return }
+        let allowed = schema.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        guard !schema.isEmpty, schema.utf8.count <= 63, allowed, let first = schema.utf8.first, !(48...57).contains(first) else {
+            throw MarqueeError.invalidValue(
+                field: "schema", reason: "must be 1 to 63 lowercase letters, digits or '_', not starting with a digit")
+        }
+    }
+
+    // MARK: Connections
+
+    static func tls(_ mode: PostgresLocation.TLSMode) -> (client: PostgresClient.Configuration.TLS, connection: TLSConfiguration?) {
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
+        switch mode {
+        case .disable: return (.disable, nil)
+        case .prefer: return (.prefer(unverified), unverified)
+        case .require: return (.require(unverified), unverified)
+        case .verifyFull: return (.require(.makeClientConfiguration()), .makeClientConfiguration())
+        }
+    }
+
+    static func startupParameters(schema: String?) -> [(String, String)] {
+        var parameters = [("application_name", "marquee")]
+        if let schema { parameters.append(("search_path", schema)) }
+        return parameters
+    }
+
+    static func clientConfiguration(_ location: PostgresLocation, schema: String?) throws -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: tls(location.tls).client)
+        configuration.options.additionalStartupParameters = startupParameters(schema: schema)
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
+    }
+
+    /// One connection outside the pool (migrations, the first contact).
+    static func connect(_ location: PostgresLocation, schema: String?, logger: Logger) async throws -> PostgresConnection {
+        let tlsMode: PostgresConnection.Configuration.TLS
+        switch tls(location.tls).connection {
+        case nil: tlsMode = .disable
+        case .some(let configuration):
+            let context = try NIOSSLContext(configuration: configuration)
+            tlsMode = location.tls == .prefer ? .prefer(context) : .require(context)
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: tlsMode)
+        configuration.options.additionalStartupParameters = startupParameters(schema: schema)
+        configuration.options.connectTimeout = .seconds(10)
+        do {
+            return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        } catch {
+            throw MarqueeError(
+                .unavailable, code: "database_unreachable",
+                message: "cannot connect to PostgreSQL at \(location.redacted): \(reason(error))")
+        }
+    }
+
+    // MARK: Errors
+
+    /// What went wrong, in words, never with the password (PSQLError's description hides everything, so
+    /// the server's message or the connection error is taken out of it).
+    static func reason(_ error: any Error) -> String {
+        if let e = error as? PSQLError {
+            if let message = e.serverInfo?[.message] {
+                let state = e.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                let detail = e.serverInfo?[.detail].map { ": \($0)" } ?? ""
+                return message + detail + state
+            }
+            if let underlying = e.underlying { return "\(e.code): \(underlying)" }
+            return "\(e.code)"
+        }
+        if let e = error as? PostgresTransactionError {
+            if let closure = e.closureError { return reason(closure) }
+            if let commit = e.commitError { return reason(commit) }
+            if let begin = e.beginError { return reason(begin) }
+        }
+        if let e = error as? PostgresDecodingError { return "a stored value could not be read (\(e.code))" }
+        return "\(error)"
+    }
+
+    /// The SQLSTATE of a server error, if that is what `error` is.
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    static let disconnectionCodes: [PSQLError.Code] = [
+        .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+    ]
+
+    /// A database error as Marquee's error: `unavailable` when the server cannot be reached or is shutting
+    /// down (not acknowledged: the caller retries, and a retried batch is a no-op where the lost COMMIT landed
+    /// after all), `internalFailure` otherwise.
+    static func translate(_ error: any Error, doing what: String, location: PostgresLocation) -> MarqueeError {
+        if let e = error as? MarqueeError { return e }
+        let state = sqlState(error)
+        let disconnected: Bool
+        if let e = error as? PSQLError {
+            disconnected =
+                Self.disconnectionCodes.contains(e.code)
+                || (state?.hasPrefix("08") ?? false) || state == "57P01" || state == "57P02" || state == "57P03"
+        } else {
+            disconnected = false
+        }
+        if disconnected {
+            return MarqueeError(
+                .unavailable, code: "database_unavailable",
+                message:
+                    "\(what) failed: PostgreSQL at \(location.redacted) cannot be reached (\(reason(error))); not acknowledged, retry")
+        }
+        if state == "53100" {
+            return MarqueeError(
+                .unavailable, code: "insufficient_storage",
+                message: "\(what) failed: the disk holding the database is full; nothing was stored, retry once space is freed")
+        }
+        return MarqueeError(
+            .internalFailure, code: "store_failure", message: "\(what) failed: \(reason(error))", cause: error as? PSQLError)
+    }
+
+    // MARK: Queries
+
+    /// Runs `body` on one pooled connection inside a transaction: committed when it returns, rolled back
+    /// when it throws (and then nothing of it is stored).
+    func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                let value: T
+                do {
+                    value = try await body(connection)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return value
+            }
+        } catch {
+            throw Self.translate(error, doing: what, location: location)
+        }
+    }
+
+    /// Every row of one statement (outside a transaction).
+    func rows(_ what: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
+        do {
+            return try await client.query(query, logger: logger).collect()
+        } catch {
+            throw Self.translate(error, doing: what, location: location)
+        }
+    }
+
+    /// One integer (a count, a maximum) of a statement that returns exactly one row.
+    func integer(_ what: String, _ query: PostgresQuery) async throws -> Int64 {
+        let result = try await rows(what, query)
+        guard let row = result.first else { return 0 }
+        do {
+            return try row.makeRandomAccess()[0].decode(Int64?.self) ?? 0
+        } catch {
+            throw Self.translate(error, doing: what, location: location)
+        }
+    }
+
+    // MARK: Statistics
+
+    public func statistics() async throws -> StoreStatistics {
+        let events = try await integer("counting events", "SELECT COALESCE(MAX(seq), 0) FROM events")
+        let titles = try await integer("counting titles", "SELECT COUNT(*) FROM titles")
+        let profiles = try await integer("counting profiles", "SELECT COUNT(*) FROM profiles")
+        let bytes = try await integer("measuring the database", "SELECT pg_database_size(current_database())")
+        return StoreStatistics(events: Int(events), titles: Int(titles), profiles: Int(profiles), bytesOnDisk: bytes)
+    }
+}
+
+/// Decoding a cell as `T`, or a `store_corrupt` error naming the column.
+extension PostgresRandomAccessRow {
+    func value<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) throws -> T {
+        do {
+            return try self[index].decode(T.self)
+        } catch {
+            throw MarqueeError(
+                .internalFailure, code: "store_corrupt",
+                message: "the stored column '\(self[index].columnName)' could not be read as \(T.self)")
+        }
+    }
+}
+
+/// The months (`year * 12 + month - 1`) of the event log whose partition exists.
+final class KnownPartitions: @unchecked Sendable {
+    private let lock = NSLock()
+    private var months = Set<Int>()
+
+    func contains(_ month: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return months.contains(month)
+    }
+
+    func insert(_ month: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        months.insert(month)
+    }
+}
