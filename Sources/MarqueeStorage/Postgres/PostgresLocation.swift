@@ -77,6 +77,19 @@ public struct PostgresLocation: Sendable, Hashable {
     }
 
     /// The URL without its password.
+    /// The URL with its password (for handing to a child process; never for a message or a log).
+    public var url: String {
+        var components = URLComponents()
+        components.scheme = "postgres"
+        components.user = username
+        components.password = password
+        components.host = host
+        components.port = port
+        components.path = "/" + database
+        if tls != .prefer { components.queryItems = [URLQueryItem(name: "sslmode", value: tls.rawValue)] }
+        return components.string ?? redacted
+    }
+
     public var redacted: String {
         var components = URLComponents()
         components.scheme = "postgres"

@@ -81,6 +81,30 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// Creates the database `name` on the server of `url` unless it exists; returns the URL of the new database
+    /// (the same user, password and options). Tests give every served process tree a database of its own with it.
+    public static func createDatabase(_ name: String, url: String) async throws -> String {
+        try validate(schema: name)
+        let location = try PostgresLocation(url: url)
+        let logger = makeLogger()
+        let connection = try await connect(location, schema: nil, logger: logger)
+        do {
+            let exists = try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT 1 FROM pg_database WHERE datname = '\(name)'"), logger: logger
+            ).collect()
+            if exists.isEmpty {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            }
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw translate(error, doing: "creating the database \(name)", location: location)
+        }
+        var made = location
+        made.database = name
+        return made.url
+    }
+
     /// Runs one statement of plain SQL (tests use it to check what the schema refuses).
     func execute(_ sql: String) async throws {
         _ = try await rows("running SQL", PostgresQuery(unsafeSQL: sql))
