@@ -28,8 +28,9 @@ extension PostgresStore: AdDecisionLogStore {
                         """, binds: bindings))
             start += chunk.count
         }
+        let queued = statements
         try await transaction("logging ad decisions") { connection in
-            for statement in statements { try await connection.query(statement, logger: self.logger) }
+            for statement in queued { try await connection.query(statement, logger: self.logger) }
         }
     }
 

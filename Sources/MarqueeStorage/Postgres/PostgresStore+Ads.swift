@@ -139,8 +139,9 @@ extension PostgresStore: AdStore {
             statements.append(try query(Array(unique[start..<end])))
             start = end
         }
+        let queued = statements
         try await transaction(what) { connection in
-            for statement in statements { try await connection.query(statement, logger: self.logger) }
+            for statement in queued { try await connection.query(statement, logger: self.logger) }
         }
     }
 
@@ -215,7 +216,7 @@ extension PostgresStore: AdStore {
     }
 
     /// Runs `body` in a transaction; a unique violation (another process inserted the same id meanwhile) is `conflict`.
-    func insertion(_ what: String, exists: MarqueeError, _ body: (PostgresConnection) async throws -> Void) async throws {
+    func insertion(_ what: String, exists: MarqueeError, _ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
         do {
             try await transaction(what, body)
         } catch let error as MarqueeError where error.cause.flatMap(Self.sqlState) == "23505" {

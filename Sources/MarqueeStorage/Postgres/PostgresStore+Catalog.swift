@@ -58,8 +58,9 @@ extension PostgresStore: CatalogStore, ProfileStore {
                         """, binds: bindings))
             start += chunk.count
         }
+        let queued = statements
         try await transaction("upserting \(Wording.count(titles.count, "title"))") { connection in
-            for statement in statements { try await connection.query(statement, logger: self.logger) }
+            for statement in queued { try await connection.query(statement, logger: self.logger) }
         }
         known.insert(titles.map(\.id.rawValue), .title)
     }
@@ -164,8 +165,9 @@ extension PostgresStore: CatalogStore, ProfileStore {
                         """, binds: bindings))
             start += chunk.count
         }
+        let queued = statements
         try await transaction("upserting \(Wording.count(profiles.count, "profile"))") { connection in
-            for statement in statements { try await connection.query(statement, logger: self.logger) }
+            for statement in queued { try await connection.query(statement, logger: self.logger) }
         }
         known.insert(profiles.map(\.id.rawValue), .profile)
     }

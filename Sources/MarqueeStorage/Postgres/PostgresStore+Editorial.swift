@@ -6,11 +6,13 @@ extension PostgresStore: EditorialStore {
     public func insertEditorialRule(_ rule: EditorialRule) async throws {
         let doc = String(decoding: try SQLiteStore.jsonEncoder.encode(rule), as: UTF8.self)
         do {
-            try await client.query(
-                """
-                INSERT INTO editorial_rules (id, kind, created_at, doc)
-                VALUES (\(rule.id.rawValue), \(rule.kind.rawValue), \(rule.createdAt.millisecondsSinceEpoch), \(doc)::jsonb)
-                """, logger: logger)
+            try await leased { [logger] connection in
+                _ = try await connection.query(
+                    """
+                    INSERT INTO editorial_rules (id, kind, created_at, doc)
+                    VALUES (\(rule.id.rawValue), \(rule.kind.rawValue), \(rule.createdAt.millisecondsSinceEpoch), \(doc)::jsonb)
+                    """, logger: logger)
+            }
         } catch  where Self.sqlState(error) == "23505" {
             throw MarqueeError(.conflict, code: "rule_exists", message: "an editorial rule with id '\(rule.id)' exists already")
         } catch {

@@ -195,7 +195,7 @@ extension PostgresStore: EventStore, EventLogReader {
         let months = Set(times.map(Self.month(ofMilliseconds:))).filter { !partitions.contains($0) }
         for month in months.sorted() {
             let p = Self.partition(ofMonth: month)
-            try await transaction("creating the event log's partition \(p.name)") { connection in
+            try await transaction("creating the event log's partition \(p.name)") { [logger] connection in
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(hashtext('marquee.partition.' || current_schema()))", logger: logger)
                 try await connection.query(

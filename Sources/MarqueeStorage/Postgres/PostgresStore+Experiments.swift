@@ -103,8 +103,9 @@ extension PostgresStore: ExperimentStore {
                         """, binds: bindings))
             start += chunk.count
         }
+        let queued = statements
         try await transaction("recording \(exposures.count) experiment exposures") { connection in
-            for statement in statements { try await connection.query(statement, logger: self.logger) }
+            for statement in queued { try await connection.query(statement, logger: self.logger) }
         }
     }
 

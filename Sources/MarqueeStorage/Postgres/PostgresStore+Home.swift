@@ -30,9 +30,10 @@ extension PostgresStore: DecisionLogStore {
                         """, binds: bindings))
             start += chunk.count
         }
+        let queued = statements
         try await transaction("logging \(records.count) home decisions") { connection in
             var inserted = Set<String>()
-            for statement in statements {
+            for statement in queued {
                 for try await (profile, decision) in try await connection.query(statement, logger: self.logger).decode(
                     (String, String).self)
                 {

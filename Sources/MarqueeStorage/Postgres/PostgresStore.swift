@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MarqueeCore
 import PostgresNIO
+import Synchronization
 
 /// Marquee's shared store: one PostgreSQL database behind a PostgresNIO connection pool, for several
 /// serving processes (replicas) at once.
@@ -18,12 +19,18 @@ public final class PostgresStore: Sendable {
     let client: PostgresClient
     private let runner: Task<Void, Never>
     let logger: Logger
+    /// How long an operation waits for a pooled connection before it fails as unavailable.
+    let connectionWait: Duration
     /// Months of the event log whose partition is known to exist.
     let partitions = KnownPartitions()
     /// Profiles, titles and creatives known to exist (never deleted, so a positive answer never goes stale).
     let known = KnownIDs()
 
-    private init(location: PostgresLocation, schema: String?, client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+    private init(
+        location: PostgresLocation, schema: String?, client: PostgresClient, runner: Task<Void, Never>, logger: Logger,
+        connectionWait: Duration
+    ) {
+        self.connectionWait = connectionWait
         self.location = location
         self.schema = schema
         self.client = client
@@ -35,13 +42,17 @@ public final class PostgresStore: Sendable {
     /// `schema` puts every table in that schema instead of the default one (it must exist); tests use it
     /// to give each test a fresh store in one database.
     /// `maximumConnections` bounds the pool (PostgreSQL's own `max_connections` bounds every process's together).
-    public static func open(url: String, schema: String? = nil, maximumConnections: Int = 20) async throws -> PostgresStore {
+    /// `connectionWait` bounds how long an operation waits for a connection (the server down or every
+    /// connection busy) before it fails as unavailable.
+    public static func open(
+        url: String, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5)
+    ) async throws -> PostgresStore {
         let location = try PostgresLocation(url: url)
-        return try await open(location, schema: schema, maximumConnections: maximumConnections)
+        return try await open(location, schema: schema, maximumConnections: maximumConnections, connectionWait: connectionWait)
     }
 
     public static func open(
-        _ location: PostgresLocation, schema: String? = nil, maximumConnections: Int = 20
+        _ location: PostgresLocation, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5)
     ) async throws
         -> PostgresStore
     {
@@ -55,7 +66,8 @@ public final class PostgresStore: Sendable {
         configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
-        return PostgresStore(location: location, schema: schema, client: client, runner: runner, logger: logger)
+        return PostgresStore(
+            location: location, schema: schema, client: client, runner: runner, logger: logger, connectionWait: connectionWait)
     }
 
     /// Applies the migrations not applied yet to the database at `location`; returns their names, in order.
@@ -219,6 +231,12 @@ public final class PostgresStore: Sendable {
     /// after all), `internalFailure` otherwise.
     static func translate(_ error: any Error, doing what: String, location: PostgresLocation) -> MarqueeError {
         if let e = error as? MarqueeError { return e }
+        if let e = error as? ConnectionWaitExpired {
+            return MarqueeError(
+                .unavailable, code: "database_unavailable",
+                message:
+                    "\(what) failed: no connection to PostgreSQL at \(location.redacted) within \(e.seconds) s; not acknowledged, retry")
+        }
         let state = sqlState(error)
         let disconnected: Bool
         if let e = error as? PSQLError {
@@ -247,9 +265,9 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` on one pooled connection inside a transaction: committed when it returns, rolled back
     /// when it throws (and then nothing of it is stored).
-    func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in
+            return try await leased { [logger] connection in
                 try await connection.query("BEGIN", logger: logger)
                 let value: T
                 do {
@@ -269,9 +287,40 @@ public final class PostgresStore: Sendable {
     /// Every row of one statement (outside a transaction).
     func rows(_ what: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
         do {
-            return try await client.query(query, logger: logger).collect()
+            return try await leased { [logger] connection in try await connection.query(query, logger: logger).collect() }
         } catch {
             throw Self.translate(error, doing: what, location: location)
+        }
+    }
+
+    /// Runs `operation` on a pooled connection, giving up with ``ConnectionWaitExpired`` when none could be
+    /// had within `connectionWait`. PostgresNIO's pool keeps a request waiting while it retries a server
+    /// that is down (for a minute, until its circuit breaker opens); a replica must instead answer at once
+    /// that the write was not stored (503), so the wait is bounded here. Once leased, the operation runs
+    /// to its end (statements have their own time limits).
+    func leased<T: Sendable>(_ operation: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let lease = LeaseState()
+        let client = self.client
+        let wait = connectionWait
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    lease.markLeased()
+                    return try await operation(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: wait)
+                if lease.isLeased { return nil }
+                throw ConnectionWaitExpired(wait: wait)
+            }
+            while let next = try await group.next() {
+                if let value = next {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw ConnectionWaitExpired(wait: wait)
         }
     }
 
@@ -308,6 +357,22 @@ extension PostgresRandomAccessRow {
                 message: "the stored column '\(self[index].columnName)' could not be read as \(T.self)")
         }
     }
+}
+
+/// No pooled connection could be had in time (the server is down or every connection is busy).
+struct ConnectionWaitExpired: Error {
+    let wait: Duration
+    var seconds: String {
+        let total = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+        return total == total.rounded() ? String(Int(total)) : String(total)
+    }
+}
+
+/// Whether a lease's operation has got its connection.
+final class LeaseState: Sendable {
+    private let leased = Mutex(false)
+    func markLeased() { leased.withLock { $0 = true } }
+    var isLeased: Bool { leased.withLock { $0 } }
 }
 
 /// The months (`year * 12 + month - 1`) of the event log whose partition exists.
