@@ -216,7 +216,8 @@ extension PostgresStore: AdStore {
     }
 
     /// Runs `body` in a transaction; a unique violation (another process inserted the same id meanwhile) is `conflict`.
-    func insertion(_ what: String, exists: MarqueeError, _ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
+    func insertion(_ what: String, exists: MarqueeError, _ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws
+    {
         do {
             try await transaction(what, body)
         } catch let error as MarqueeError where error.cause.flatMap(Self.sqlState) == "23505" {
