@@ -22,7 +22,7 @@ struct ArtworkCommand: AsyncParsableCommand {
         @Option(help: "The seed of the Thompson policy's draws.") var seed: UInt64 = ArtworkBanditConfiguration().seed
 
         func run() async throws {
-            let sqlite = try await openExistingStore(store.path, hint: "; create one with `marquee demo --db \(store.path)`")
+            let sqlite = try await openExistingStore(store, hint: "; create one with `marquee demo --db \(store.path)`")
             let log: [ArtworkLogEntry]
             var variants: [TitleID: [ArtworkVariantID]] = [:]
             do {
@@ -35,10 +35,10 @@ struct ArtworkCommand: AsyncParsableCommand {
                     if page.items.isEmpty || offset >= page.total { break }
                 }
             } catch let error as MarqueeError {
-                try? sqlite.close()
+                try? await sqlite.close()
                 fail(error.message)
             }
-            try sqlite.close()
+            try await sqlite.close()
             guard !log.isEmpty else { fail("no artwork choices are logged yet; serve some home pages first") }
             var configuration = ArtworkBanditConfiguration()
             configuration.seed = seed

@@ -33,8 +33,17 @@ struct AskCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let sqlite = try await openExistingStore(store.path, hint: "; create one with `marquee demo --db \(store.path)`")
-        defer { try? sqlite.close() }
+        let sqlite = try await openExistingStore(store, hint: "; create one with `marquee demo --db \(store.path)`")
+        do {
+            try await answer(from: sqlite)
+        } catch {
+            try? await sqlite.close()
+            throw error
+        }
+        try await sqlite.close()
+    }
+
+    func answer(from sqlite: any CommandStore) async throws {
         let at = now.flatMap(Timestamp.init(iso8601:)) ?? Timestamp.now()
         let llm = try llmConfiguration().map { LLMAnswerer(configuration: $0) }
         let engine = QuestionEngine(

@@ -17,8 +17,17 @@ struct ExperimentsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON instead of a table.") var json = false
 
         func run() async throws {
-            let sqlite = try await openExistingStore(store.path, hint: "; create one with `marquee demo --db \(store.path)`")
-            defer { try? sqlite.close() }
+            let sqlite = try await openExistingStore(store, hint: "; create one with `marquee demo --db \(store.path)`")
+            do {
+                try await list(sqlite)
+            } catch {
+                try? await sqlite.close()
+                throw error
+            }
+            try await sqlite.close()
+        }
+
+        func list(_ sqlite: any CommandStore) async throws {
             let all = try await sqlite.experiments()
             if json {
                 let encoder = JSONEncoder()
@@ -71,7 +80,7 @@ struct ExperimentsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let sqlite = try await openExistingStore(store.path, hint: "; create one with `marquee demo --db \(store.path)`")
+            let sqlite = try await openExistingStore(store, hint: "; create one with `marquee demo --db \(store.path)`")
             var options = ExperimentReporting.Options()
             options.report.test = sequential ? .sequential : .fixedHorizon
             options.report.correction = MultipleTestingCorrection(rawValue: correction) ?? .holm
@@ -81,10 +90,10 @@ struct ExperimentsCommand: AsyncParsableCommand {
             do {
                 report = try await ExperimentReporting.report(store: sqlite, key: key, now: at, options: options)
             } catch let error as MarqueeError {
-                try? sqlite.close()
+                try? await sqlite.close()
                 fail(error.message)
             }
-            try sqlite.close()
+            try await sqlite.close()
             if let html {
                 do {
                     try report.renderHTML().write(toFile: html, atomically: true, encoding: .utf8)

@@ -46,10 +46,10 @@ struct KeysCommand: AsyncParsableCommand {
             } catch let error as MarqueeError {
                 fail(error.message)
             }
-            let sqlite = try await openExistingStore(store.path, hint: KeysCommand.createHint(store.path))
+            let sqlite = try await openExistingStore(store, hint: KeysCommand.createHint(store.path))
             let made = APIKeys.make(scope: APIScope(rawValue: scope)!, name: name, now: now, expiresAt: expiresAt)
             try await sqlite.insertAPIKey(made.record, keyHash: made.hash)
-            try sqlite.close()
+            try await sqlite.close()
             let until = expiresAt.map { "expires \($0.iso8601)" } ?? "does not expire"
             FileHandle.standardError.write(Data("Created \(made.record.id.rawValue) (scope \(scope), name \"\(name)\", \(until))\n".utf8))
             print(made.key)
@@ -66,9 +66,9 @@ struct KeysCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let sqlite = try await openExistingStore(store.path, hint: KeysCommand.createHint(store.path))
+            let sqlite = try await openExistingStore(store, hint: KeysCommand.createHint(store.path))
             let keys = try await sqlite.apiKeys()
-            try sqlite.close()
+            try await sqlite.close()
             let now = Timestamp.now()
             if json {
                 let encoder = JSONEncoder()
@@ -115,10 +115,10 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let sqlite = try await openExistingStore(store.path, hint: KeysCommand.createHint(store.path))
+            let sqlite = try await openExistingStore(store, hint: KeysCommand.createHint(store.path))
             let now = Timestamp.now()
             let record = try await sqlite.revokeAPIKey(id: APIKeyID(trusted: id), at: now)
-            try sqlite.close()
+            try await sqlite.close()
             guard let record, let revokedAt = record.revokedAt else {
                 fail("no API key has the id \(id); `marquee keys list --db \(store.path)` shows the ids")
             }

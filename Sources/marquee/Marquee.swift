@@ -15,15 +15,26 @@ struct Marquee: AsyncParsableCommand {
     )
 }
 
-/// `--db`, shared by every command that touches a store.
+/// `--db` and `--database-url`, shared by every command that touches a store (see StoreOpening.swift).
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite store file (default: $MARQUEE_DB, else ./marquee.sqlite).")
+    @Option(
+        name: .long,
+        help:
+            "The store: a SQLite file, or a PostgreSQL database as postgres://user:password@host:5432/database (default: $MARQUEE_DATABASE_URL, else $MARQUEE_DB, else ./marquee.sqlite)."
+    )
     var db: String?
 
+    @Option(
+        name: .customLong("database-url"),
+        help: "The PostgreSQL database, postgres://user:password@host:5432/database (the same as --db with a URL).")
+    var databaseURL: String?
+
+    func validate() throws { try validateLocation() }
+
+    /// The SQLite file of a command that works on a file only.
     var path: String {
-        if let db { return db }
-        if let env = ProcessInfo.processInfo.environment["MARQUEE_DB"], !env.isEmpty { return env }
-        return "marquee.sqlite"
+        if case .file(let path) = location { return path }
+        return displayName
     }
 }
 

@@ -15,35 +15,13 @@ struct MigrateCommand: AsyncParsableCommand {
             Several processes may migrate at once: each migration is applied once.
             """)
 
-    @Option(
-        name: .customLong("database-url"),
-        help: "The PostgreSQL database: postgres://user:password@host:5432/database (default: $MARQUEE_DATABASE_URL).")
-    var databaseURL: String?
-
     @OptionGroup var store: StoreOptions
-
-    var url: String? {
-        if let databaseURL { return databaseURL }
-        if store.db == nil, let env = ProcessInfo.processInfo.environment["MARQUEE_DATABASE_URL"], !env.isEmpty { return env }
-        return nil
-    }
-
-    func validate() throws {
-        if databaseURL != nil && store.db != nil { throw ValidationError("give --database-url or --db, not both") }
-        if let databaseURL {
-            do {
-                _ = try PostgresLocation(url: databaseURL)
-            } catch let error as MarqueeError {
-                throw ValidationError("--database-url: \(error.message)")
-            }
-        }
-    }
 
     func run() async throws {
         let applied: [String]
         let target: String
         do {
-            if let url {
+            if case .database(let url) = store.location {
                 let location = try PostgresLocation(url: url)
                 target = location.redacted
                 applied = try await PostgresStore.migrate(location)

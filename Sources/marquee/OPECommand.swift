@@ -57,7 +57,7 @@ struct OPECommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let sqlite = try await openExistingStore(store.path, hint: "; create one with `marquee demo --db \(store.path)`")
+        let sqlite = try await openExistingStore(store, hint: "; create one with `marquee demo --db \(store.path)`")
         let start = since.flatMap(parseNowOption)
         let rounds: [LoggedRound]
         let skipped: Int
@@ -67,10 +67,10 @@ struct OPECommand: AsyncParsableCommand {
             case .artwork: (rounds, skipped) = try await artworkRounds(sqlite, since: start)
             }
         } catch let error as MarqueeError {
-            try? sqlite.close()
+            try? await sqlite.close()
             fail(error.message)
         }
-        try sqlite.close()
+        try await sqlite.close()
         guard rounds.count >= 2 else {
             fail("the \(log.rawValue) log has \(rounds.count) usable rounds\(since.map { " since \($0)" } ?? ""); serve some first")
         }
@@ -91,7 +91,7 @@ struct OPECommand: AsyncParsableCommand {
     }
 
     /// Every shown ad slot since `since` as a round for the candidate policy.
-    func adRounds(_ sqlite: SQLiteStore, since: Timestamp?) async throws -> ([LoggedRound], Int) {
+    func adRounds(_ sqlite: any CommandStore, since: Timestamp?) async throws -> ([LoggedRound], Int) {
         var position: (servedAt: Timestamp, id: DecisionID)?
         var choices: [AdSlotChoice] = []
         var skipped = 0
@@ -114,7 +114,7 @@ struct OPECommand: AsyncParsableCommand {
     }
 
     /// Every logged artwork choice (of a title with more than one variant) since `since` as a round.
-    func artworkRounds(_ sqlite: SQLiteStore, since: Timestamp?) async throws -> ([LoggedRound], Int) {
+    func artworkRounds(_ sqlite: any CommandStore, since: Timestamp?) async throws -> ([LoggedRound], Int) {
         let entries = try await sqlite.artworkLog(servedSince: since, limit: 10_000_000)
         var variants: [TitleID: [ArtworkVariantID]] = [:]
         var offset = 0

@@ -13,21 +13,24 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
-    @Option(help: "The recommendation snapshot to serve and watch (default: <db>.model, written by `marquee train`).")
+    @Option(
+        help:
+            "The recommendation snapshot to serve and watch (default: <db>.model, or ./marquee.model for a database; written by `marquee train`)."
+    )
     var snapshot: String?
 
     func run() async throws {
         if let now = server.nowInstant { ServerClock.start(at: now) }
         let limits = connectionLimitsFromEnvironment()
-        let sqlite = try await openExistingStore(
-            store.path, hint: "; create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`"
+        let opened = try await openExistingStore(
+            store, hint: "; create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`"
         ) {
             // Before anything slow is loaded: a busy port fails at once.
             try await ensurePortAvailable(server)
         }
-        let adminKey = try await ensureEnvironmentAdminKey(sqlite)
+        let adminKey = try await ensureEnvironmentAdminKey(opened)
         if adminKey != nil { print("Admin API key: from MARQUEE_ADMIN_KEY") }
-        try await runServer(sqlite, options: server, limits: limits, snapshotPath: snapshot ?? store.path + ".model", banner: nil)
+        try await runServer(opened, options: server, limits: limits, snapshotPath: snapshot ?? store.sidecarBase + ".model", banner: nil)
     }
 }
 
@@ -98,7 +101,7 @@ func connectionLimitsFromEnvironment() -> ConnectionLimits {
 }
 
 /// Registers `MARQUEE_ADMIN_KEY` as an admin key when it is set; returns it.
-func ensureEnvironmentAdminKey(_ store: SQLiteStore) async throws -> String? {
+func ensureEnvironmentAdminKey(_ store: any MarqueeStore) async throws -> String? {
     guard let key = ProcessInfo.processInfo.environment["MARQUEE_ADMIN_KEY"], !key.isEmpty else { return nil }
     let made: (record: APIKeyRecord, hash: String)
     do {
@@ -128,7 +131,7 @@ func makeLogger() -> Logger {
 
 /// Serves until SIGINT or SIGTERM; in-flight requests finish, the decision log is flushed, then the store is closed.
 func runServer(
-    _ store: SQLiteStore, options: ServerOptions, limits: ConnectionLimits, snapshotPath: String,
+    _ store: any CommandStore, options: ServerOptions, limits: ConnectionLimits, snapshotPath: String,
     banner: (@Sendable (_ port: Int) -> String)?
 ) async throws {
     let logger = makeLogger()
@@ -153,17 +156,17 @@ func runServer(
         try await built.application.runService()
     } catch {
         await built.runtime.flush()
-        try? store.close()
+        try? await store.close()
         fail("the server stopped: \(error)")
     }
     // The writers' own drain at shutdown can miss records enqueued after it; this writes them.
     await built.runtime.flush()
-    try store.close()
+    try await store.close()
 }
 
 /// The key that signs ad beacons: `MARQUEE_BEACON_SECRET` (at least 32 characters), else nil: the store's
 /// shared key, created by the first process that serves the store and the same for every process after it.
-func beaconSecret(for store: SQLiteStore) -> [UInt8]? {
+func beaconSecret(for store: any MarqueeStore) -> [UInt8]? {
     if let given = ProcessInfo.processInfo.environment["MARQUEE_BEACON_SECRET"] {
         guard given.utf8.count >= 32 else { fail("MARQUEE_BEACON_SECRET must be at least 32 characters") }
         return Array(given.utf8)

@@ -14,7 +14,7 @@ struct TrainCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "Where to write the snapshot (default: <db>.model).") var snapshot: String?
+    @Option(help: "Where to write the snapshot (default: <db>.model, or ./marquee.model for a database).") var snapshot: String?
     @Option(help: "Leave out titles with fewer interactions than this.") var minInteractions: Int = 5
     @OptionGroup var served: ServedModelOptions
 
@@ -23,10 +23,10 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let sqlite = try await openExistingStore(store.path)
-        let path = snapshot ?? store.path + ".model"
-        try await trainSnapshot(sqlite, to: path, minInteractions: minInteractions, denseTitles: served.denseTitles, tune: !served.noTune)
-        try sqlite.close()
+        let opened = try await openExistingStore(store)
+        let path = snapshot ?? store.sidecarBase + ".model"
+        try await trainSnapshot(opened, to: path, minInteractions: minInteractions, denseTitles: served.denseTitles, tune: !served.noTune)
+        try await opened.close()
     }
 }
 
@@ -50,7 +50,7 @@ struct ServedModelOptions: ParsableArguments {
 
 /// Trains and writes a snapshot, printing progress and a summary.
 func trainSnapshot(
-    _ store: SQLiteStore, to path: String, minInteractions: Int = 5, denseTitles: Int = SequenceHybridConfiguration().denseItems,
+    _ store: any TrainingSource, to path: String, minInteractions: Int = 5, denseTitles: Int = SequenceHybridConfiguration().denseItems,
     tune: Bool = true
 ) async throws {
     var configuration = SequenceHybridConfiguration()
