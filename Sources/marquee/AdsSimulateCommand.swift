@@ -35,7 +35,7 @@ extension AdsCommand {
 
         func run() async throws {
             let sqlite = try await openExistingStore(
-                store.path, hint: "; create one with `marquee demo --generate-only --db \(store.path)`")
+                store, hint: "; create one with `marquee demo --generate-only --db \(store.path)`")
             do {
                 let summary = try await simulateAdDays(sqlite, days: days, seed: seed, start: start.flatMap(Timestamp.init(iso8601:)))
                 if json {
@@ -46,10 +46,10 @@ extension AdsCommand {
                     print(summary)
                 }
             } catch let error as MarqueeError {
-                try? sqlite.close()
+                try? await sqlite.close()
                 fail(error.message)
             }
-            try sqlite.close()
+            try await sqlite.close()
         }
     }
 
@@ -69,15 +69,15 @@ extension AdsCommand {
         @Flag(help: "Print the report as JSON instead of tables.") var json = false
 
         func run() async throws {
-            let sqlite = try await openExistingStore(store.path)
+            let sqlite = try await openExistingStore(store)
             let report: AdEvaluationReport
             do {
                 report = try await evaluateAdDecisions(sqlite)
             } catch let error as MarqueeError {
-                try? sqlite.close()
+                try? await sqlite.close()
                 fail(error.message)
             }
-            try sqlite.close()
+            try await sqlite.close()
             guard report.model.examples > 0 else {
                 fail("no logged ad decision has an impression yet; run `marquee ads simulate` or serve some ads first")
             }
@@ -129,7 +129,7 @@ struct AdEvaluationReport: Codable {
 }
 
 /// Replays the ad decision log (see `AdsCommand.Evaluate`).
-func evaluateAdDecisions(_ store: SQLiteStore) async throws -> AdEvaluationReport {
+func evaluateAdDecisions(_ store: any CommandStore) async throws -> AdEvaluationReport {
     // Which logged ads were shown and which were clicked, from the event log.
     var replay = AdLogReplay()
     var after: Int64 = 0
@@ -168,7 +168,7 @@ func evaluateAdDecisions(_ store: SQLiteStore) async throws -> AdEvaluationRepor
 }
 
 /// Simulates `days` of ad breaks on the store's world and writes the decisions and events.
-func simulateAdDays(_ store: SQLiteStore, days: Int, seed: UInt64, start: Timestamp?) async throws -> AdSimulationSummary {
+func simulateAdDays(_ store: any CommandStore, days: Int, seed: UInt64, start: Timestamp?) async throws -> AdSimulationSummary {
     var titles: [Title] = []
     var offset = 0
     while true {

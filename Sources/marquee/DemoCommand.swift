@@ -15,7 +15,10 @@ struct DemoCommand: AsyncParsableCommand {
             that key in its fragment (`Web app: http://127.0.0.1:8080/#admin=<key>`).
             """)
 
-    @Option(help: "The SQLite store file (default: $MARQUEE_DB, else ./marquee-demo.sqlite).")
+    @Option(
+        help:
+            "The store: a SQLite file, or a PostgreSQL database as postgres://user:password@host:5432/database (default: $MARQUEE_DB, else ./marquee-demo.sqlite)."
+    )
     var db: String?
     @OptionGroup var server: ServerOptions
     @Option(help: "The world's random seed.") var seed: UInt64 = 42
@@ -32,6 +35,15 @@ struct DemoCommand: AsyncParsableCommand {
         if let env = ProcessInfo.processInfo.environment["MARQUEE_DB"], !env.isEmpty { return env }
         return "marquee-demo.sqlite"
     }
+
+    /// Whether the store is a PostgreSQL database rather than a file.
+    var isDatabase: Bool { PostgresLocation.isDatabaseURL(path) }
+
+    /// The store for messages: the file, or the URL without its password.
+    var displayName: String { isDatabase ? ((try? PostgresLocation(url: path).redacted) ?? "the database") : path }
+
+    /// Where the snapshot and the admin key are kept: beside the file, or in the working directory for a database.
+    var sidecarBase: String { isDatabase ? "marquee-demo" : path }
 
     /// The world placed at `day` (midnight UTC of the generation day): the viewing history ends
     /// `adDays + 1` days before it, then come the simulated ad days, and a last day in which the
@@ -55,6 +67,17 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         guard (0...31).contains(adDays) else { throw ValidationError("--ad-days must be from 0 to 31") }
+        if isDatabase {
+            do {
+                _ = try PostgresLocation(url: path)
+            } catch let error as MarqueeError {
+                throw ValidationError("--db: \(error.message)")
+            }
+            if fresh {
+                throw ValidationError(
+                    "--fresh deletes a SQLite file; for a PostgreSQL database, drop and create it (DROP DATABASE …; CREATE DATABASE …)")
+            }
+        }
     }
 
     func run() async throws {
@@ -62,7 +85,7 @@ struct DemoCommand: AsyncParsableCommand {
         // Before anything slow (generating, training): a busy port or a bad limit fails at once.
         let limits = connectionLimitsFromEnvironment()
         if !generateOnly { try await ensurePortAvailable(server) }
-        if fresh {
+        if fresh && !isDatabase {
             for suffix in ["", "-wal", "-shm", ".model", ".ctr", ".beacon-key", ".admin-key"] where fm.fileExists(atPath: path + suffix) {
                 try fm.removeItem(atPath: path + suffix)
             }
@@ -70,20 +93,29 @@ struct DemoCommand: AsyncParsableCommand {
         // The server's clock: the wall clock, or `--now`'s time advancing from now on.
         if let now = server.nowInstant { ServerClock.start(at: now) }
         let day = Timestamp.now().startOfDayUTC
-        let store = try openStore(path)
+        let store: any CommandStore
+        if isDatabase {
+            do {
+                store = try await PostgresStore.open(url: path)
+            } catch let error as MarqueeError {
+                fail(error.message)
+            }
+        } else {
+            store = try openStore(path)
+        }
         let signature = "seed=\(seed) profiles=\(profiles) titles=\(titles) days=\(days)" + (adDays == 7 ? "" : " adDays=\(adDays)")
         let existing = try await store.meta("demo.world")
         if let existing {
             if existing != signature {
-                try? store.close()
-                fail("\(path) holds a demo world made with \(existing); use --fresh to replace it or --db for another file")
+                try? await store.close()
+                fail("\(displayName) holds a demo world made with \(existing); use --fresh to replace it or --db for another file")
             }
             let placed = try await store.meta("demo.day")
             if server.now != nil, let placed, placed != day.iso8601.prefix(10).description {
-                try? store.close()
-                fail("\(path) holds a demo world placed at \(placed), not at --now's day; use --fresh to place a new one")
+                try? await store.close()
+                fail("\(displayName) holds a demo world placed at \(placed), not at --now's day; use --fresh to place a new one")
             }
-            print("Reusing the demo world in \(path) (\(signature)" + (placed.map { ", placed at \($0)" } ?? "") + ")")
+            print("Reusing the demo world in \(displayName) (\(signature)" + (placed.map { ", placed at \($0)" } ?? "") + ")")
             let campaigns = try await store.campaigns()
             if let lastEnd = campaigns.map(\.endsAt).max(), lastEnd <= Timestamp.now() {
                 print(
@@ -93,8 +125,8 @@ struct DemoCommand: AsyncParsableCommand {
         } else {
             let stats = try await store.statistics()
             if stats.titles > 0 || stats.profiles > 0 || stats.events > 0 {
-                try? store.close()
-                fail("\(path) already holds data that is not a demo world; serve it with `marquee serve --db \(path)`")
+                try? await store.close()
+                fail("\(displayName) already holds data that is not a demo world; serve it with `marquee serve --db \(displayName)`")
             }
             let started = Date()
             print("Generating the demo world (\(signature))…")
@@ -107,7 +139,8 @@ struct DemoCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("  \(stage)\n".utf8))
             }
             let bar = ProgressBar("writing events")
-            let summary = try await store.importDataset(dataset, receivedAt: nil, progress: { bar.update($0, $1) })
+            let summary = try await store.importDataset(
+                dataset, receivedAt: nil, moreEvents: nil, moreEventsTotal: 0, refuseRepeats: false, progress: { bar.update($0, $1) })
             if adDays > 0 {
                 // A logged stretch of ad decisions and responses: what `marquee ads evaluate` and the reports read.
                 print(try await simulateAdDays(store, days: adDays, seed: seed, start: world.end))
@@ -131,10 +164,10 @@ struct DemoCommand: AsyncParsableCommand {
                     + "(\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         }
         if generateOnly {
-            try store.close()
+            try await store.close()
             return
         }
-        let snapshotPath = path + ".model"
+        let snapshotPath = sidecarBase + ".model"
         if !FileManager.default.fileExists(atPath: snapshotPath) {
             try await trainSnapshot(store, to: snapshotPath)
         }
@@ -142,7 +175,7 @@ struct DemoCommand: AsyncParsableCommand {
         if let fromEnvironment = try await ensureEnvironmentAdminKey(store) {
             key = fromEnvironment
         } else {
-            key = try await demoAdminKey(store)
+            key = try await demoAdminKey(store, keptIn: sidecarBase + ".admin-key")
         }
         let host = server.host.contains(":") ? "[\(server.host)]" : server.host
         try await runServer(store, options: server, limits: limits, snapshotPath: snapshotPath) { port in

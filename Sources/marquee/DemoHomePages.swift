@@ -24,7 +24,7 @@ enum DemoHomePages {
 
     /// Serves `pages` home pages at evening times between `start` and `end` and stores them with
     /// their clicks and plays.
-    static func simulate(_ store: SQLiteStore, pages: Int, start: Timestamp, end: Timestamp, seed: UInt64) async throws -> Summary {
+    static func simulate(_ store: any CommandStore, pages: Int, start: Timestamp, end: Timestamp, seed: UInt64) async throws -> Summary {
         let titles = try await store.titles(limit: 10_000_000, offset: 0).items
         let profiles = try await store.profiles(limit: 100_000_000, offset: 0, plan: nil).items
         guard !titles.isEmpty, !profiles.isEmpty, pages > 0, end > start else { return Summary() }

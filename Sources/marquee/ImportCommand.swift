@@ -71,17 +71,19 @@ struct ImportCommand: AsyncParsableCommand {
                     "\(invalid) of \(Wording.count(lines, "line")) \(invalid == 1 ? "is" : "are") invalid; "
                         + "nothing was imported (use --skip-invalid to import the rest)")
             }
-            let sqlite = try openStore(store.path)
+            let sqlite = try await openStoreForWriting(store)
             guard let second = LineReader(path: file) else { fail("cannot read \(file)") }
             let feed = ChunkFeed(reader: second, now: now, bar: ProgressBar("writing events", unit: .bytes))
             let result: StreamedAppend
             do {
-                result = try await sqlite.appendEventStream(receivedAt: now, allOrNothing: !skipInvalid) { try feed.next() }
+                result = try await sqlite.appendEventStream(receivedAt: now, allOrNothing: !skipInvalid, keepRejections: 20) {
+                    try feed.next()
+                }
             } catch let error as MarqueeError {
-                try? sqlite.close()
+                try? await sqlite.close()
                 fail(error.message)
             }
-            try sqlite.close()
+            try await sqlite.close()
             problems += result.firstRejections.map { ($0.tag, "\($0.problem.code): \($0.problem.message)") }
             let failed = invalid + result.rejected
             report(problems, total: failed)
@@ -173,7 +175,7 @@ struct ImportCommand: AsyncParsableCommand {
             } catch let error as MarqueeError {
                 fail(error.message + "; nothing was imported")
             }
-            let sqlite = try openStore(store.path)
+            let sqlite = try await openStoreForWriting(store)
             let bar = ProgressBar("importing")
             let summary: ImportSummary
             do {
@@ -181,17 +183,17 @@ struct ImportCommand: AsyncParsableCommand {
                     data, receivedAt: nil, moreEvents: { try ratings.next() }, moreEventsTotal: 2 * ratingCount, refuseRepeats: true,
                     progress: { bar.update($0, $1) })
             } catch let repeated as RepeatedEventInImport {
-                try? sqlite.close()
+                try? await sqlite.close()
                 // Two events per rating, in file order.
                 let k = repeated.index / 2
                 let line = MovieLensDataset.RatingReader.line(ofRating: k, format: files.format)
                 let pair = ratings.rating(at: k).map { "user \($0.user) rated item \($0.item) twice" } ?? "a rating repeats an earlier one"
                 fail("\(files.ratings):\(line): \(pair); nothing was imported")
             } catch let error as MarqueeError {
-                try? sqlite.close()
+                try? await sqlite.close()
                 fail(error.message + "; nothing was imported")
             }
-            try sqlite.close()
+            try await sqlite.close()
             print(
                 "Imported MovieLens (\(files.format.rawValue) files): \(Wording.count(ratingCount, "rating")), "
                     + "\(Wording.count(summary.profiles, "profile")), \(Wording.count(summary.titles, "title"))"

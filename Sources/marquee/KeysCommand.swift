@@ -189,11 +189,10 @@ struct KeyList: Encodable {
 }
 
 /// The admin key `marquee demo` prints. Only a key's hash is stored, so the demo keeps its key in
-/// `<db>.admin-key` beside the store (mode 0600) and reuses it on every start
+/// `<db>.admin-key` beside the store (mode 0600; `marquee-demo.admin-key` in the working directory for a database) and reuses it on every start
 /// while it is still a valid admin key of that store; otherwise (first start, file lost, key revoked
 /// or expired) it creates a new key named "demo" and rewrites the file.
-func demoAdminKey(_ store: SQLiteStore) async throws -> String {
-    let path = store.path + ".admin-key"
+func demoAdminKey(_ store: any MarqueeStore, keptIn path: String) async throws -> String {
     if let data = FileManager.default.contents(atPath: path) {
         let kept = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if !kept.isEmpty, let record = try await store.apiKey(hash: APIKeys.hash(kept)), record.scope == .admin,

@@ -9,6 +9,15 @@ protocol CommandStore: MarqueeStore, TrainingSource {
     /// The file's path, or the database's URL without its password: what messages show.
     var displayName: String { get }
     func artworkLog(servedSince since: Timestamp?, limit: Int) async throws -> [ArtworkLogEntry]
+    func importDataset(
+        _ data: Dataset, receivedAt: Timestamp?, moreEvents: (@Sendable () throws -> [Event]?)?, moreEventsTotal: Int, refuseRepeats: Bool,
+        progress: (@Sendable (Int, Int) -> Void)?
+    ) async throws -> ImportSummary
+    func appendEventStream(
+        receivedAt: Timestamp?, allOrNothing: Bool, keepRejections: Int, next: @escaping @Sendable () throws -> [(tag: Int, event: Event)]?
+    ) async throws -> StreamedAppend
+    func meta(_ key: String) async throws -> String?
+    func setMeta(_ key: String, _ value: String) async throws
     func close() async throws
 }
 
@@ -81,6 +90,20 @@ func openExistingStore(
         return try await openExistingStore(path, hint: hint, beforeOpening: beforeOpening)
     case .database(let url):
         try await beforeOpening()
+        do {
+            return try await PostgresStore.open(url: url)
+        } catch let error as MarqueeError {
+            fail(error.message)
+        }
+    }
+}
+
+/// Opens the store a command writes into, creating it when missing: a SQLite file (created), or a PostgreSQL
+/// database (which must exist; its schema is created or brought up to date).
+func openStoreForWriting(_ options: StoreOptions) async throws -> any CommandStore {
+    switch options.location {
+    case .file(let path): return try openStore(path)
+    case .database(let url):
         do {
             return try await PostgresStore.open(url: url)
         } catch let error as MarqueeError {

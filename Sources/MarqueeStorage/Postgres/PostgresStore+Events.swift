@@ -23,7 +23,8 @@ extension PostgresStore: EventStore, EventLogReader {
         }
     }
 
-    func append(_ events: [Event], receivedAt: Int64, on connection: PostgresConnection) async throws -> [EventAppendStatus] {
+    /// `receivedAt` nil stamps each event as received at its own time (imports of generated worlds).
+    func append(_ events: [Event], receivedAt: Int64?, on connection: PostgresConnection) async throws -> [EventAppendStatus] {
         let profiles = try await existing(Set(events.map(\.profileID.rawValue)), in: "profiles", on: connection)
         let titles = try await existing(Set(events.compactMap(\.titleID?.rawValue)), in: "titles", on: connection)
         let creatives = try await existing(Set(events.compactMap(\.creativeID?.rawValue)), in: "creatives", on: connection)
@@ -85,7 +86,7 @@ extension PostgresStore: EventStore, EventLogReader {
     ]
 
     /// One multi-row INSERT of `rows` (each with its sequence number), every parameter cast to its column's type.
-    static func insertEvents(_ rows: [(Int64, Event)], receivedAt: Int64) throws -> PostgresQuery {
+    static func insertEvents(_ rows: [(Int64, Event)], receivedAt: Int64?) throws -> PostgresQuery {
         var bindings = PostgresBindings(capacity: rows.count * insertedEventColumns.count)
         var sql = "INSERT INTO events (" + insertedEventColumns.map(\.0).joined(separator: ", ") + ") VALUES "
         sql.reserveCapacity(sql.utf8.count + rows.count * 300)
@@ -102,7 +103,7 @@ extension PostgresStore: EventStore, EventLogReader {
             bindings.append(e.profileID.rawValue)
             bindings.append(e.type.rawValue)
             bindings.append(e.timestamp.millisecondsSinceEpoch)
-            bindings.append(receivedAt)
+            bindings.append(receivedAt ?? e.timestamp.millisecondsSinceEpoch)
             bindings.append(e.titleID?.rawValue)
             bindings.append(e.decisionID?.rawValue)
             bindings.append(e.context.device?.rawValue)

@@ -279,6 +279,8 @@ public final class PostgresStore: Sendable {
                 try await connection.query("COMMIT", logger: logger)
                 return value
             }
+        } catch let repeated as RepeatedEventInImport {
+            throw repeated
         } catch {
             throw Self.translate(error, doing: what, location: location)
         }
