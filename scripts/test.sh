@@ -21,5 +21,7 @@ trap 'bash scripts/postgres-test-server.sh stop "$MARQUEE_TEST_PG_DIR"' EXIT
 MARQUEE_TEST_DATABASE_URL=$(sed -n 's/^MARQUEE_TEST_DATABASE_URL=//p' <<<"$pg_env")
 export MARQUEE_TEST_DATABASE_URL
 swift test --skip-build
+# The server tests again, each over a fresh schema of the PostgreSQL server instead of a SQLite file.
+MARQUEE_TEST_SERVER_BACKEND=postgres swift test --skip-build --filter MarqueeServerTests
 # The web app in headless Chromium, against the debug build.
 bash scripts/browser-test.sh

@@ -30,8 +30,7 @@ struct AdFixture: @unchecked Sendable {
     /// new services over it (what a restarted server has: the store, and nothing in memory). Clean up
     /// the returned fixture only: this one's store is closed.
     func restarted() async throws -> AdFixture {
-        try base.store.close()
-        let store = try SQLiteStore(path: base.directory.appendingPathComponent("home.sqlite").path)
+        let store = try await base.store.reopened()
         let home = try await HomeFixture.serving(
             store: store, directory: base.directory, adminKey: base.adminKey,
             snapshotPath: base.directory.appendingPathComponent("model").path,

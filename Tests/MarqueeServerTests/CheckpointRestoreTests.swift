@@ -16,11 +16,11 @@ import Testing
 
     struct World {
         let directory: URL
-        let store: SQLiteStore
+        let store: any TestStore
         let dataset: Dataset
 
         func cleanUp() {
-            try? store.close()
+            store.shutDown()
             try? FileManager.default.removeItem(at: directory)
         }
     }
@@ -29,12 +29,12 @@ import Testing
     static func world(profiles: Int = 80, titles: Int = 60, days: Int = 10, share: Double = 1) async throws -> (World, [Event]) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-ckpt-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("c.sqlite").path)
+        let store = try await TestBackend.freshStore(in: directory, file: "c.sqlite")
         var dataset = DemoWorld.generate(DemoWorldConfiguration(seed: 7, profiles: profiles, titles: titles, days: days))
         let all = dataset.events
         let cut = Int(Double(all.count) * share)
         dataset.events = Array(all[..<cut])
-        _ = try await store.importDataset(dataset, receivedAt: nil, progress: nil)
+        _ = try await store.load(dataset)
         return (World(directory: directory, store: store, dataset: dataset), Array(all[cut...]))
     }
 
@@ -45,7 +45,7 @@ import Testing
     }
 
     /// A warmed-up runtime over `store`; `checkpoints` false neither reads nor writes them (a full replay).
-    static func runtime(_ store: SQLiteStore, checkpoints: Bool) async throws -> ServingRuntime {
+    static func runtime(_ store: any TestStore, checkpoints: Bool) async throws -> ServingRuntime {
         var home = HomeConfiguration()
         home.seed = 11
         var configuration = RuntimeConfiguration(

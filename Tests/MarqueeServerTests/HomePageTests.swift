@@ -13,7 +13,7 @@ import Testing
 
 /// A small demo world in a temporary store, with a trained snapshot and an in-process router.
 struct HomeFixture: @unchecked Sendable {
-    let store: SQLiteStore
+    let store: any TestStore
     let directory: URL
     let adminKey: String
     let titles: [String: Title]
@@ -26,9 +26,9 @@ struct HomeFixture: @unchecked Sendable {
     static func make(profiles: Int = 240, titles: Int = 120, days: Int = 14, protectReads: Bool = false) async throws -> HomeFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-home-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("home.sqlite").path)
+        let store = try await TestBackend.freshStore(in: directory, file: "home.sqlite")
         let world = DemoWorld.generate(DemoWorldConfiguration(seed: 7, profiles: profiles, titles: titles, days: days))
-        _ = try await store.importDataset(world, receivedAt: nil, progress: nil)
+        _ = try await store.load(world)
         let made = APIKeys.make(scope: .admin, name: "admin")
         try await store.insertAPIKey(made.record, keyHash: made.hash)
         let path = directory.appendingPathComponent("model").path
@@ -41,7 +41,7 @@ struct HomeFixture: @unchecked Sendable {
 
     /// The home service (warmed up) and router over a filled store with a trained snapshot at `snapshotPath`.
     static func serving(
-        store: SQLiteStore, directory: URL, adminKey: String, snapshotPath path: String, titles: [Title], profiles: [Profile],
+        store: any TestStore, directory: URL, adminKey: String, snapshotPath path: String, titles: [Title], profiles: [Profile],
         protectReads: Bool = false
     ) async throws -> HomeFixture {
         var configuration = HomeConfiguration()
@@ -69,7 +69,7 @@ struct HomeFixture: @unchecked Sendable {
     }
 
     func cleanUp() {
-        try? store.close()
+        store.shutDown()
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -11,7 +11,7 @@ import NIOCore
 
 /// A fresh store in a temporary folder with a small catalog, profiles, one creative and a key per scope.
 struct Fixture {
-    let store: SQLiteStore
+    let store: any TestStore
     let directory: URL
     let adminKey: String
     let ingestKey: String
@@ -20,7 +20,7 @@ struct Fixture {
     static func make(profiles: Int = 50, titles: Int = 20) async throws -> Fixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("test.sqlite").path)
+        let store = try await TestBackend.freshStore(in: directory, file: "test.sqlite")
         let t0 = Timestamp(iso8601: "2026-01-01T00:00:00Z")!
         var data = Dataset()
         data.titles = (1...titles).map {
@@ -40,7 +40,7 @@ struct Fixture {
                 id: CreativeID(trusted: "c1"), campaignID: CampaignID(trusted: "k1"), name: "Spot", durationSeconds: 15,
                 mediaURL: "https://ads.example/c1.mp4", clickURL: "https://acme.example", category: "retail")
         ]
-        _ = try await store.importDataset(data)
+        _ = try await store.load(data)
         var keys: [String] = []
         for scope in [APIScope.admin, .ingest, .read] {
             let made = APIKeys.make(scope: scope, name: "test-\(scope.rawValue)")
@@ -70,7 +70,7 @@ struct Fixture {
     }
 
     func cleanUp() {
-        try? store.close()
+        store.shutDown()
         try? FileManager.default.removeItem(at: directory)
     }
 }
