@@ -11,11 +11,16 @@ import Testing
 /// kill -9 and a restart. One long test over one world: each part prints its figures, and the end
 /// prints them as a table (what a reviewer pastes into a note).
 @Suite(.serialized) struct MultiProcessTests {
-    @Test func severalServersShareOneStore() async throws {
+    /// On SQLite (one file) and, when the tests have a PostgreSQL server, on PostgreSQL (one database).
+    static var backends: [String] {
+        ["sqlite"] + (ProcessInfo.processInfo.environment["MARQUEE_TEST_DATABASE_URL"].map { _ in ["postgres"] } ?? [])
+    }
+
+    @Test(arguments: backends) func severalServersShareOneStore(_ backend: String) async throws {
         let started = ContinuousClock.now
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let cluster = try await Cluster.start(dir, processes: 3)
+        let cluster = try await Cluster.start(dir, processes: 3, postgres: backend == "postgres")
         defer { cluster.stopAll() }
         let run = MultiProcessRun(cluster)
         var failure: (any Error)?
@@ -39,7 +44,7 @@ import Testing
         // The client must be shut down before it goes, whatever happened.
         try await cluster.client.shutdown()
         run.figures.note("wall time of the test", seconds(ContinuousClock.now - started), "≤ ~90 s")
-        print(run.figures.table())
+        print(run.figures.table(backend: cluster.backendName))
         if let failure { throw failure }
     }
 }
@@ -52,7 +57,10 @@ private let adminKey = "multi-process-admin-key-0123456789"
 private final class Cluster: @unchecked Sendable {
     let db: String
     /// A reader of the same file (WAL: it reads beside the running servers); closed by `stopAll`.
-    let store: SQLiteStore
+    let store: any MarqueeStore
+    /// The snapshot every process serves and watches (none is trained: the pages come from the fallbacks).
+    let snapshot: String
+    let backendName: String
     let client: HTTPClient
     /// Profiles on a plan with ads, and every title.
     let viewers: [String]
@@ -61,8 +69,10 @@ private final class Cluster: @unchecked Sendable {
     private var servers: [ServerProcess?]
     let names = ["A", "B", "C"]
 
-    private init(db: String, store: SQLiteStore, servers: [ServerProcess], viewers: [String], titles: [String]) {
+    private init(db: String, store: any MarqueeStore, snapshot: String, servers: [ServerProcess], viewers: [String], titles: [String]) {
         self.db = db
+        self.snapshot = snapshot
+        self.backendName = store is PostgresStore ? "one PostgreSQL database" : "one SQLite file"
         self.store = store
         self.servers = servers
         self.viewers = viewers
@@ -74,27 +84,34 @@ private final class Cluster: @unchecked Sendable {
 
     /// The smallest demo world with enough viewers on an ad plan (no simulated ad days: the ad log holds
     /// only what this test does), then `processes` servers on it with the same admin key.
-    static func start(_ dir: URL, processes: Int) async throws -> Cluster {
-        let db = dir.appendingPathComponent("world.sqlite").path
+    static func start(_ dir: URL, processes: Int, postgres: Bool) async throws -> Cluster {
+        let db: String
+        if postgres, let server = ProcessInfo.processInfo.environment["MARQUEE_TEST_DATABASE_URL"] {
+            let name = "mp_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            db = try await PostgresStore.createDatabase(name, url: server)
+        } else {
+            db = dir.appendingPathComponent("world.sqlite").path
+        }
+        let snapshot = dir.appendingPathComponent("world.model").path
         let gen = try CLI.run([
             "demo", "--generate-only", "--db", db, "--seed", "5", "--profiles", "120", "--titles", "20", "--days", "2", "--ad-days", "0",
         ])
         guard gen.status == 0 else { throw CLIError("demo --generate-only failed: \(gen.stderr)") }
-        let store = try SQLiteStore(path: db)
+        let store: any MarqueeStore = postgres ? try await PostgresStore.open(url: db, maximumConnections: 8) : try SQLiteStore(path: db)
         let profiles = try await store.profiles(limit: 500, offset: 0, plan: nil).items
         let viewers = profiles.filter { $0.plan.seesAds }.map(\.id.rawValue)
         let titles = try await store.titles(limit: 500, offset: 0).items.map(\.id.rawValue)
         // A first, then the others together: a fresh MARQUEE_ADMIN_KEY is registered by check-then-insert, and
         // processes starting at the same moment can both insert it (the loser exits on the UNIQUE constraint).
-        let first = try Self.serve(db)
+        let first = try Self.serve(db, snapshot: snapshot)
         try first.waitUntilServing()
-        let servers = try [first] + (1..<processes).map { _ in try Self.serve(db) }
+        let servers = try [first] + (1..<processes).map { _ in try Self.serve(db, snapshot: snapshot) }
         for server in servers.dropFirst() { try server.waitUntilServing() }
-        return Cluster(db: db, store: store, servers: servers, viewers: viewers, titles: titles)
+        return Cluster(db: db, store: store, snapshot: snapshot, servers: servers, viewers: viewers, titles: titles)
     }
 
-    static func serve(_ db: String) throws -> ServerProcess {
-        try ServerProcess(["serve", "--db", db, "--port", "0"], environment: ["MARQUEE_ADMIN_KEY": adminKey])
+    static func serve(_ db: String, snapshot: String) throws -> ServerProcess {
+        try ServerProcess(["serve", "--db", db, "--snapshot", snapshot, "--port", "0"], environment: ["MARQUEE_ADMIN_KEY": adminKey])
     }
 
     func server(_ i: Int) -> ServerProcess? { lock.withLock { servers[i] } }
@@ -117,7 +134,7 @@ private final class Cluster: @unchecked Sendable {
         guard let server = server(i) else { throw CLIError("process \(names[i]) is not running") }
         server.signal(SIGTERM)
         let status = server.waitForExit()
-        let fresh = try Self.serve(db)
+        let fresh = try Self.serve(db, snapshot: snapshot)
         try fresh.waitUntilServing()
         lock.withLock { servers[i] = fresh }
         return status
@@ -128,7 +145,7 @@ private final class Cluster: @unchecked Sendable {
             server.signal(SIGKILL)
             _ = server.waitForExit()
         }
-        try? store.close()
+        if let sqlite = store as? SQLiteStore { try? sqlite.close() }
     }
 
     // MARK: HTTP
@@ -276,12 +293,12 @@ private final class Figures: @unchecked Sendable {
         lock.withLock { rows.append((what, measured, bound)) }
     }
 
-    func table() -> String {
+    func table(backend: String) -> String {
         let all = lock.withLock { rows }
         let width = all.map(\.0.count).max() ?? 10
         let measuredWidth = all.map(\.1.count).max() ?? 10
         func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-        var lines = ["Multi-process figures (3 × marquee serve on one SQLite file)"]
+        var lines = ["Multi-process figures (3 × marquee serve on \(backend))"]
         lines.append("| \(pad("figure", width)) | \(pad("measured", measuredWidth)) | bound |")
         lines.append("| \(String(repeating: "-", count: width)) | \(String(repeating: "-", count: measuredWidth)) | --- |")
         for (what, measured, bound) in all { lines.append("| \(pad(what, width)) | \(pad(measured, measuredWidth)) | \(bound) |") }
