@@ -119,8 +119,29 @@ stop() {
     rm -rf "$dir"
 }
 
+# Stops a running server without removing it (pause), or starts it again on its port (resume): the
+# outage tests take PostgreSQL away under a serving replica and bring it back.
+pause() {
+    local dir=$1 bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    pick_owner
+    run_as "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+}
+
+resume() {
+    local dir=$1 bin port
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    pick_owner
+    port=$(cat "$dir/port")
+    run_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+        start >/dev/null
+}
+
 case "${1:-}" in
 start) start ;;
+pause) pause "${2:?pause needs the server directory}" ;;
+resume) resume "${2:?resume needs the server directory}" ;;
 stop) stop "${2:-}" ;;
 env)
     dir=${2:-${MARQUEE_TEST_PG_DIR:-}}
@@ -131,7 +152,7 @@ env)
     print_env "$dir"
     ;;
 *)
-    echo "usage: $0 start | stop [DIR] | env [DIR]" >&2
+    echo "usage: $0 start | stop [DIR] | env [DIR] | pause DIR | resume DIR" >&2
     exit 2
     ;;
 esac
