@@ -189,7 +189,15 @@ public final class SQLiteExportSnapshot: @unchecked Sendable {
         let columns = table.columns.map(\.name).joined(separator: ", ")
         let keyList = table.key.joined(separator: ", ")
         let keyIndices = table.key.map { k in table.columns.firstIndex { $0.name == k }! }
-        var text = "SELECT \(columns) FROM \(table.name)"
+        // SQLite keeps a NUL character inside text, but reads such text back cut at the NUL (C strings), and
+        // PostgreSQL's text cannot hold one: a bit per text column flags them, so the row is refused, not cut.
+        let texts = table.columns.indices.filter { [.text, .jsonb].contains(table.columns[$0].type) }
+        let nulFlags =
+            texts.isEmpty
+            ? "0"
+            : texts.enumerated().map { bit, k in "((COALESCE(instr(\(table.columns[k].name), char(0)), 0) > 0) << \(bit))" }
+                .joined(separator: " | ")
+        var text = "SELECT \(columns), \(nulFlags) FROM \(table.name)"
         if key != nil {
             let marks = table.key.map { _ in "?" }.joined(separator: ", ")
             text += table.key.count == 1 ? " WHERE \(keyList) > ?" : " WHERE (\(keyList)) > (\(marks))"
@@ -206,6 +214,15 @@ public final class SQLiteExportSnapshot: @unchecked Sendable {
                 while let row = try cursor.next() {
                     let values: [DatabaseValue] = (0..<table.columns.count).map { row[$0] }
                     let rowKey = keyIndices.map { values[$0] }
+                    let flags: Int64 = row[table.columns.count]
+                    if flags != 0, let bit = (0..<texts.count).first(where: { flags & (1 << $0) != 0 }) {
+                        let column = table.columns[texts[bit]]
+                        throw MarqueeError(
+                            .invalidValue, code: "unexportable_value",
+                            message:
+                                "\(table.name) row \(zip(table.key, rowKey).map { "\($0) = \($1)" }.joined(separator: ", ")), column \(column.name): "
+                                + "text with a NUL character cannot be stored in a \(column.type.sqlType) column")
+                    }
                     rows.append(
                         try zip(values, table.columns).map { value, column in
                             try Self.cell(value, as: column.type) {
@@ -222,7 +239,7 @@ public final class SQLiteExportSnapshot: @unchecked Sendable {
     }
 
     /// A stored value as its PostgreSQL column takes it, or an error naming the row and column when it cannot be
-    /// (SQLite keeps any value in any column; PostgreSQL's columns are typed, and its text holds no NUL character).
+    /// (SQLite keeps any value in any column; PostgreSQL's columns are typed).
     static func cell(_ value: DatabaseValue, as type: ExportColumnType, at place: () -> String) throws -> ExportCell {
         func refuse(_ what: String) -> MarqueeError {
             MarqueeError(
@@ -244,7 +261,6 @@ public final class SQLiteExportSnapshot: @unchecked Sendable {
         case (.int64(let v), .double):
             return .real(Double(v))
         case (.string(let s), .text), (.string(let s), .jsonb):
-            guard !s.utf8.contains(0) else { throw refuse("text with a NUL character") }
             return .text(s)
         case (.blob(let data), .bytea), (.blob(let data), .homeItems):
             return .bytes([UInt8](data))

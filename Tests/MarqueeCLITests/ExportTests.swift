@@ -150,7 +150,12 @@ import Testing
         #expect(try await Self.pgCount(url, "event_ids") == (try await Self.pgCount(url, "events")))
         #expect(try await Self.pgCount(url, "contextual_event_ids") == (try await Self.pgCount(url, "contextual_ad_events")))
         // A world over 2031-06-29…07-02 needs June's and July's partitions.
-        let partitions = try await Self.psql(url, "SELECT relname FROM pg_class WHERE relname LIKE 'events_y2031m%' ORDER BY relname")
+        let partitions = try await Self.psql(
+            url,
+            """
+            SELECT c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid JOIN pg_class AS p ON p.oid = i.inhparent
+            WHERE p.relname = 'events' ORDER BY c.relname
+            """)
         #expect(partitions.map { $0[0] } == ["events_y2031m06", "events_y2031m07"])
 
         // A sample of events, field by field (every 17th by seq, and the last).
@@ -275,33 +280,44 @@ import Testing
         if let password = URLComponents(string: url)?.password { #expect(!r.stderr.contains(password)) }
     }
 
-    /// A value PostgreSQL cannot hold (a NUL character in text, which SQLite keeps) stops the export with the row and
-    /// column named, and the one transaction leaves the destination empty: also the tables copied before it.
+    /// Values PostgreSQL cannot hold as they are — a NUL character in text (SQLite keeps it, and would read it back
+    /// cut short), a fraction in an integer column (SQLite keeps any value in any column) — stop the export with the
+    /// row and column named, and the one transaction leaves the destination empty, also the tables copied before.
     @Test(.enabled(if: hasServer)) func aValueThatCannotBeCopiedLeavesNothingWritten() async throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = try await Self.makeWorld(in: dir)
-        let queue = try DatabaseQueue(path: db)
-        try await queue.write { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO experiments (key, version, status, body, updated_at_ms) VALUES ('nul-body', 1, 'draft', 'a' || char(0) || 'b', 1)"
-            )
-        }
-        try queue.close()
         let url = try await Self.freshDatabase()
-        let r = try await CLI.runOffPool(["export", "--db", db, "--to", url])
-        #expect(r.status == 1)
-        #expect(r.stderr.contains("experiments row key = \"nul-body\", column body: text with a NUL character"), "\(r.stderr)")
-        for table in ["profiles", "titles", "events", "event_ids", "ad_decisions"] {
-            #expect(try await Self.pgCount(url, table) == 0, "\(table) after a failed export")
+        let cases = [
+            (
+                "INSERT INTO experiments (key, version, status, body, updated_at_ms) VALUES ('nul-body', 1, 'draft', 'a' || char(0) || 'b', 1)",
+                "DELETE FROM experiments WHERE key = 'nul-body'",
+                "experiments row key = \"nul-body\", column body: text with a NUL character cannot be stored in a text column"
+            ),
+            (
+                "INSERT INTO experiments (key, version, status, body, updated_at_ms) VALUES ('half', 1.5, 'draft', '{}', 1)",
+                "DELETE FROM experiments WHERE key = 'half'",
+                "experiments row key = \"half\", column version: the number 1.5 cannot be stored in a bigint column"
+            ),
+        ]
+        for (insert, delete, message) in cases {
+            let queue = try DatabaseQueue(path: db)
+            try await queue.write { db in try db.execute(sql: insert) }
+            try queue.close()
+            let r = try await CLI.runOffPool(["export", "--db", db, "--to", url])
+            #expect(r.status == 1)
+            #expect(r.stderr.contains(message), "\(r.stderr)")
+            for table in ["profiles", "titles", "events", "event_ids", "ad_decisions", "experiments"] {
+                #expect(try await Self.pgCount(url, table) == 0, "\(table) after a failed export")
+            }
+            let fix = try DatabaseQueue(path: db)
+            try await fix.write { db in try db.execute(sql: delete) }
+            try fix.close()
         }
-        // Fixed, the same export then goes through into the same database.
-        let fix = try DatabaseQueue(path: db)
-        try await fix.write { db in try db.execute(sql: "DELETE FROM experiments WHERE key = 'nul-body'") }
-        try fix.close()
+        // Mended, the same export then goes through into the same database.
         let again = try await CLI.runOffPool(["export", "--db", db, "--to", url])
         #expect(again.status == 0, "\(again.stderr)")
+        #expect(try await Self.pgCount(url, "profiles") == 60)
     }
 
     /// Nothing listens on port 1 of the loopback: a clear error naming the URL without its password, exit 1.
