@@ -22,7 +22,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "The PostgreSQL database to copy into: postgres://user:password@host:5432/database (empty, or new).")
+    @Option(help: "The PostgreSQL database to copy into, which must exist and hold no rows: postgres://user:password@host:5432/database.")
     var to: String
 
     func validate() throws {
