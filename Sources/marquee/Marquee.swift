@@ -10,7 +10,7 @@ struct Marquee: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, ServeCommand.self, ImportCommand.self, KeysCommand.self, EvaluateCommand.self, TrainCommand.self,
             ArtworkCommand.self, AdsCommand.self, SimulateCommand.self, OPECommand.self, ExperimentsCommand.self, AskCommand.self,
-            MigrateCommand.self,
+            MigrateCommand.self, ExportCommand.self,
         ]
     )
 }
