@@ -96,6 +96,7 @@ struct DemoCommand: AsyncParsableCommand {
         let store: any CommandStore
         if isDatabase {
             do {
+                // No operation limit: the world is written in one transaction first.
                 store = try await PostgresStore.open(url: path)
             } catch let error as MarqueeError {
                 fail(error.message)

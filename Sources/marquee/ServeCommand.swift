@@ -23,7 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let now = server.nowInstant { ServerClock.start(at: now) }
         let limits = connectionLimitsFromEnvironment()
         let opened = try await openExistingStore(
-            store, hint: "; create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`"
+            store, hint: "; create one with `marquee import movielens DIR --db \(store.path)` or `marquee demo --db \(store.path)`",
+            operationLimit: servingOperationLimit
         ) {
             // Before anything slow is loaded: a busy port fails at once.
             try await ensurePortAvailable(server)

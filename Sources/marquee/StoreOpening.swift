@@ -83,7 +83,7 @@ extension StoreOptions {
 /// or a PostgreSQL database (its schema brought up to date). A database that cannot be reached fails the command
 /// with a message naming the URL without its password.
 func openExistingStore(
-    _ options: StoreOptions, hint: String = "", beforeOpening: () async throws -> Void = {}
+    _ options: StoreOptions, hint: String = "", operationLimit: Duration? = nil, beforeOpening: () async throws -> Void = {}
 ) async throws -> any CommandStore {
     switch options.location {
     case .file(let path):
@@ -91,12 +91,16 @@ func openExistingStore(
     case .database(let url):
         try await beforeOpening()
         do {
-            return try await PostgresStore.open(url: url)
+            return try await PostgresStore.open(url: url, operationLimit: operationLimit)
         } catch let error as MarqueeError {
             fail(error.message)
         }
     }
 }
+
+/// How long one store operation of a serving replica may take on PostgreSQL before the request is answered 503
+/// (a statement caught by a server's restart must not hold a request, nor the replica's shutdown, for ever).
+let servingOperationLimit = Duration.seconds(60)
 
 /// Opens the store a command writes into, creating it when missing: a SQLite file (created), or a PostgreSQL
 /// database (which must exist; its schema is created or brought up to date).

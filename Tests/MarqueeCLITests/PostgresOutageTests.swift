@@ -224,7 +224,8 @@ private struct Replica: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await client.execute(request, timeout: .seconds(30))
+        // Longer than the replica's operation limit (60 s): a write caught by the restart is answered, not dropped.
+        let response = try await client.execute(request, timeout: .seconds(90))
         let bytes = try await response.body.collect(upTo: 8 << 20)
         return Answer(
             status: Int(response.status.code), text: String(buffer: bytes), retryAfter: response.headers.first(name: "Retry-After"))

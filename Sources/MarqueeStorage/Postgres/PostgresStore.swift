@@ -21,6 +21,8 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     /// How long an operation waits for a pooled connection before it fails as unavailable.
     let connectionWait: Duration
+    /// How long an operation may take from its call to its end before it fails as unavailable (nil: no limit).
+    let operationLimit: Duration?
     /// Months of the event log whose partition is known to exist.
     let partitions = KnownPartitions()
     /// Profiles, titles and creatives known to exist (never deleted, so a positive answer never goes stale).
@@ -28,9 +30,10 @@ public final class PostgresStore: Sendable {
 
     private init(
         location: PostgresLocation, schema: String?, client: PostgresClient, runner: Task<Void, Never>, logger: Logger,
-        connectionWait: Duration
+        connectionWait: Duration, operationLimit: Duration?
     ) {
         self.connectionWait = connectionWait
+        self.operationLimit = operationLimit
         self.location = location
         self.schema = schema
         self.client = client
@@ -44,15 +47,21 @@ public final class PostgresStore: Sendable {
     /// `maximumConnections` bounds the pool (PostgreSQL's own `max_connections` bounds every process's together).
     /// `connectionWait` bounds how long an operation waits for a connection (the server down or every
     /// connection busy) before it fails as unavailable.
+    /// `operationLimit` bounds each operation from call to end (a serving replica sets it; bulk work such as
+    /// an import or an export leaves it nil).
     public static func open(
-        url: String, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5)
+        url: String, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5),
+        operationLimit: Duration? = nil
     ) async throws -> PostgresStore {
         let location = try PostgresLocation(url: url)
-        return try await open(location, schema: schema, maximumConnections: maximumConnections, connectionWait: connectionWait)
+        return try await open(
+            location, schema: schema, maximumConnections: maximumConnections, connectionWait: connectionWait,
+            operationLimit: operationLimit)
     }
 
     public static func open(
-        _ location: PostgresLocation, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5)
+        _ location: PostgresLocation, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5),
+        operationLimit: Duration? = nil
     ) async throws
         -> PostgresStore
     {
@@ -64,10 +73,15 @@ public final class PostgresStore: Sendable {
         _ = try await migrate(location, schema: schema, logger: logger)
         var configuration = try clientConfiguration(location, schema: schema)
         configuration.options.maximumConnections = maximumConnections
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's own logger speaks at errors only: it warns when a query comes before `run()` has begun
+        // (the task below starts it; the query waits for it and succeeds), which is noise on every command.
+        var poolLogger = logger
+        poolLogger.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
         let runner = Task { await client.run() }
         return PostgresStore(
-            location: location, schema: schema, client: client, runner: runner, logger: logger, connectionWait: connectionWait)
+            location: location, schema: schema, client: client, runner: runner, logger: logger, connectionWait: connectionWait,
+            operationLimit: operationLimit.map { max($0, connectionWait) })
     }
 
     /// Applies the migrations not applied yet to the database at `location`; returns their names, in order.
@@ -235,7 +249,9 @@ public final class PostgresStore: Sendable {
             return MarqueeError(
                 .unavailable, code: "database_unavailable",
                 message:
-                    "\(what) failed: no connection to PostgreSQL at \(location.redacted) within \(e.seconds) s; not acknowledged, retry")
+                    e.leased
+                    ? "\(what) failed: PostgreSQL at \(location.redacted) did not answer within \(e.seconds) s; not acknowledged, retry"
+                    : "\(what) failed: no connection to PostgreSQL at \(location.redacted) within \(e.seconds) s; not acknowledged, retry")
         }
         let state = sqlState(error)
         let disconnected: Bool
@@ -296,33 +312,54 @@ public final class PostgresStore: Sendable {
     }
 
     /// Runs `operation` on a pooled connection, giving up with ``ConnectionWaitExpired`` when none could be
-    /// had within `connectionWait`. PostgresNIO's pool keeps a request waiting while it retries a server
-    /// that is down (for a minute, until its circuit breaker opens); a replica must instead answer at once
-    /// that the write was not stored (503), so the wait is bounded here. Once leased, the operation runs
-    /// to its end (statements have their own time limits).
+    /// had within `connectionWait`, and — when the store has an `operationLimit` (a serving replica's) — when the
+    /// operation has not finished within it. PostgresNIO's pool keeps a request waiting while it retries a
+    /// server that is down (for a minute, until its circuit breaker opens), and a statement in flight when the
+    /// server went away was seen to wait for ever; a replica must instead answer at once that the write was not
+    /// stored (503). So the operation runs in a task of its own, and the caller is answered by whichever comes
+    /// first: its result or the deadline, which then cancels it (an operation that ignores the cancellation is
+    /// left to end on its own, holding nothing of the caller's).
     func leased<T: Sendable>(_ operation: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let lease = LeaseState()
         let client = self.client
         let wait = connectionWait
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await client.withConnection { connection in
-                    lease.markLeased()
-                    return try await operation(connection)
+        let limit = operationLimit
+        let answer = OneAnswer<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                answer.set(continuation)
+                let work = Task {
+                    do {
+                        let value = try await client.withConnection { connection in
+                            lease.markLeased()
+                            return try await operation(connection)
+                        }
+                        answer.resume(with: .success(value))
+                    } catch {
+                        answer.resume(with: .failure(error))
+                    }
+                }
+                let timer = Task {
+                    do {
+                        try await Task.sleep(for: wait)
+                        if !lease.isLeased {
+                            answer.resume(with: .failure(ConnectionWaitExpired(wait: wait, leased: false)))
+                            work.cancel()
+                            return
+                        }
+                        guard let limit else { return }
+                        try await Task.sleep(for: limit - wait)
+                        answer.resume(with: .failure(ConnectionWaitExpired(wait: limit, leased: true)))
+                        work.cancel()
+                    } catch {}
+                }
+                answer.onFinish {
+                    timer.cancel()
+                    work.cancel()
                 }
             }
-            group.addTask {
-                try await Task.sleep(for: wait)
-                if lease.isLeased { return nil }
-                throw ConnectionWaitExpired(wait: wait)
-            }
-            while let next = try await group.next() {
-                if let value = next {
-                    group.cancelAll()
-                    return value
-                }
-            }
-            throw ConnectionWaitExpired(wait: wait)
+        } onCancel: {
+            answer.resume(with: .failure(CancellationError()))
         }
     }
 
@@ -361,12 +398,62 @@ extension PostgresRandomAccessRow {
     }
 }
 
-/// No pooled connection could be had in time (the server is down or every connection is busy).
+/// No pooled connection could be had in time (the server is down or every connection is busy), or — `leased` —
+/// the operation did not finish within the store's operation limit.
 struct ConnectionWaitExpired: Error {
     let wait: Duration
+    let leased: Bool
     var seconds: String {
         let total = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
         return total == total.rounded() ? String(Int(total)) : String(total)
+    }
+}
+
+/// The one answer of `leased`: the first of the operation's result and the deadline resumes the caller; the
+/// rest is ignored. `onFinish` runs once, after the answer (at once when it is in already).
+final class OneAnswer<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var early: Result<T, any Error>?
+        var done = false
+        var finish: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+
+    func set(_ continuation: CheckedContinuation<T, any Error>) {
+        let early: Result<T, any Error>? = state.withLock { s in
+            if let early = s.early {
+                s.early = nil
+                return early
+            }
+            s.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func resume(with result: Result<T, any Error>) {
+        let (continuation, finish): (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) = state.withLock { s in
+            guard !s.done else { return (nil, nil) }
+            s.done = true
+            guard let c = s.continuation else {
+                s.early = result
+                return (nil, s.finish)
+            }
+            s.continuation = nil
+            return (c, s.finish)
+        }
+        continuation?.resume(with: result)
+        finish?()
+    }
+
+    func onFinish(_ body: @escaping @Sendable () -> Void) {
+        let already = state.withLock { s in
+            if s.done { return true }
+            s.finish = body
+            return false
+        }
+        if already { body() }
     }
 }
 
