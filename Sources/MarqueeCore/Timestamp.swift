@@ -46,19 +46,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// `YYYY-MM-DDTHH:MM:SS.sssZ`, always UTC with milliseconds.
     public var iso8601: String {
         let ms = millisecondsSinceEpoch
-        var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         let msOfDay = ms - days * 86_400_000
-        // Howard Hinnant's civil_from_days.
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        var year = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        if month <= 2 { year += 1 }
+        let (year, month, day) = Self.civil(fromDays: days)
         let hour = msOfDay / 3_600_000
         let minute = (msOfDay / 60_000) % 60
         let second = (msOfDay / 1000) % 60
@@ -71,6 +61,20 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     public var description: String { iso8601 }
+
+    /// Year, month (1–12) and day of a count of days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's
+    /// civil_from_days, the inverse of `daysFromCivil`).
+    public static func civil(fromDays count: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = count + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
 
     /// Days since 1970-01-01 of a civil date (proleptic Gregorian; Howard Hinnant's days_from_civil).
     public static func daysFromCivil(year y0: Int64, month m: Int64, day d: Int64) -> Int64 {

@@ -209,6 +209,27 @@ public struct StreamedAppend: Sendable {
     public var firstRejections: [(tag: Int, problem: EventProblem)] = []
 
     public init() {}
+
+    /// Counts one chunk's statuses; with `allOrNothing`, a refused event throws, naming its tag (the caller's
+    /// transaction then rolls back).
+    mutating func count(
+        _ statuses: [EventAppendStatus], of chunk: [(tag: Int, event: Event)], allOrNothing: Bool, keepRejections: Int
+    ) throws {
+        for (k, status) in statuses.enumerated() {
+            switch status {
+            case .inserted: inserted += 1
+            case .duplicate: duplicates += 1
+            case .rejected(let problem):
+                if allOrNothing {
+                    throw MarqueeError(
+                        .invalidValue, code: problem.code,
+                        message: "line \(chunk[k].tag) (\(chunk[k].event.id)): \(problem.message); nothing was written")
+                }
+                rejected += 1
+                if firstRejections.count < keepRejections { firstRejections.append((chunk[k].tag, problem)) }
+            }
+        }
+    }
 }
 
 extension SQLiteStore {
@@ -226,20 +247,7 @@ extension SQLiteStore {
             var result = StreamedAppend()
             while let chunk = try next() {
                 let statuses = try self.append(chunk.map(\.event), receivedAt: receivedAt, db: db)
-                for (k, status) in statuses.enumerated() {
-                    switch status {
-                    case .inserted: result.inserted += 1
-                    case .duplicate: result.duplicates += 1
-                    case .rejected(let problem):
-                        if allOrNothing {
-                            throw MarqueeError(
-                                .invalidValue, code: problem.code,
-                                message: "line \(chunk[k].tag) (\(chunk[k].event.id)): \(problem.message); nothing was written")
-                        }
-                        result.rejected += 1
-                        if result.firstRejections.count < keepRejections { result.firstRejections.append((chunk[k].tag, problem)) }
-                    }
-                }
+                try result.count(statuses, of: chunk, allOrNothing: allOrNothing, keepRejections: keepRejections)
             }
             return result
         }

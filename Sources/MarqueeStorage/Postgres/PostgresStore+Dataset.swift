@@ -95,20 +95,7 @@ extension PostgresStore {
                 let events = chunk.map(\.event)
                 try await self.createPartitions(for: events, on: connection, made: &months)
                 let statuses = try await self.append(events, receivedAt: received, on: connection)
-                for (k, status) in statuses.enumerated() {
-                    switch status {
-                    case .inserted: result.inserted += 1
-                    case .duplicate: result.duplicates += 1
-                    case .rejected(let problem):
-                        if allOrNothing {
-                            throw MarqueeError(
-                                .invalidValue, code: problem.code,
-                                message: "line \(chunk[k].tag) (\(chunk[k].event.id)): \(problem.message); nothing was written")
-                        }
-                        result.rejected += 1
-                        if result.firstRejections.count < keepRejections { result.firstRejections.append((chunk[k].tag, problem)) }
-                    }
-                }
+                try result.count(statuses, of: chunk, allOrNothing: allOrNothing, keepRejections: keepRejections)
             }
             return (result, months)
         }

@@ -152,39 +152,19 @@ extension PostgresStore: EventStore, EventLogReader {
     /// The month (`year * 12 + month - 1`, UTC) of a time in milliseconds since the epoch.
     static func month(ofMilliseconds ms: Int64) -> Int {
         let day = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
-        let (year, month, _) = civil(fromDays: day)
+        let (year, month, _) = Timestamp.civil(fromDays: day)
         return Int(year) * 12 + Int(month) - 1
-    }
-
-    /// Year, month (1–12) and day of a count of days since 1970-01-01 (proleptic Gregorian, H. Hinnant's algorithm).
-    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
-
-    /// Days since 1970-01-01 of a date (the inverse of `civil(fromDays:)`).
-    static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 
     /// The partition of one month: its table name and its bounds in milliseconds (from inclusive, to exclusive).
     static func partition(ofMonth month: Int) -> (name: String, from: Int64, to: Int64) {
         let year = month >= 0 ? month / 12 : (month - 11) / 12
         let m = month - year * 12 + 1
-        let from = days(fromCivil: Int64(year), Int64(m), 1) * 86_400_000
-        let to = (m == 12 ? days(fromCivil: Int64(year) + 1, 1, 1) : days(fromCivil: Int64(year), Int64(m) + 1, 1)) * 86_400_000
+        let from = Timestamp.daysFromCivil(year: Int64(year), month: Int64(m), day: 1) * 86_400_000
+        let to =
+            (m == 12
+                ? Timestamp.daysFromCivil(year: Int64(year) + 1, month: 1, day: 1)
+                : Timestamp.daysFromCivil(year: Int64(year), month: Int64(m) + 1, day: 1)) * 86_400_000
         let yearText = year < 0 ? "bc\(-year)" : String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
         return ("events_y\(yearText)m\(m < 10 ? "0" : "")\(m)", from, to)
     }
