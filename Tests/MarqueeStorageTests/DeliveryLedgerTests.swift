@@ -290,6 +290,46 @@ import Testing
         }
     }
 
+    /// Caps counted within one batch of decisions (PostgreSQL reads the counts once per batch and keeps the batch's
+    /// own grants in memory): the same viewer's third decision of a day is refused at capPerDay 2, a week's cap
+    /// counts the batch's earlier days, a session's cap its earlier decisions; and what the batch granted is stored.
+    @Test(arguments: StoreFactory.all)
+    func capsHoldWithinOneBatchOfDecisions(_ factory: StoreFactory) async throws {
+        try await factory.withStore { (store: any MarqueeStore) async throws in
+            try await Self.prepare(store, campaigns: ["k1", "k2", "k3"])
+            let daily = Limits(capPerDay: 2)
+            let weekly = Limits(capPerWeek: 2)
+            let perSession = Limits(capPerSession: 1)
+            let noon = Self.at(day: Self.day0, seconds: 43_200)
+            let outcomes = try await store.reserveAndLog([
+                Self.decision("a1", at: noon, campaigns: ["k1"], limits: daily),
+                Self.decision("a2", at: noon.adding(seconds: 1), campaigns: ["k1"], limits: daily),
+                Self.decision("a3", at: noon.adding(seconds: 2), campaigns: ["k1"], limits: daily),
+                Self.decision("a4", viewer: "p2", at: noon.adding(seconds: 3), campaigns: ["k1"], limits: daily),
+                Self.decision("b1", at: noon, campaigns: ["k2"], limits: weekly),
+                Self.decision("b2", at: Self.at(day: Self.day0 + 2), campaigns: ["k2"], limits: weekly),
+                Self.decision("b3", at: Self.at(day: Self.day0 + 5), campaigns: ["k2"], limits: weekly),
+                Self.decision("c1", session: "s9", at: noon, campaigns: ["k3", "k3"], limits: perSession),
+                Self.decision("c2", session: "s9", at: noon.adding(seconds: 60), campaigns: ["k3"], limits: perSession),
+            ])
+            #expect(
+                outcomes == [
+                    [.granted(slot: 0)], [.granted(slot: 0)], [.dailyCapReached], [.granted(slot: 0)],
+                    [.granted(slot: 0)], [.granted(slot: 0)], [.weeklyCapReached],
+                    [.granted(slot: 0), .sessionCapReached], [.sessionCapReached],
+                ])
+            #expect(
+                try await store.exposureCounts(profileKey: "p1", day: Self.day0)[CampaignID(trusted: "k1")]
+                    == CampaignExposures(day: 2, week: 2))
+            #expect(try await store.sessionCounts(sessionID: SessionID(trusted: "s9")) == [CampaignID(trusted: "k3"): 1])
+            // A later batch reads what this one stored.
+            #expect(
+                try await store.reserveAndLog([Self.decision("a5", at: noon.adding(seconds: 9), campaigns: ["k1"], limits: daily)]) == [
+                    [.dailyCapReached]
+                ])
+        }
+    }
+
     // MARK: Release
 
     @Test(arguments: StoreFactory.all)

@@ -26,9 +26,15 @@ extension PostgresStore: DeliveryLedgerStore {
             ).decode((String, String?, Int).self) {
                 stored[id] = (outcomes, count)
             }
+            // Everything the checks read, in three statements for the whole batch (every row they read belongs to a
+            // locked campaign, so it stands until the commit); the grants are written at the end, a statement per table.
+            let fresh = decisions.filter { stored[$0.record.decisionID.rawValue] == nil }.flatMap(\.reservations)
+            var batch = try await LedgerBatch.read(fresh, accounts: &accounts, on: connection, logger: self.logger)
             var answered: [String: [ReservationOutcome]] = [:]
             var results: [[ReservationOutcome]] = []
             results.reserveCapacity(decisions.count)
+            var logged: [AdDecisionRecord] = []
+            var loggedOutcomes: [[ReservationOutcome]] = []
             for decision in decisions {
                 let id = decision.record.decisionID.rawValue
                 if let earlier = answered[id] {
@@ -45,7 +51,7 @@ extension PostgresStore: DeliveryLedgerStore {
                 var record = decision.record
                 record.ads = []
                 for reservation in decision.reservations {
-                    let outcome = try await self.reserve(reservation, slot: record.ads.count, accounts: &accounts, on: connection)
+                    let outcome = batch.reserve(reservation, slot: record.ads.count, accounts: &accounts)
                     if case .granted(let slot) = outcome {
                         var ad = decision.record.ads[reservation.order]
                         ad.slot = slot
@@ -53,69 +59,26 @@ extension PostgresStore: DeliveryLedgerStore {
                     }
                     outcomes.append(outcome)
                 }
+                logged.append(record)
+                loggedOutcomes.append(outcomes)
+                answered[id] = outcomes
+                results.append(outcomes)
+            }
+            try await batch.write(on: connection, logger: self.logger)
+            if !logged.isEmpty {
                 try await connection.query(
                     """
                     INSERT INTO ad_decisions (profile_key, id, title_id, served_at, ad_count, doc, outcomes)
-                    VALUES (\(record.profileKey), \(id), \(record.titleID.rawValue), \(record.servedAt.millisecondsSinceEpoch),
-                        \(record.ads.count), \(String(decoding: record.json(), as: UTF8.self)), \(SQLiteStore.encode(outcomes)))
+                    SELECT * FROM unnest(\(logged.map(\.profileKey))::text[], \(logged.map(\.decisionID.rawValue))::text[],
+                        \(logged.map(\.titleID.rawValue))::text[], \(logged.map(\.servedAt.millisecondsSinceEpoch))::bigint[],
+                        \(logged.map { Int64($0.ads.count) })::bigint[], \(logged.map { String(decoding: $0.json(), as: UTF8.self) })::text[],
+                        \(loggedOutcomes.map { SQLiteStore.encode($0) })::text[])
                     ON CONFLICT (profile_key, id) DO NOTHING
                     """, logger: self.logger)
-                answered[id] = outcomes
-                results.append(outcomes)
             }
             try await accounts.flush(on: connection, logger: self.logger)
             return results
         }
-    }
-
-    /// Checks one reservation against the stored limits (its campaign's account is locked) and grants it as
-    /// `slot`, or says why not.
-    func reserve(
-        _ r: AdReservation, slot: Int, accounts: inout PostgresLedgerAccounts, on connection: PostgresConnection
-    ) async throws -> ReservationOutcome {
-        let campaign = r.campaignID.rawValue
-        let day = DeliveryDay.of(r.servedAt)
-        let price = r.priceMillicents
-        let total = accounts.total(campaign)
-        if total.spent + total.reserved + price > r.totalBudgetMillicents { return .totalBudgetSpent }
-        if let daily = r.dailyBudgetMillicents {
-            let today = try await accounts.day(campaign, day, on: connection, logger: logger)
-            if today.spent + today.reserved + price > daily { return .dailyBudgetSpent }
-        }
-        if r.capPerDay != nil || r.capPerWeek != nil {
-            var seenDay: Int64 = 0
-            var seenWeek: Int64 = 0
-            for try await (d, w) in try await connection.query(
-                """
-                SELECT COALESCE(SUM(CASE WHEN day = \(day) THEN exposures END), 0)::bigint, COALESCE(SUM(exposures), 0)::bigint
-                FROM ledger_exposures WHERE profile_key = \(r.profileKey) AND campaign_id = \(campaign) AND day BETWEEN \(day - 6) AND \(day)
-                """, logger: logger
-            ).decode((Int64, Int64).self) {
-                (seenDay, seenWeek) = (d, w)
-            }
-            if let cap = r.capPerDay, seenDay >= cap { return .dailyCapReached }
-            if let cap = r.capPerWeek, seenWeek >= cap { return .weeklyCapReached }
-        }
-        if let cap = r.capPerSession, let session = r.sessionID {
-            var served: Int64 = 0
-            for try await ads in try await connection.query(
-                "SELECT ads FROM ledger_sessions WHERE session_id = \(session.rawValue) AND campaign_id = \(campaign)", logger: logger
-            ).decode(Int64.self) {
-                served = ads
-            }
-            if served >= cap { return .sessionCapReached }
-        }
-        try await connection.query(
-            """
-            INSERT INTO ledger_reservations (decision_id, slot, campaign_id, day, served_at, price_millicents, state)
-            VALUES (\(r.decisionID.rawValue), \(slot), \(campaign), \(day), \(r.servedAt.millisecondsSinceEpoch), \(price), 'reserved')
-            """, logger: logger)
-        accounts.add(campaign, day, reserved: price)
-        try await countExposure(profileKey: r.profileKey, campaign: campaign, day: day, on: connection)
-        if let session = r.sessionID {
-            try await countSessionAd(session: session.rawValue, campaign: campaign, at: r.servedAt.millisecondsSinceEpoch, on: connection)
-        }
-        return .granted(slot: slot)
     }
 
     func countExposure(profileKey: String, campaign: String, day: Int64, on connection: PostgresConnection) async throws {
@@ -382,6 +345,33 @@ struct PostgresLedgerAccounts {
         return amounts
     }
 
+    /// Reads the accounts of these (campaign, day) pairs in one statement, for `knownDay`.
+    mutating func readDays(_ keys: Set<DayKey>, on connection: PostgresConnection, logger: Logger) async throws {
+        let wanted = keys.filter { days[$0] == nil }
+        guard !wanted.isEmpty else { return }
+        let list = Array(wanted)
+        var found: [DayKey: Amounts] = [:]
+        for try await (campaign, day, spent, reserved, impressions) in try await connection.query(
+            """
+            SELECT d.campaign_id, d.day, d.spent_millicents, d.reserved_millicents, d.impressions
+            FROM ledger_account_days AS d JOIN unnest(\(list.map(\.campaign))::text[], \(list.map(\.day))::bigint[]) AS k(campaign_id, day)
+                ON d.campaign_id = k.campaign_id AND d.day = k.day
+            """, logger: logger
+        ).decode((String, Int64, Int64, Int64, Int64).self) {
+            found[DayKey(campaign: campaign, day: day)] = Amounts(spent: spent, reserved: reserved, impressions: impressions)
+        }
+        for key in list {
+            var amounts = found[key] ?? Amounts()
+            if let change = dayChanges[key] { Self.apply(change, to: &amounts) }
+            days[key] = amounts
+        }
+    }
+
+    /// A day's account read by `readDays` (or changed since), as it stands in this transaction.
+    func knownDay(_ campaign: String, _ day: Int64) -> Amounts {
+        days[DayKey(campaign: campaign, day: day)] ?? Amounts()
+    }
+
     /// Changes a locked campaign's account and its day's.
     mutating func add(_ campaign: String, _ day: Int64, spent: Int64 = 0, reserved: Int64 = 0, impressions: Int64 = 0) {
         let change = Amounts(spent: spent, reserved: reserved, impressions: impressions)
@@ -398,32 +388,212 @@ struct PostgresLedgerAccounts {
         amounts.impressions += change.impressions
     }
 
-    /// Writes the changes: one statement per account, and per account day (an UPDATE, then an INSERT when there
-    /// was no row: no other transaction writes the day rows of a locked campaign).
+    /// Writes the changes: one statement for the accounts, and for their days one UPDATE, then one INSERT of
+    /// the days that had no row (no other transaction writes the day rows of a locked campaign).
     func flush(on connection: PostgresConnection, logger: Logger) async throws {
-        for (campaign, c) in totalChanges.sorted(by: { $0.key < $1.key }) {
+        if !totalChanges.isEmpty {
+            let rows = totalChanges.sorted { $0.key < $1.key }
+            let ids = rows.map(\.key)
+            let spent = rows.map(\.value.spent)
+            let reserved = rows.map(\.value.reserved)
+            let impressions = rows.map(\.value.impressions)
             try await connection.query(
                 """
-                UPDATE ledger_accounts SET spent_millicents = spent_millicents + \(c.spent),
-                    reserved_millicents = reserved_millicents + \(c.reserved), impressions = impressions + \(c.impressions)
-                WHERE campaign_id = \(campaign)
+                UPDATE ledger_accounts AS a SET spent_millicents = a.spent_millicents + c.spent,
+                    reserved_millicents = a.reserved_millicents + c.reserved, impressions = a.impressions + c.impressions
+                FROM unnest(\(ids)::text[], \(spent)::bigint[], \(reserved)::bigint[], \(impressions)::bigint[])
+                    AS c(campaign_id, spent, reserved, impressions)
+                WHERE a.campaign_id = c.campaign_id
                 """, logger: logger)
         }
-        for (key, c) in dayChanges.sorted(by: { ($0.key.campaign, $0.key.day) < ($1.key.campaign, $1.key.day) }) {
-            let updated = try await connection.query(
+        guard !dayChanges.isEmpty else { return }
+        let rows = dayChanges.sorted { ($0.key.campaign, $0.key.day) < ($1.key.campaign, $1.key.day) }
+        var updated = Set<DayKey>()
+        for try await (campaign, day) in try await connection.query(
+            """
+            UPDATE ledger_account_days AS d SET spent_millicents = d.spent_millicents + c.spent,
+                reserved_millicents = d.reserved_millicents + c.reserved, impressions = d.impressions + c.impressions
+            FROM unnest(\(rows.map(\.key.campaign))::text[], \(rows.map(\.key.day))::bigint[], \(rows.map(\.value.spent))::bigint[],
+                \(rows.map(\.value.reserved))::bigint[], \(rows.map(\.value.impressions))::bigint[])
+                AS c(campaign_id, day, spent, reserved, impressions)
+            WHERE d.campaign_id = c.campaign_id AND d.day = c.day
+            RETURNING d.campaign_id, d.day
+            """, logger: logger
+        ).decode((String, Int64).self) {
+            updated.insert(DayKey(campaign: campaign, day: day))
+        }
+        let fresh = rows.filter { !updated.contains($0.key) }
+        guard !fresh.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO ledger_account_days (campaign_id, day, spent_millicents, reserved_millicents, impressions)
+            SELECT * FROM unnest(\(fresh.map(\.key.campaign))::text[], \(fresh.map(\.key.day))::bigint[], \(fresh.map(\.value.spent))::bigint[],
+                \(fresh.map(\.value.reserved))::bigint[], \(fresh.map(\.value.impressions))::bigint[])
+            """, logger: logger)
+    }
+}
+
+/// One batch of reservations on PostgreSQL: what their checks read, fetched in a statement per table for the whole
+/// batch, and what their grants write, kept and written in a statement per table at the end. Every row read or
+/// written belongs to a campaign whose account the transaction has locked, so nothing changes under it.
+struct LedgerBatch {
+    struct ExposureKey: Hashable {
+        var profile: String
+        var campaign: String
+        var day: Int64
+    }
+    struct PairKey: Hashable {
+        var first: String
+        var campaign: String
+    }
+    struct Grant {
+        var decision: String
+        var slot: Int64
+        var campaign: String
+        var day: Int64
+        var servedAt: Int64
+        var price: Int64
+    }
+
+    /// Exposures per viewer, campaign and day: as stored, plus this batch's grants.
+    private var exposures: [ExposureKey: Int64] = [:]
+    /// Ads per session and campaign: as stored, plus this batch's grants.
+    private var sessionAds: [PairKey: Int64] = [:]
+    private var newExposures: [ExposureKey: Int64] = [:]
+    private var newSessionAds: [PairKey: (ads: Int64, last: Int64)] = [:]
+    private var granted: [Grant] = []
+
+    static func read(
+        _ reservations: [AdReservation], accounts: inout PostgresLedgerAccounts, on connection: PostgresConnection, logger: Logger
+    ) async throws -> LedgerBatch {
+        var batch = LedgerBatch()
+        let dayKeys = reservations.filter { $0.dailyBudgetMillicents != nil }.map {
+            PostgresLedgerAccounts.DayKey(campaign: $0.campaignID.rawValue, day: DeliveryDay.of($0.servedAt))
+        }
+        try await accounts.readDays(Set(dayKeys), on: connection, logger: logger)
+        let capped = reservations.filter { $0.capPerDay != nil || $0.capPerWeek != nil }
+        if !capped.isEmpty {
+            let pairs = Array(Set(capped.map { PairKey(first: $0.profileKey, campaign: $0.campaignID.rawValue) }))
+            let days = capped.map { DeliveryDay.of($0.servedAt) }
+            let from = (days.min() ?? 0) - 6
+            let to = days.max() ?? 0
+            let profiles = pairs.map(\.first)
+            let campaigns = pairs.map(\.campaign)
+            for try await (profile, campaign, day, count) in try await connection.query(
                 """
-                UPDATE ledger_account_days SET spent_millicents = spent_millicents + \(c.spent),
-                    reserved_millicents = reserved_millicents + \(c.reserved), impressions = impressions + \(c.impressions)
-                WHERE campaign_id = \(key.campaign) AND day = \(key.day) RETURNING 1
+                SELECT e.profile_key, e.campaign_id, e.day, e.exposures
+                FROM ledger_exposures AS e JOIN unnest(\(profiles)::text[], \(campaigns)::text[]) AS k(profile_key, campaign_id)
+                    ON e.profile_key = k.profile_key AND e.campaign_id = k.campaign_id
+                WHERE e.day BETWEEN \(from) AND \(to)
                 """, logger: logger
-            ).collect()
-            if updated.isEmpty {
-                try await connection.query(
-                    """
-                    INSERT INTO ledger_account_days (campaign_id, day, spent_millicents, reserved_millicents, impressions)
-                    VALUES (\(key.campaign), \(key.day), \(c.spent), \(c.reserved), \(c.impressions))
-                    """, logger: logger)
+            ).decode((String, String, Int64, Int64).self) {
+                batch.exposures[ExposureKey(profile: profile, campaign: campaign, day: day)] = count
             }
+        }
+        let sessionPairs = reservations.compactMap { r -> PairKey? in
+            guard r.capPerSession != nil, let session = r.sessionID else { return nil }
+            return PairKey(first: session.rawValue, campaign: r.campaignID.rawValue)
+        }
+        if !sessionPairs.isEmpty {
+            let pairs = Array(Set(sessionPairs))
+            let sessions = pairs.map(\.first)
+            let campaigns = pairs.map(\.campaign)
+            for try await (session, campaign, ads) in try await connection.query(
+                """
+                SELECT s.session_id, s.campaign_id, s.ads
+                FROM ledger_sessions AS s JOIN unnest(\(sessions)::text[], \(campaigns)::text[]) AS k(session_id, campaign_id)
+                    ON s.session_id = k.session_id AND s.campaign_id = k.campaign_id
+                """, logger: logger
+            ).decode((String, String, Int64).self) {
+                batch.sessionAds[PairKey(first: session, campaign: campaign)] = ads
+            }
+        }
+        return batch
+    }
+
+    /// Checks one reservation against the limits as they stand (the stored rows and this batch's grants) and
+    /// grants it as `slot`, or says why not, in the order `SQLiteStore` checks them.
+    mutating func reserve(_ r: AdReservation, slot: Int, accounts: inout PostgresLedgerAccounts) -> ReservationOutcome {
+        let campaign = r.campaignID.rawValue
+        let day = DeliveryDay.of(r.servedAt)
+        let price = r.priceMillicents
+        let total = accounts.total(campaign)
+        if total.spent + total.reserved + price > r.totalBudgetMillicents { return .totalBudgetSpent }
+        if let daily = r.dailyBudgetMillicents {
+            let today = accounts.knownDay(campaign, day)
+            if today.spent + today.reserved + price > daily { return .dailyBudgetSpent }
+        }
+        if r.capPerDay != nil || r.capPerWeek != nil {
+            let seenDay = exposures[ExposureKey(profile: r.profileKey, campaign: campaign, day: day)] ?? 0
+            var seenWeek: Int64 = 0
+            for d in (day - 6)...day { seenWeek += exposures[ExposureKey(profile: r.profileKey, campaign: campaign, day: d)] ?? 0 }
+            if let cap = r.capPerDay, seenDay >= cap { return .dailyCapReached }
+            if let cap = r.capPerWeek, seenWeek >= cap { return .weeklyCapReached }
+        }
+        if let cap = r.capPerSession, let session = r.sessionID,
+            (sessionAds[PairKey(first: session.rawValue, campaign: campaign)] ?? 0) >= cap
+        {
+            return .sessionCapReached
+        }
+        let servedAt = r.servedAt.millisecondsSinceEpoch
+        granted.append(
+            Grant(decision: r.decisionID.rawValue, slot: Int64(slot), campaign: campaign, day: day, servedAt: servedAt, price: price))
+        accounts.add(campaign, day, reserved: price)
+        let exposure = ExposureKey(profile: r.profileKey, campaign: campaign, day: day)
+        exposures[exposure, default: 0] += 1
+        newExposures[exposure, default: 0] += 1
+        if let session = r.sessionID {
+            let key = PairKey(first: session.rawValue, campaign: campaign)
+            sessionAds[key, default: 0] += 1
+            let before = newSessionAds[key] ?? (0, Int64.min)
+            newSessionAds[key] = (before.ads + 1, max(before.last, servedAt))
+        }
+        return .granted(slot: slot)
+    }
+
+    /// Writes the grants: the reservations, the exposure and the session counts, a statement each.
+    func write(on connection: PostgresConnection, logger: Logger) async throws {
+        if !granted.isEmpty {
+            let decisions = granted.map(\.decision)
+            let slots = granted.map(\.slot)
+            let campaigns = granted.map(\.campaign)
+            let days = granted.map(\.day)
+            let times = granted.map(\.servedAt)
+            let prices = granted.map(\.price)
+            try await connection.query(
+                """
+                INSERT INTO ledger_reservations (decision_id, slot, campaign_id, day, served_at, price_millicents, state)
+                SELECT r.decision_id, r.slot, r.campaign_id, r.day, r.served_at, r.price, 'reserved'
+                FROM unnest(\(decisions)::text[], \(slots)::bigint[], \(campaigns)::text[], \(days)::bigint[], \(times)::bigint[],
+                    \(prices)::bigint[]) AS r(decision_id, slot, campaign_id, day, served_at, price)
+                """, logger: logger)
+        }
+        if !newExposures.isEmpty {
+            let rows = newExposures.sorted { ($0.key.profile, $0.key.campaign, $0.key.day) < ($1.key.profile, $1.key.campaign, $1.key.day) }
+            let profiles = rows.map(\.key.profile)
+            let campaigns = rows.map(\.key.campaign)
+            let days = rows.map(\.key.day)
+            let counts = rows.map(\.value)
+            try await connection.query(
+                """
+                INSERT INTO ledger_exposures (profile_key, campaign_id, day, exposures)
+                SELECT * FROM unnest(\(profiles)::text[], \(campaigns)::text[], \(days)::bigint[], \(counts)::bigint[])
+                ON CONFLICT (profile_key, campaign_id, day) DO UPDATE SET exposures = ledger_exposures.exposures + excluded.exposures
+                """, logger: logger)
+        }
+        if !newSessionAds.isEmpty {
+            let rows = newSessionAds.sorted { ($0.key.first, $0.key.campaign) < ($1.key.first, $1.key.campaign) }
+            let sessions = rows.map(\.key.first)
+            let campaigns = rows.map(\.key.campaign)
+            let ads = rows.map(\.value.ads)
+            let last = rows.map(\.value.last)
+            try await connection.query(
+                """
+                INSERT INTO ledger_sessions (session_id, campaign_id, ads, last_served_at)
+                SELECT * FROM unnest(\(sessions)::text[], \(campaigns)::text[], \(ads)::bigint[], \(last)::bigint[])
+                ON CONFLICT (session_id, campaign_id) DO UPDATE SET ads = ledger_sessions.ads + excluded.ads,
+                    last_served_at = GREATEST(ledger_sessions.last_served_at, excluded.last_served_at)
+                """, logger: logger)
         }
     }
 }
