@@ -91,7 +91,8 @@ func openExistingStore(
     case .database(let url):
         try await beforeOpening()
         do {
-            return try await PostgresStore.open(url: url, operationLimit: operationLimit)
+            return try await PostgresStore.open(
+                url: url, connectionWait: operationLimit == nil ? .seconds(30) : servingConnectionWait, operationLimit: operationLimit)
         } catch let error as MarqueeError {
             fail(error.message)
         }
@@ -101,6 +102,10 @@ func openExistingStore(
 /// How long one store operation of a serving replica may take on PostgreSQL before the request is answered 503
 /// (a statement caught by a server's restart must not hold a request, nor the replica's shutdown, for ever).
 let servingOperationLimit = Duration.seconds(60)
+
+/// How long a serving replica's store operation waits for a PostgreSQL connection before the request is answered
+/// 503 (the server away, or every connection of the pool busy for that long).
+let servingConnectionWait = Duration.seconds(5)
 
 /// Opens the store a command writes into, creating it when missing: a SQLite file (created), or a PostgreSQL
 /// database (which must exist; its schema is created or brought up to date).

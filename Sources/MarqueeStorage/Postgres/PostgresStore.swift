@@ -46,11 +46,12 @@ public final class PostgresStore: Sendable {
     /// to give each test a fresh store in one database.
     /// `maximumConnections` bounds the pool (PostgreSQL's own `max_connections` bounds every process's together).
     /// `connectionWait` bounds how long an operation waits for a connection (the server down or every
-    /// connection busy) before it fails as unavailable.
+    /// connection busy) before it fails as unavailable: 30 s by default, for commands and bulk work; a serving
+    /// replica sets 5 s, so that its writes answer 503 promptly while the server is away.
     /// `operationLimit` bounds each operation from call to end (a serving replica sets it; bulk work such as
     /// an import or an export leaves it nil).
     public static func open(
-        url: String, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5),
+        url: String, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(30),
         operationLimit: Duration? = nil
     ) async throws -> PostgresStore {
         let location = try PostgresLocation(url: url)
@@ -60,7 +61,7 @@ public final class PostgresStore: Sendable {
     }
 
     public static func open(
-        _ location: PostgresLocation, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5),
+        _ location: PostgresLocation, schema: String? = nil, maximumConnections: Int = 20, connectionWait: Duration = .seconds(30),
         operationLimit: Duration? = nil
     ) async throws
         -> PostgresStore
