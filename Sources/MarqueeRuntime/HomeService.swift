@@ -19,7 +19,7 @@ public final class HomeService: Sendable {
     /// The running experiments, whose home overrides each page applies for its viewer.
     let experiments: ExperimentService?
     /// When pages are served (the decision log's `servedAt`); tests and simulations fix it.
-    let clock: @Sendable () -> Timestamp
+    public let clock: @Sendable () -> Timestamp
     /// Whether work timed by the wall clock runs: the artwork bandit's background re-estimation, its counts
     /// re-read when clicks join pages, and the live aggregates republished at most every publish interval. A
     /// simulation on its own clock turns it off (pages then read fresh aggregates, and the simulation calls

@@ -58,7 +58,7 @@ struct RecommendationsController {
         let loaded = try current()
         let genre = request.uri.queryParameters["genre"].map { String($0).lowercased() }
         let result = try await home.rankedRecommendations(
-            for: profile, count: n, genre: genre, at: LocalTime(instant: Timestamp.now(), offsetMinutes: 0))
+            for: profile, count: n, genre: genre, at: LocalTime(instant: home.clock(), offsetMinutes: 0))
         return RecommendationsResponse(
             profileId: profile.id.rawValue, personalized: result.personalized, items: result.items, model: loaded)
     }
@@ -77,7 +77,7 @@ struct RecommendationsController {
         }
         let loaded = try current()
         guard TitleID.problem(with: raw) == nil,
-            let items = try await home.rankedSimilar(to: raw, profile: profile, count: n, at: Timestamp.now())
+            let items = try await home.rankedSimilar(to: raw, profile: profile, count: n, at: home.clock())
         else {
             throw APIError.notFound("no title with id '\(EventInput.clipForMessage(raw))'")
         }

@@ -44,7 +44,11 @@ import Testing
         let (first, _) = try await SnapshotTrainer.train(
             from: fixture.store, configuration: configuration, now: Timestamp(iso8601: "2026-11-01T00:00:00Z")!)
         try first.write(to: path)
-        let served = try await fixture.served(runtime: RuntimeConfiguration(snapshotPath: path))
+        // The server's clock is fixed (an evening): the ranking takes the daypart into account, and the
+        // assertions below are about the taste groups, whatever the hour the tests run at.
+        var runtime = RuntimeConfiguration(snapshotPath: path)
+        runtime.clock = { Timestamp(iso8601: "2026-11-01T21:00:00Z")! }
+        let served = try await fixture.served(runtime: runtime)
         await served.runtime.snapshots.reloadIfChanged()
         return (served.application, served.runtime.snapshots, path, configuration)
     }
