@@ -26,6 +26,9 @@ struct ExportCommand: AsyncParsableCommand {
     var to: String
 
     func validate() throws {
+        if case .database = store.location {
+            throw ValidationError("export reads a SQLite file (--db FILE, or $MARQUEE_DB); the PostgreSQL database is --to")
+        }
         do {
             _ = try PostgresLocation(url: to)
         } catch let error as MarqueeError {

@@ -349,5 +349,10 @@ import Testing
         let none = try await CLI.runOffPool(["export", "--db", "x.sqlite"])
         #expect(none.status == 64)
         #expect(none.stderr.contains("--to"), "\(none.stderr)")
+        // The source is a SQLite file: a database given as the source is refused, naming --to.
+        let fromDatabase = try await CLI.runOffPool(["export", "--db", "postgres://a:pw2secret@h/d", "--to", "postgres://a@h/e"])
+        #expect(fromDatabase.status == 64)
+        #expect(fromDatabase.stderr.contains("export reads a SQLite file"), "\(fromDatabase.stderr)")
+        #expect(!fromDatabase.stderr.contains("pw2secret"))
     }
 }
