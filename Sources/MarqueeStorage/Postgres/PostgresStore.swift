@@ -172,7 +172,9 @@ public final class PostgresStore: Sendable {
     }
 
     static func startupParameters(schema: String?) -> [(String, String)] {
-        var parameters = [("application_name", "marquee")]
+        // No JIT: Marquee's statements are short, and compiling one costs more than running it (the analytics
+        // refresh of a 600k-event store: 1.2 s with JIT, 0.5 ms without, measured with EXPLAIN ANALYZE).
+        var parameters = [("application_name", "marquee"), ("jit", "off")]
         if let schema { parameters.append(("search_path", schema)) }
         return parameters
     }
