@@ -109,12 +109,7 @@ extension PostgresStore {
     func createPartitions(for events: [Event], on connection: PostgresConnection, made: inout Set<Int>) async throws {
         let months = Set(events.map { Self.month(ofMilliseconds: $0.timestamp.millisecondsSinceEpoch) }).subtracting(made)
         for month in months.sorted() where !partitions.contains(month) {
-            let p = Self.partition(ofMonth: month)
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('marquee.partition.' || current_schema()))", logger: logger)
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: "CREATE TABLE IF NOT EXISTS \(p.name) PARTITION OF events FOR VALUES FROM (\(p.from)) TO (\(p.to))"),
-                logger: logger)
+            try await Self.createPartition(ofMonth: month, on: connection, logger: logger)
             made.insert(month)
         }
     }

@@ -169,6 +169,15 @@ extension PostgresStore: EventStore, EventLogReader {
         return ("events_y\(yearText)m\(m < 10 ? "0" : "")\(m)", from, to)
     }
 
+    /// Creates one month's partition unless it exists, under the partition lock (held to the transaction's end).
+    static func createPartition(ofMonth month: Int, on connection: PostgresConnection, logger: Logger) async throws {
+        let p = partition(ofMonth: month)
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('marquee.partition.' || current_schema()))", logger: logger)
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(p.name) PARTITION OF events FOR VALUES FROM (\(p.from)) TO (\(p.to))"),
+            logger: logger)
+    }
+
     /// Creates the event log's partitions for these times' months where missing, each in a short transaction
     /// of its own under an advisory lock (creating a partition locks the parent table briefly; it must not
     /// wait inside a batch's transaction). Months already known in this process cost nothing.
@@ -177,12 +186,7 @@ extension PostgresStore: EventStore, EventLogReader {
         for month in months.sorted() {
             let p = Self.partition(ofMonth: month)
             try await transaction("creating the event log's partition \(p.name)") { [logger] connection in
-                try await connection.query(
-                    "SELECT pg_advisory_xact_lock(hashtext('marquee.partition.' || current_schema()))", logger: logger)
-                try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: "CREATE TABLE IF NOT EXISTS \(p.name) PARTITION OF events FOR VALUES FROM (\(p.from)) TO (\(p.to))"),
-                    logger: logger)
+                try await Self.createPartition(ofMonth: month, on: connection, logger: logger)
             }
             partitions.insert(month)
         }
